@@ -1,0 +1,22 @@
+# The two commands of the README: `make run` and `make test`. Both set everything up first.
+VENV := .venv
+STAMP := $(VENV)/.setup-done
+
+.PHONY: setup run test lint format
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	scripts/setup.sh
+	touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/traycourier status
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,249 @@
+"""The `traycourier` command. Every command is a thin wrapper over `store` and
+`agent.controls`, the same functions the tray menu calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn
+
+from agent import APP_NAME, __version__, paths
+from store import Action, Database, InvalidInput, StoreError, enqueue, queries, schema, timestamps
+from store import settings as store_settings
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """A bad argument: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + error
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _action(text: str) -> Action:
+    label, sep, url = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"actions are LABEL=URL, got {text!r}")
+    return Action(label=label.strip(), url=url.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=APP_NAME, description="Deliver notifications from a shared SQLite file.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"database file (default: ${paths.DB_ENV} or {paths.default_db_path()})",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    send = sub.add_parser("send", help="enqueue a notification; prints its id")
+    send.add_argument("title")
+    send.add_argument("message", nargs="?", default="")
+    send.add_argument("--priority", choices=schema.PRIORITIES, default="info")
+    send.add_argument("--dedupe-key", default=None)
+    send.add_argument("--source", default="cli")
+    send.add_argument("--kind", default="")
+    send.add_argument("--action", type=_action, action="append", default=[], metavar="LABEL=URL")
+    send.set_defaults(func=cmd_send)
+
+    status = sub.add_parser("status", help="settings, delivery counts, agents, last errors")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    dels = sub.add_parser("deliveries", help="list deliveries, newest first")
+    dels.add_argument("--status", choices=schema.DELIVERY_STATUSES)
+    dels.add_argument("--limit", type=_positive_int, default=20)
+    dels.add_argument("--json", action="store_true")
+    dels.set_defaults(func=cmd_deliveries)
+
+    sets = sub.add_parser("settings", help="read or change settings")
+    sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
+    sets_sub.required = True
+    get = sets_sub.add_parser("get", help="print one setting or all")
+    get.add_argument("key", nargs="?", choices=list(store_settings.DEFAULTS))
+    get.set_defaults(func=cmd_settings_get)
+    put = sets_sub.add_parser("set", help="change a setting")
+    put.add_argument("key", choices=list(store_settings.DEFAULTS))
+    put.add_argument("value")
+    put.set_defaults(func=cmd_settings_set)
+    return parser
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return Database.open(args.db or paths.default_db_path())
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        result = enqueue(
+            db,
+            args.title,
+            args.message,
+            priority=args.priority,
+            source=args.source,
+            kind=args.kind,
+            actions=args.action,
+            dedupe_key=args.dedupe_key,
+        )
+    finally:
+        db.close()
+    print(result.id)
+    return 0
+
+
+def _settings_dict(current: store_settings.Settings) -> dict[str, Any]:
+    return asdict(current)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        now = timestamps.utcnow()
+        current = store_settings.read_settings(db)
+        state = queries.status(db, now)
+        version = db.schema_version()
+    finally:
+        db.close()
+    if args.json:
+        _print_json(
+            {
+                "database": str(db.path),
+                "schema_version": version,
+                "settings": _settings_dict(current),
+                "paused": current.is_paused(now),
+                "deliveries": state.counts,
+                "unrouted": state.unrouted,
+                "last_delivered_at": state.last_delivered_at,
+                "agents": [asdict(a) for a in state.live_agents],
+                "last_errors": [asdict(e) for e in state.last_errors],
+            }
+        )
+        return 0
+    print(f"database    {db.path} (schema {version})")
+    print(f"settings    {describe_settings(current, now)}")
+    print("deliveries  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
+    print(f"unrouted    {state.unrouted}")
+    print(f"last sent   {state.last_delivered_at or 'never'}")
+    if state.live_agents:
+        for agent in state.live_agents:
+            print(
+                f"agent       {agent.owner} pid {agent.pid} on {agent.host} ({agent.mode}, "
+                f"notifier {agent.notifier or 'unknown'}, heartbeat {agent.heartbeat_at})"
+            )
+    else:
+        print("agent       none running")
+    for err in state.last_errors:
+        print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
+    return 0
+
+
+def describe_settings(current: store_settings.Settings, now: Any) -> str:
+    parts = ["enabled" if current.enable_notifications else "switched off"]
+    parts.append(f"min priority {current.min_priority}")
+    parts.append(f"paused until {current.paused_until}" if current.is_paused(now) else "not paused")
+    parts.append(f"max age {current.max_age_seconds} s")
+    parts.append(f"burst limit {current.burst_limit}")
+    return ", ".join(parts)
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
+    finally:
+        db.close()
+    if args.json:
+        _print_json([asdict(r) for r in rows])
+        return 0
+    if not rows:
+        print("no deliveries")
+    for r in rows:
+        error = f"  [{r.last_error_code}] {r.last_error}" if r.last_error_code else ""
+        print(
+            f"{r.id:>6}  {r.status:<10} {r.attempts}/{r.max_attempts}  {r.priority:<7} "
+            f"{r.notification_id}  {r.title[:50]}{error}"
+        )
+    return 0
+
+
+def cmd_settings_get(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        current = _settings_dict(store_settings.read_settings(db))
+    finally:
+        db.close()
+    if args.key:
+        print(json.dumps(current[args.key]))
+    else:
+        for key, value in current.items():
+            print(f"{key} = {json.dumps(value)}")
+    return 0
+
+
+def cmd_settings_set(args: argparse.Namespace) -> int:
+    value = store_settings.parse_text(args.key, args.value, timestamps.utcnow())
+    db = _open(args)
+    try:
+        stored = store_settings.write_setting(db, args.key, value, timestamps.utcnow())
+    finally:
+        db.close()
+    print(f"{args.key} = {json.dumps(stored)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG if args.debug else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
+    except UsageError as err:
+        print(f"{APP_NAME}: error: {err}", file=sys.stderr)
+        return 2
+    except InvalidInput as err:
+        print(f"{APP_NAME}: error: {err}", file=sys.stderr)
+        return 2
+    except StoreError as err:
+        print(f"{APP_NAME}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # the last line of defence: never a traceback for a user
+        if debug:
+            raise
+        print(
+            f"{APP_NAME}: internal error: {err!r} (run with --debug for details)", file=sys.stderr
+        )
+        return 1

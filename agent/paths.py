@@ -1,0 +1,41 @@
+"""Where traycourier keeps things: the default database, logs, and its bundled assets."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from agent import APP_NAME
+
+DB_ENV = "TRAYCOURIER_DB"
+
+
+def default_db_path() -> Path:
+    """`TRAYCOURIER_DB` if set, else `traycourier.db` in the platform's user data folder."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_data_path(APP_NAME, appauthor=False) / f"{APP_NAME}.db"
+
+
+def log_dir() -> Path:
+    return platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+def log_file() -> Path:
+    return log_dir() / f"{APP_NAME}.log"
+
+
+def asset_path(name: str) -> Path:
+    """The path of a file in `assets/`, the same way from a checkout, a wheel or a bundle.
+
+    `assets` is a package, so importlib.resources finds it wherever the code was loaded
+    from; PyInstaller collects it as package data.
+    """
+    path = Path(str(resources.files("assets").joinpath(name)))
+    if not path.is_file():
+        raise FileNotFoundError(f"asset {name!r} is missing from {path.parent}")
+    return path

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One-time set-up on Debian/Ubuntu: the system packages the agent and its tests use, then
+# a virtualenv in .venv with traycourier installed in editable mode. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Desktop session for the tests (Xvfb, DBus, dunst, trayer, xdotool, screenshots), the GTK
+# tray backend, and the headers dbus-python and PyGObject compile against. dbus-x11 is left
+# out on purpose: its X11 autolaunch would start a stray second bus (docs/decisions.md).
+APT_PACKAGES=(
+  xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick libnotify-bin desktop-file-utils
+  gir1.2-gtk-3.0 build-essential pkg-config libdbus-1-dev libglib2.0-dev
+  libgirepository1.0-dev libcairo2-dev python3-venv
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if (( ${#missing[@]} )); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[gtk,dev]'
+echo "setup: ready (.venv/bin/traycourier)" >&2

@@ -1,0 +1,120 @@
+"""Versioned schema: every step is plain SQLite DDL, applied in order, each in its own
+write transaction together with `PRAGMA user_version`.
+
+A fresh file runs every step from version 0, so the upgrade path is exercised on every
+install, not only on old files. Steps are only ever appended: the schema is a public
+interface, so a step may add tables, columns and indexes but never drop or rename them.
+"""
+
+from __future__ import annotations
+
+NOW = "(strftime('%Y-%m-%d %H:%M:%f','now'))"
+
+# Version 1: the first cut -- notifications, one delivery row per route, settings.
+_V1 = [
+    f"""
+    CREATE TABLE notifications (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE DEFAULT ('ntf_' || lower(hex(randomblob(8)))),
+        title TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        priority TEXT NOT NULL DEFAULT 'info'
+            CHECK (priority IN ('urgent', 'action', 'warning', 'info')),
+        source TEXT NOT NULL DEFAULT '',
+        dedupe_key TEXT UNIQUE,
+        created_at TEXT NOT NULL DEFAULT {NOW},
+        routed_at TEXT
+    )
+    """,
+    f"""
+    CREATE TABLE notification_deliveries (
+        id INTEGER PRIMARY KEY,
+        notification_id TEXT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+        route_name TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        destination_key TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN
+            ('queued', 'leased', 'retry_wait', 'sent', 'failed', 'skipped', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL DEFAULT 5,
+        next_attempt_at TEXT,
+        lease_owner TEXT,
+        lease_expires_at TEXT,
+        last_error_code TEXT,
+        last_error TEXT,
+        external_id TEXT,
+        created_at TEXT NOT NULL DEFAULT {NOW},
+        updated_at TEXT NOT NULL DEFAULT {NOW},
+        delivered_at TEXT,
+        UNIQUE (notification_id, route_name, destination_key)
+    )
+    """,
+    f"""
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL CHECK (json_valid(value)),
+        updated_at TEXT NOT NULL DEFAULT {NOW}
+    )
+    """,
+]
+
+# Version 2: the contract of DESIGN.md -- kinds, payloads and actions, read/archive marks,
+# the attempt log, live agents, the claim rank, and the indexes that keep a tick O(new rows).
+_V2 = [
+    "ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE notifications ADD COLUMN payload_json TEXT NOT NULL DEFAULT '{}' "
+    "CHECK (json_valid(payload_json))",
+    "ALTER TABLE notifications ADD COLUMN actions_json TEXT NOT NULL DEFAULT '[]' "
+    "CHECK (json_valid(actions_json) AND json_type(actions_json) = 'array')",
+    "ALTER TABLE notifications ADD COLUMN read_at TEXT",
+    "ALTER TABLE notifications ADD COLUMN archived_at TEXT",
+    # rank = index of the notification's priority (0 = urgent): the claim orders by it
+    # without a join. Additive, so producers never write it.
+    "ALTER TABLE notification_deliveries ADD COLUMN rank INTEGER NOT NULL DEFAULT 3",
+    """
+    UPDATE notification_deliveries SET rank = (
+        SELECT CASE n.priority WHEN 'urgent' THEN 0 WHEN 'action' THEN 1
+                               WHEN 'warning' THEN 2 ELSE 3 END
+        FROM notifications n WHERE n.id = notification_deliveries.notification_id)
+    """,
+    f"""
+    CREATE TABLE notification_delivery_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL
+            REFERENCES notification_deliveries(id) ON DELETE CASCADE,
+        attempt_no INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN
+            ('sent', 'retryable_failed', 'failed', 'lease_expired', 'coalesced')),
+        error_code TEXT,
+        error TEXT,
+        started_at TEXT NOT NULL DEFAULT {NOW},
+        finished_at TEXT NOT NULL DEFAULT {NOW}
+    )
+    """,
+    f"""
+    CREATE TABLE agents (
+        owner TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        version TEXT NOT NULL,
+        mode TEXT NOT NULL DEFAULT 'headless',
+        notifier TEXT NOT NULL DEFAULT '',
+        started_at TEXT NOT NULL DEFAULT {NOW},
+        heartbeat_at TEXT NOT NULL DEFAULT {NOW},
+        stopped_at TEXT
+    )
+    """,
+    "CREATE INDEX ix_notifications_unrouted ON notifications (seq) WHERE routed_at IS NULL",
+    "CREATE INDEX ix_notifications_recent ON notifications (created_at)",
+    "CREATE INDEX ix_deliveries_due ON notification_deliveries "
+    "(sink, status, rank, next_attempt_at, id)",
+    "CREATE INDEX ix_deliveries_lease ON notification_deliveries (lease_expires_at) "
+    "WHERE status = 'leased'",
+    "CREATE INDEX ix_attempts_delivery ON notification_delivery_attempts (delivery_id)",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2))
+"""MIGRATIONS[n] brings a file from version n to version n + 1."""
+
+LATEST_VERSION = len(MIGRATIONS)

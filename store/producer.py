@@ -1,0 +1,79 @@
+"""The producer API: how a Python program adds a notification (other languages INSERT)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import insert
+
+from store import schema
+from store.db import Database
+from store.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button/menu entry that opens a web address."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: str
+    created: bool
+    """False when the dedupe key already named a notification: `id` is that one."""
+
+
+def check_action(action: Action) -> Action:
+    if not action.label.strip():
+        raise InvalidInput("an action needs a label")
+    scheme = urlsplit(action.url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise InvalidInput(f"action URLs must be http(s), not {action.url!r}")
+    return action
+
+
+def enqueue(
+    db: Database,
+    title: str,
+    message: str = "",
+    *,
+    priority: str = "info",
+    source: str = "",
+    kind: str = "",
+    payload: dict[str, Any] | None = None,
+    actions: list[Action] | tuple[Action, ...] = (),
+    dedupe_key: str | None = None,
+) -> Enqueued:
+    """Add one notification; the same `dedupe_key` twice gives one notification."""
+    if not isinstance(title, str) or not title.strip():
+        raise InvalidInput("a notification needs a non-empty title")
+    if priority not in schema.PRIORITIES:
+        raise InvalidInput(f"priority must be one of {', '.join(schema.PRIORITIES)}")
+    if dedupe_key is not None and not dedupe_key:
+        raise InvalidInput("a dedupe key may not be empty")
+    checked = [check_action(a) for a in actions]
+    values = {
+        "title": title,
+        "message": message,
+        "priority": priority,
+        "source": source,
+        "kind": kind,
+        "payload_json": json.dumps(payload or {}),
+        "actions_json": json.dumps([{"label": a.label, "url": a.url} for a in checked]),
+        "dedupe_key": dedupe_key,
+    }
+    n = schema.notifications
+    stmt = insert(n).values(**values).on_conflict_do_nothing().returning(n.c.id)
+    with db.write() as conn:
+        new_id = conn.execute(stmt).scalar_one_or_none()
+        if new_id is not None:
+            return Enqueued(id=new_id, created=True)
+        existing = conn.execute(select(n.c.id).where(n.c.dedupe_key == dedupe_key))
+        return Enqueued(id=existing.scalar_one(), created=False)

@@ -1,0 +1,112 @@
+"""SQLAlchemy table definitions of the shared database, used to build queries.
+
+The DDL itself lives in `store.migrations` as plain SQLite SQL, because the schema is the
+public interface for producers in any language; a test checks that these definitions and
+the migrated file agree column for column.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Integer, MetaData, Table, Text
+
+PRIORITIES: tuple[str, ...] = ("urgent", "action", "warning", "info")
+"""Most important first; a priority's index is its rank (0 = urgent)."""
+
+DELIVERY_STATUSES: tuple[str, ...] = (
+    "queued",
+    "leased",
+    "retry_wait",
+    "sent",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+ATTEMPT_OUTCOMES: tuple[str, ...] = (
+    "sent",
+    "retryable_failed",
+    "failed",
+    "lease_expired",
+    "coalesced",
+)
+DESKTOP_SINK = "desktop"
+DESKTOP_ROUTE = "desktop"
+
+metadata = MetaData()
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("payload_json", Text, nullable=False),
+    Column("actions_json", Text, nullable=False),
+    Column("dedupe_key", Text, unique=True),
+    Column("created_at", Text, nullable=False),
+    Column("routed_at", Text),
+    Column("read_at", Text),
+    Column("archived_at", Text),
+)
+
+deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("notification_id", Text, nullable=False),
+    Column("route_name", Text, nullable=False),
+    Column("sink", Text, nullable=False),
+    Column("destination_key", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("next_attempt_at", Text),
+    Column("lease_owner", Text),
+    Column("lease_expires_at", Text),
+    Column("last_error_code", Text),
+    Column("last_error", Text),
+    Column("external_id", Text),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("delivered_at", Text),
+)
+
+attempts = Table(
+    "notification_delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, nullable=False),
+    Column("attempt_no", Integer, nullable=False),
+    Column("owner", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("error_code", Text),
+    Column("error", Text),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("owner", Text, primary_key=True),
+    Column("pid", Integer, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("notifier", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("heartbeat_at", Text, nullable=False),
+    Column("stopped_at", Text),
+)

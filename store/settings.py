@@ -1,0 +1,143 @@
+"""The user's settings: their keys, defaults and validation, and reading/writing them.
+
+Absent keys mean "default", so a newer version can change a default without a migration.
+Values are JSON text, so a producer or a shell script can read them with json_extract.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import insert
+
+from store import schema, timestamps
+from store.db import Database
+from store.errors import InvalidInput
+
+DEFAULTS: dict[str, Any] = {
+    "enable_notifications": True,
+    "min_priority": "action",
+    "paused_until": None,
+    "max_age_seconds": 86400,
+    "burst_limit": 3,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the settings, as the agent reads them once per tick."""
+
+    enable_notifications: bool = True
+    min_priority: str = "action"
+    paused_until: str | None = None
+    max_age_seconds: int = 86400
+    burst_limit: int = 3
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and timestamps.parse(self.paused_until) > now
+
+
+def validate(key: str, value: Any) -> Any:
+    """Check a typed value for a key; return it normalised or raise InvalidInput."""
+    if key not in DEFAULTS:
+        raise InvalidInput(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
+    if key == "enable_notifications":
+        if not isinstance(value, bool):
+            raise InvalidInput("enable_notifications must be true or false")
+        return value
+    if key == "min_priority":
+        if value not in schema.PRIORITIES:
+            raise InvalidInput(f"min_priority must be one of {', '.join(schema.PRIORITIES)}")
+        return value
+    if key == "paused_until":
+        if value is None:
+            return None
+        try:
+            return timestamps.fmt(timestamps.parse(str(value)))
+        except ValueError as err:
+            raise InvalidInput(f"paused_until must be a UTC timestamp or null: {err}") from None
+    # the integer keys
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{key} must be a whole number >= 0")
+    return value
+
+
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_text(key: str, text: str, now: datetime) -> Any:
+    """Turn what a user typed (CLI) into the typed value for `key`.
+
+    `paused_until` takes `30m`, `2h`, `1d`, an ISO time (local time if it has no zone),
+    or `off`; booleans take true/false/on/off/yes/no/1/0.
+    """
+    raw = text.strip()
+    lowered = raw.lower()
+    if key not in DEFAULTS:
+        raise InvalidInput(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
+    if key == "enable_notifications":
+        if lowered in ("true", "on", "yes", "1"):
+            return True
+        if lowered in ("false", "off", "no", "0"):
+            return False
+        raise InvalidInput(f"enable_notifications takes true or false, not {raw!r}")
+    if key == "min_priority":
+        return validate(key, lowered)
+    if key == "paused_until":
+        if lowered in ("off", "none", "null", "resume", ""):
+            return None
+        match = _DURATION.match(lowered)
+        if match:
+            seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            return timestamps.fmt(now + timedelta(seconds=seconds))
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(
+                f"paused_until takes 30m, 2h, an ISO time or off, not {raw!r}"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # a user's wall-clock time means local time
+        return timestamps.fmt(moment)
+    try:
+        number = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{key} takes a whole number, not {raw!r}") from None
+    return validate(key, number)
+
+
+def read_settings(db: Database) -> Settings:
+    """All settings, defaults filled in. A value a foreign writer broke falls back to its
+    default rather than stopping the agent."""
+    with db.read() as conn:
+        rows = conn.execute(select(schema.settings.c.key, schema.settings.c.value)).all()
+    values = dict(DEFAULTS)
+    for key, text in rows:
+        if key not in DEFAULTS:
+            continue
+        try:
+            values[key] = validate(key, json.loads(text))
+        except (InvalidInput, ValueError):
+            continue
+    return Settings(**values)
+
+
+def write_setting(db: Database, key: str, value: Any, now: datetime) -> Any:
+    """Validate and store one setting; returns the stored value."""
+    clean = validate(key, value)
+    stmt = insert(schema.settings).values(
+        key=key, value=json.dumps(clean), updated_at=timestamps.fmt(now)
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[schema.settings.c.key],
+        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    )
+    with db.write() as conn:
+        conn.execute(stmt)
+    return clean

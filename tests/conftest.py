@@ -1,0 +1,69 @@
+"""Shared fixtures, and the rule that under CI=true a desktop or packaging test may not skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from store import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip on a developer machine without the capability; fail in CI, where it must exist."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and a required capability is missing: {why}")
+    pytest.skip(why)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    require(path is not None, f"{name} is not installed")
+    assert path is not None
+    return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and any(item.iter_markers("desktop")):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: desktop test skipped ({report.longrepr})"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "traycourier.db"
+
+
+@pytest.fixture
+def db(db_path: Path):  # type: ignore[no-untyped-def]
+    database = Database.open(db_path)
+    yield database
+    database.close()
+
+
+def run_cli(
+    *args: str, db: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m agent ...` as a user would, in a fresh process."""
+    full_env = dict(os.environ)
+    full_env.pop("TRAYCOURIER_DB", None)
+    if env:
+        full_env.update(env)
+    cmd = [sys.executable, "-m", "agent"]
+    if db is not None:
+        cmd += ["--db", str(db)]
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout
+    )

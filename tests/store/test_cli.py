@@ -1,0 +1,153 @@
+"""The producer-side CLI, run as a user runs it: a fresh process per command."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from agent import __version__
+from tests.conftest import run_cli
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"traycourier {__version__}"
+
+
+def test_send_prints_the_id_and_stores_the_row(db_path: Path) -> None:
+    result = run_cli(
+        "send",
+        "Build failed",
+        "main is red",
+        "--priority",
+        "urgent",
+        "--source",
+        "ci",
+        "--kind",
+        "build.failed",
+        "--action",
+        "Open=https://ci.example/1",
+        db=db_path,
+    )
+    assert result.returncode == 0, result.stderr
+    ntf_id = result.stdout.strip()
+    assert re.fullmatch(r"ntf_[0-9a-f]{16}", ntf_id)
+    row = (
+        sqlite3.connect(db_path)
+        .execute(
+            "SELECT title, message, priority, source, kind, actions_json FROM notifications "
+            "WHERE id = ?",
+            (ntf_id,),
+        )
+        .fetchone()
+    )
+    assert row == (
+        "Build failed",
+        "main is red",
+        "urgent",
+        "ci",
+        "build.failed",
+        '[{"label": "Open", "url": "https://ci.example/1"}]',
+    )
+
+
+def test_send_with_a_known_dedupe_key_prints_the_existing_id(db_path: Path) -> None:
+    first = run_cli("send", "a", "--dedupe-key", "k", db=db_path)
+    second = run_cli("send", "b", "--dedupe-key", "k", db=db_path)
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM notifications").fetchone() == (1,)
+
+
+def test_the_database_comes_from_the_environment(tmp_path: Path) -> None:
+    target = tmp_path / "env" / "x.db"
+    result = run_cli("send", "hi", env={"TRAYCOURIER_DB": str(target)})
+    assert result.returncode == 0, result.stderr
+    assert target.exists()
+
+
+def test_settings_set_and_get(db_path: Path) -> None:
+    assert run_cli("settings", "set", "min_priority", "urgent", db=db_path).returncode == 0
+    assert run_cli("settings", "set", "paused_until", "2h", db=db_path).returncode == 0
+    got = run_cli("settings", "get", "min_priority", db=db_path)
+    assert got.stdout.strip() == '"urgent"'
+    everything = run_cli("settings", "get", db=db_path).stdout
+    assert "enable_notifications = true" in everything
+    assert 'paused_until = "20' in everything
+
+
+def test_status_json(db_path: Path) -> None:
+    run_cli("send", "x", db=db_path)
+    result = run_cli("status", "--json", db=db_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["unrouted"] == 1
+    assert data["schema_version"] == 2
+    assert data["settings"]["min_priority"] == "action"
+    assert data["deliveries"]["queued"] == 0
+    assert data["agents"] == []
+
+
+def test_deliveries_on_an_empty_file(db_path: Path) -> None:
+    result = run_cli("deliveries", "--status", "failed", "--limit", "5", db=db_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "no deliveries"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["settings", "set", "burst_limit", "many"], "burst_limit takes a whole number"),
+        (["settings", "set", "volume", "3"], "invalid choice: 'volume'"),
+        (["settings", "set", "paused_until", "soonish"], "paused_until takes 30m"),
+        (["send", "x", "--priority", "critical"], "invalid choice: 'critical'"),
+        (["send", "x", "--action", "no-equals-sign"], "LABEL=URL"),
+        (["send", "x", "--action", "Run=javascript:alert(1)"], "must be http(s)"),
+        (["send", "   "], "non-empty title"),
+        (["deliveries", "--limit", "0"], ">= 1"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    db_path: Path, args: list[str], message: str
+) -> None:
+    result = run_cli(*args, db=db_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("traycourier: error: ")
+    assert message in lines[0]
+    if db_path.exists():
+        conn = sqlite3.connect(db_path)
+        assert conn.execute("SELECT count(*) FROM notifications").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM settings").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("command", [["status"], ["send", "x"], ["settings", "get"]])
+def test_a_corrupt_file_gives_one_line_and_stays_untouched(
+    db_path: Path, command: list[str]
+) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"GARBAGE" * 1000)
+    result = run_cli(*command, db=db_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "not a SQLite database" in result.stderr
+    assert db_path.read_bytes() == b"GARBAGE" * 1000
+
+
+def test_a_newer_schema_is_refused_by_the_cli(db_path: Path) -> None:
+    run_cli("send", "x", db=db_path)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 7")
+    result = run_cli("send", "y", db=db_path)
+    assert result.returncode == 1
+    assert "schema version 7" in result.stderr
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM notifications").fetchone() == (1,)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from store import Database, InvalidInput, read_settings, write_setting
+from store.settings import DEFAULTS
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def test_defaults_when_nothing_is_stored(db: Database) -> None:
+    current = read_settings(db)
+    assert {k: getattr(current, k) for k in DEFAULTS} == DEFAULTS
+
+
+def test_written_values_are_json_any_process_can_read(db: Database) -> None:
+    write_setting(db, "min_priority", "urgent", NOW)
+    write_setting(db, "enable_notifications", False, NOW)
+    assert read_settings(db).min_priority == "urgent"
+    assert read_settings(db).enable_notifications is False
+    rows = dict(sqlite3.connect(db.path).execute("SELECT key, value FROM settings").fetchall())
+    assert rows == {"min_priority": '"urgent"', "enable_notifications": "false"}
+
+
+def test_invalid_value_writes_nothing(db: Database) -> None:
+    with pytest.raises(InvalidInput):
+        write_setting(db, "burst_limit", -2, NOW)
+    assert sqlite3.connect(db.path).execute("SELECT count(*) FROM settings").fetchone() == (0,)
+
+
+def test_a_value_broken_by_a_foreign_writer_falls_back_to_its_default(db: Database) -> None:
+    with sqlite3.connect(db.path) as conn:
+        conn.execute("INSERT INTO settings(key, value) VALUES ('burst_limit', '\"lots\"')")
+        conn.execute("INSERT INTO settings(key, value) VALUES ('min_priority', '\"info\"')")
+    current = read_settings(db)
+    assert current.burst_limit == DEFAULTS["burst_limit"]
+    assert current.min_priority == "info"
