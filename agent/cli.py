@@ -6,14 +6,27 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agent import APP_NAME, __version__, paths
-from store import Action, Database, InvalidInput, StoreError, enqueue, queries, schema, timestamps
+from agent import APP_NAME, __version__, logs, paths
+from agent.notifier import Notifier, NullNotifier, PlyerNotifier, RecordingNotifier
+from agent.wakeup import Waker
+from store import (
+    Action,
+    Database,
+    InvalidInput,
+    StoreError,
+    deliveries,
+    enqueue,
+    queries,
+    schema,
+    timestamps,
+)
 from store import settings as store_settings
 
 log = logging.getLogger(__name__)
@@ -77,6 +90,28 @@ def build_parser() -> argparse.ArgumentParser:
     dels.add_argument("--limit", type=_positive_int, default=20)
     dels.add_argument("--json", action="store_true")
     dels.set_defaults(func=cmd_deliveries)
+
+    run = sub.add_parser("run", help="run the agent (tray icon, or --headless)")
+    run.add_argument("--headless", action="store_true", help="no tray icon; log to stderr")
+    run.add_argument("--once", action="store_true", help="run one tick, then exit")
+    run.add_argument("--owner", default=None, help="lease owner name (default: host-pid)")
+    run.add_argument(
+        "--notifier",
+        default="plyer",
+        metavar="plyer|record:PATH|null",
+        help="where notifications go; record and null are for tests and benchmarks",
+    )
+    run.add_argument(
+        "--notify-timeout", type=float, default=10.0, metavar="S", help=argparse.SUPPRESS
+    )
+    run.set_defaults(func=cmd_run)
+
+    retry = sub.add_parser("retry-failed", help="requeue failed deliveries")
+    retry.set_defaults(func=cmd_retry_failed)
+
+    doctor = sub.add_parser("doctor", help="check the database, notifier, daemon and tray")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
 
     sets = sub.add_parser("settings", help="read or change settings")
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
@@ -216,6 +251,81 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
         db.close()
     print(f"{args.key} = {json.dumps(stored)}")
     return 0
+
+
+def make_notifier(spec: str) -> Notifier:
+    if spec == "plyer":
+        return PlyerNotifier()
+    if spec == "null":
+        return NullNotifier()
+    if spec.startswith("record:") and len(spec) > len("record:"):
+        return RecordingNotifier(Path(spec.removeprefix("record:")))
+    raise UsageError(f"--notifier takes plyer, null or record:PATH, not {spec!r}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from agent import runtime
+
+    notifier = make_notifier(args.notifier)
+    logs.setup(to_stderr=True, debug=args.debug)
+    if not args.headless:
+        # The tray icon arrives with the tray issue; until then `run` is the headless agent.
+        log.info("tray mode is not available in this build; running headless")
+    db = _open(args)
+    config = runtime.RuntimeConfig(
+        owner=args.owner or runtime.default_owner(),
+        notify_timeout_s=args.notify_timeout,
+        icon=str(paths.asset_path("traycourier.png")),
+    )
+    agent = runtime.Runtime(db, notifier, config)
+    if isinstance(notifier, PlyerNotifier) and not notifier.available:
+        log.error("%s; deliveries will fail until it is fixed", notifier.describe())
+    waker = Waker(db.path)
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        agent.stop.set()
+        waker.poke()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, request_stop)
+    try:
+        agent.start()
+        if args.once:
+            report = agent.tick()
+            log.info("tick: %s", report)
+        else:
+            agent.run(waker)
+    finally:
+        agent.close()
+        waker.close()
+        db.close()
+    return 0
+
+
+def cmd_retry_failed(args: argparse.Namespace) -> int:
+    db = _open(args)
+    try:
+        count = deliveries.retry_failed(db, timestamps.utcnow())
+    finally:
+        db.close()
+    print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from agent import doctor
+
+    checks = doctor.run_checks(args.db or paths.default_db_path())
+    broken = any(c.level == "fail" for c in checks)
+    if args.json:
+        _print_json({"ok": not broken, "checks": [asdict(c) for c in checks]})
+    else:
+        for c in checks:
+            fix = f"  -> {c.fix}" if c.fix and c.level != "ok" else ""
+            print(f"{c.level.upper():<5} {c.name:<20} {c.detail}{fix}")
+    return 1 if broken else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -157,6 +157,9 @@ class Database:
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # A producer in another language may write bytes that are not UTF-8; reading them must
+    # not raise, or one bad row would stop every query that touches it.
+    dbapi_conn.text_factory = _decode_text
     cursor = dbapi_conn.cursor()
     try:
         mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
@@ -166,6 +169,10 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 def _on_begin(conn: Connection) -> None:

@@ -107,8 +107,10 @@ _V2 = [
     """,
     "CREATE INDEX ix_notifications_unrouted ON notifications (seq) WHERE routed_at IS NULL",
     "CREATE INDEX ix_notifications_recent ON notifications (created_at)",
-    "CREATE INDEX ix_deliveries_due ON notification_deliveries "
-    "(sink, status, rank, next_attempt_at, id)",
+    # The claim walks this in claim order and stops at its LIMIT; the claim query repeats
+    # the WHERE clause literally so SQLite can use the partial index.
+    "CREATE INDEX ix_deliveries_pending ON notification_deliveries "
+    "(rank, next_attempt_at, id) WHERE sink = 'desktop' AND status IN ('queued', 'retry_wait')",
     "CREATE INDEX ix_deliveries_lease ON notification_deliveries (lease_expires_at) "
     "WHERE status = 'leased'",
     "CREATE INDEX ix_attempts_delivery ON notification_delivery_attempts (delivery_id)",

@@ -235,7 +235,7 @@ def test_a_version_1_file_is_upgraded_in_place_without_losing_rows(db_path: Path
     ).fetchall() == [("ntf_old1", "sent", 1, 0)]
     assert conn.execute("SELECT value FROM settings").fetchall() == [('"urgent"',)]
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert {"ix_notifications_unrouted", "ix_deliveries_due"} <= indexes
+    assert {"ix_notifications_unrouted", "ix_deliveries_pending"} <= indexes
 
 
 def _digest(path: Path) -> str:

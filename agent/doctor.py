@@ -1,0 +1,140 @@
+"""`traycourier doctor`: is every part the agent needs there? One line per check, with the fix."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from agent.notifier import PlyerNotifier
+from store import LATEST_VERSION, Database, StoreError
+
+Level = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: Level
+    detail: str
+    fix: str = ""
+
+
+def check_database(path: Path) -> Check:
+    try:
+        db = Database.open(path)
+    except StoreError as err:
+        return Check("database", "fail", str(err), "pass another --db or move the file aside")
+    try:
+        version = db.schema_version()
+        with db.write():
+            pass  # proves we can take the write lock
+    except StoreError as err:
+        return Check("database", "fail", str(err), "close the process that holds the lock")
+    finally:
+        db.close()
+    return Check("database", "ok", f"{path} (schema {version} of {LATEST_VERSION}), writable")
+
+
+def check_notifier(notifier: PlyerNotifier) -> Check:
+    if not notifier.available:
+        return Check(
+            "notifier",
+            "fail",
+            notifier.describe(),
+            "on Linux install dbus-python (pip) or libnotify-bin (apt)",
+        )
+    if notifier.degraded:
+        return Check(
+            "notifier",
+            "warn",
+            notifier.describe(),
+            "pip install dbus-python (needs libdbus-1-dev) so failures are reported",
+        )
+    return Check("notifier", "ok", notifier.describe())
+
+
+def check_dbus_daemon() -> list[Check]:
+    """The session bus, and a notification daemon owning org.freedesktop.Notifications."""
+    try:
+        import dbus
+    except ImportError:
+        return [
+            Check("dbus session", "warn", "dbus-python is not installed", "pip install dbus-python")
+        ]
+    try:
+        bus = dbus.SessionBus()
+    except dbus.exceptions.DBusException as err:
+        return [
+            Check(
+                "dbus session",
+                "fail",
+                f"no DBus session bus ({err.get_dbus_name()})",
+                "run traycourier inside your desktop session (DBUS_SESSION_BUS_ADDRESS unset?)",
+            )
+        ]
+    checks = [Check("dbus session", "ok", os.environ.get("DBUS_SESSION_BUS_ADDRESS", "default"))]
+    name = "org.freedesktop.Notifications"
+    try:
+        owned = bool(bus.name_has_owner(name))
+    except dbus.exceptions.DBusException as err:
+        owned = False
+        checks.append(Check("notification daemon", "fail", str(err), ""))
+        return checks
+    if not owned:
+        checks.append(
+            Check(
+                "notification daemon",
+                "fail",
+                f"nothing owns {name} on the session bus",
+                "start a notification daemon (dunst, your desktop's notifications service)",
+            )
+        )
+        return checks
+    try:
+        proxy = bus.get_object(name, "/org/freedesktop/Notifications")
+        info = proxy.GetServerInformation(dbus_interface=name, timeout=3)
+        checks.append(Check("notification daemon", "ok", f"{info[0]} {info[2]} ({info[1]})"))
+    except dbus.exceptions.DBusException as err:
+        checks.append(
+            Check(
+                "notification daemon",
+                "fail",
+                f"{name} does not answer ({err.get_dbus_name()})",
+                "restart the notification daemon",
+            )
+        )
+    return checks
+
+
+def check_tray() -> Check:
+    backend = os.environ.get("PYSTRAY_BACKEND", "auto")
+    if sys.platform.startswith("linux"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return Check(
+                "tray",
+                "warn",
+                "no display: the agent will run headless",
+                "run inside a desktop session",
+            )
+        try:
+            import gi  # noqa: F401
+        except ImportError:
+            return Check(
+                "tray",
+                "warn",
+                f"backend {backend}: PyGObject missing, only the menu-less xorg tray works",
+                "pip install 'traycourier[gtk]' and apt install gir1.2-gtk-3.0",
+            )
+    return Check("tray", "ok", f"backend {backend}")
+
+
+def run_checks(db_path: Path) -> list[Check]:
+    notifier = PlyerNotifier()
+    checks = [check_database(db_path), check_notifier(notifier)]
+    if notifier.implementation in ("NotifyDbus", "NotifySendNotification"):
+        checks += check_dbus_daemon()
+    checks.append(check_tray())
+    return checks

@@ -1,0 +1,179 @@
+"""Showing one notification on this OS, behind a small interface.
+
+`PlyerNotifier` is the real one. Tests and benchmarks use `RecordingNotifier` (appends a
+JSON line per notification, so several processes can be checked) or `NullNotifier`.
+`show_within` runs any of them in a worker thread with a timeout, so a hung notification
+daemon costs one timeout and never blocks the agent, and turns every failure into a
+classified `NotifyError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+from agent import APP_NAME, errors
+
+log = logging.getLogger(__name__)
+
+URGENCY = {"urgent": 2, "action": 1, "warning": 1, "info": 0}
+"""freedesktop urgency levels: 0 low, 1 normal, 2 critical (stays until dismissed)."""
+
+
+@dataclass(frozen=True)
+class OsNotification:
+    title: str
+    body: str
+    priority: str
+    app_name: str = APP_NAME
+    icon: str = ""
+    display_s: int = 10
+
+
+class NotifyError(Exception):
+    def __init__(self, error_class: errors.ErrorClass, message: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+class InvalidNotification(Exception):
+    """The row cannot be shown at all (for example an empty title)."""
+
+
+class Notifier(Protocol):
+    name: str
+    degraded: bool
+    """True when this path cannot report failures (plyer's notify-send path)."""
+    platform: str
+    body_markup: bool
+    command_line: bool
+
+    def show(self, notification: OsNotification) -> str | None:
+        """Show it; return the OS's id for it when there is one. Raise on failure."""
+        ...
+
+
+def current_platform() -> str:
+    if sys.platform.startswith("win"):
+        return "windows"
+    if sys.platform == "darwin":
+        return "darwin"
+    return "linux"
+
+
+class PlyerNotifier:
+    """`plyer.notification`, with what plyer leaves out: the urgency hint as the DBus type
+    the spec names, and knowing which implementation plyer picked (it decides once per
+    process and silently falls back to a stub that only raises)."""
+
+    def __init__(self) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from plyer import notification
+
+            self.implementation = notification.__class__.__name__  # resolves plyer's Proxy
+        self._notification = notification
+        self._warnings = [str(w.message).splitlines()[0] for w in caught]
+        self.platform = current_platform()
+        self.name = f"plyer:{self.implementation}"
+        self.degraded = self.implementation in ("NotifySendNotification", "NotifyDesktopPortals")
+        self.available = self.implementation != "Notification"
+        self.body_markup = self.implementation == "NotifyDbus"
+        self.command_line = self.implementation == "NotifySendNotification"
+
+    def describe(self) -> str:
+        if not self.available:
+            return "no notification backend (plyer found no implementation for this platform)"
+        if self.degraded:
+            return f"{self.name} (degraded: it cannot report failures; install dbus-python)"
+        return self.name
+
+    def show(self, notification: OsNotification) -> str | None:
+        hints: dict[str, object] = {}
+        if self.implementation == "NotifyDbus":
+            import dbus
+
+            hints = {
+                "urgency": dbus.Byte(URGENCY.get(notification.priority, 1)),
+                "desktop-entry": dbus.String(APP_NAME),
+            }
+        self._notification.notify(
+            title=notification.title,
+            message=notification.body,
+            app_name=notification.app_name,
+            app_icon=notification.icon,
+            timeout=notification.display_s,
+            hints=hints,
+        )
+        return None
+
+
+class RecordingNotifier:
+    """Appends each notification as a JSON line to a file; for tests and benchmarks."""
+
+    name = "record"
+    degraded = False
+    body_markup = False
+    command_line = False
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.platform = current_platform()
+        self._lock = threading.Lock()
+
+    def show(self, notification: OsNotification) -> str | None:
+        line = json.dumps(asdict(notification), sort_keys=True)
+        with self._lock, self.path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+        return None
+
+
+class NullNotifier:
+    """Shows nothing and always succeeds: measures the database path alone."""
+
+    name = "null"
+    degraded = False
+    body_markup = False
+    command_line = False
+    platform = "linux"
+
+    def show(self, notification: OsNotification) -> str | None:
+        return None
+
+
+class NotifierTimeout(Exception):
+    pass
+
+
+def show_within(notifier: Notifier, notification: OsNotification, timeout_s: float) -> str | None:
+    """Call `notifier.show` in a daemon thread; raise NotifyError on any failure or timeout.
+
+    A call that never returns is abandoned (the thread is a daemon, so it cannot keep the
+    process alive); plyer's DBus path gives up by itself after DBus's own 25 s timeout.
+    """
+    result: dict[str, object] = {}
+
+    def call() -> None:
+        try:
+            result["value"] = notifier.show(notification)
+        except BaseException as err:  # everything must reach the caller as data
+            result["error"] = err
+
+    worker = threading.Thread(target=call, name="notify", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise NotifyError(errors.TIMEOUT, f"the notifier did not answer within {timeout_s:g} s")
+    if "error" in result:
+        err = result["error"]
+        assert isinstance(err, BaseException)
+        message = " ".join(str(err).split()) or type(err).__name__
+        raise NotifyError(errors.classify(type(err).__name__, message), message[:500]) from err
+    value = result.get("value")
+    return None if value is None else str(value)

@@ -1,0 +1,337 @@
+"""The delivery runtime: one tick routes, claims, shows and marks; the loop waits for the
+next change. The clock and the random source are injected so tests can drive time.
+
+One tick:
+1. read the settings (another process may have changed them);
+2. expire leases whose owner died (counted as an attempt, with backoff);
+3. switched off: cancel what waits; route every unrouted notification in batches;
+4. unless switched off or paused: claim due deliveries a round at a time, show them (a burst
+   as a few plus one summary), and write every outcome back, fenced by the lease.
+
+After a transient notifier failure the rest of the round is released, unshown and uncounted,
+to the failed row's retry time: the head of the queue probes the notifier while the others
+wait, so a missing daemon costs attempts for one notification, not for all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from agent import APP_NAME, __version__, backoff, burst, errors, routing, textfit
+from agent.notifier import (
+    InvalidNotification,
+    Notifier,
+    NotifyError,
+    OsNotification,
+    show_within,
+)
+from agent.wakeup import Waker
+from store import Database, Settings, StoreError, agents, deliveries, read_settings, timestamps
+from store.deliveries import Claimed, Outcome
+from store.queries import HEARTBEAT_S
+
+log = logging.getLogger(__name__)
+
+SAFETY_WAKE_S = 30.0
+"""The longest the loop sleeps without an event (the next due time is usually sooner)."""
+CLAIM_MORE = 1000
+"""Batch size when a burst claims everything else that is due, for the summary."""
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    owner: str = field(default_factory=lambda: default_owner())
+    lease_ttl_s: float = 30.0
+    notify_timeout_s: float = 10.0
+    round_size: int = 100
+    route_batch: int = 500
+    mode: str = "headless"
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class TickReport:
+    routed: int = 0
+    expired: int = 0
+    cancelled: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    fenced_off: int = 0
+
+
+@dataclass
+class _Round:
+    outcomes: list[Outcome] = field(default_factory=list)
+    hold_until: str | None = None
+
+
+class Runtime:
+    def __init__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        config: RuntimeConfig | None = None,
+        *,
+        clock: Callable[[], datetime] = timestamps.utcnow,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.db = db
+        self.notifier = notifier
+        self.config = config or RuntimeConfig()
+        self.clock = clock
+        self.rand = rand
+        self.stop = threading.Event()
+        self._last_heartbeat: datetime | None = None
+        self.on_tick: Callable[[TickReport], None] | None = None
+
+    @property
+    def owner(self) -> str:
+        return self.config.owner
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        now = self.clock()
+        agents.register(
+            self.db,
+            owner=self.owner,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            version=__version__,
+            mode=self.config.mode,
+            notifier=self.notifier.name,
+            now=now,
+        )
+        self._last_heartbeat = now
+        log.info(
+            "agent %s started (notifier %s, db %s)", self.owner, self.notifier.name, self.db.path
+        )
+
+    def close(self) -> None:
+        """Return unshown leases (no attempt counted) and mark this agent stopped."""
+        try:
+            now = self.clock()
+            released = deliveries.release_all(self.db, self.owner, now)
+            agents.stopped(self.db, self.owner, now)
+            log.info("agent %s stopped; %d unshown lease(s) returned", self.owner, released)
+        except StoreError as err:
+            log.error("could not record the shutdown: %s", err)
+
+    def run(self, waker: Waker) -> None:
+        """Tick until `stop` is set; a database error is logged and retried with backoff."""
+        failures = 0
+        while not self.stop.is_set():
+            waker.mark()
+            try:
+                report = self.tick()
+                failures = 0
+                if self.on_tick is not None:
+                    self.on_tick(report)
+                timeout = self._sleep_s()
+            except StoreError as err:
+                failures += 1
+                timeout = min(2.0**failures, 60.0)
+                log.error("tick failed (%s); retrying in %.0f s", err, timeout)
+            waker.wait(timeout, self.stop)
+
+    def _sleep_s(self) -> float:
+        now = self.clock()
+        timeout = SAFETY_WAKE_S
+        if self._last_heartbeat is not None:
+            heartbeat_due = self._last_heartbeat + timedelta(seconds=HEARTBEAT_S)
+            timeout = min(timeout, (heartbeat_due - now).total_seconds())
+        next_event = deliveries.next_event_at(self.db)
+        if next_event is not None:
+            timeout = min(timeout, (next_event - now).total_seconds() + 0.001)
+        settings = read_settings(self.db)
+        if settings.is_paused(now) and settings.paused_until:
+            resume = timestamps.parse(settings.paused_until)
+            timeout = min(timeout, (resume - now).total_seconds() + 0.001)
+        return max(timeout, 0.0)
+
+    # -- one tick -------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        now = self.clock()
+        settings = read_settings(self.db)
+        expired = deliveries.expire_leases(self.db, now, self._retry_plan)
+        cancelled = 0
+        if not settings.enable_notifications:
+            cancelled = deliveries.cancel_pending(self.db, now)
+        routed = self._route_all(settings, now)
+        report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
+        if settings.enable_notifications and not settings.is_paused(now):
+            report = self._deliver(settings, report)
+        self._heartbeat()
+        return report
+
+    def _route_all(self, settings: Settings, now: datetime) -> int:
+        def decide(item: deliveries.Unrouted) -> deliveries.RouteDecision | None:
+            return routing.decide_desktop(item, settings, now)
+
+        total = 0
+        while True:
+            result = deliveries.route_batch(self.db, decide, now, limit=self.config.route_batch)
+            total += result.routed
+            if result.routed < self.config.route_batch:
+                return total
+
+    def _deliver(self, settings: Settings, report: TickReport) -> TickReport:
+        ttl = timedelta(seconds=self.config.lease_ttl_s)
+        while not self.stop.is_set():
+            claimed = deliveries.claim(
+                self.db, self.owner, self.clock(), ttl, limit=self.config.round_size
+            )
+            if not claimed:
+                break
+            limit = settings.burst_limit
+            if limit and len(claimed) > limit:
+                claimed += self._claim_rest(ttl)
+            plan = burst.plan(claimed, limit)
+            result = self._show_round(plan)
+            marked = deliveries.mark(self.db, self.owner, result.outcomes, self.clock())
+            report = _count(report, result.outcomes, len(marked.fenced_off))
+            if result.hold_until is not None:
+                break  # the notifier is failing: the others wait for the retry time
+        return report
+
+    def _claim_rest(self, ttl: timedelta) -> list[Claimed]:
+        rest: list[Claimed] = []
+        while True:
+            more = deliveries.claim(self.db, self.owner, self.clock(), ttl, limit=CLAIM_MORE)
+            rest += more
+            if len(more) < CLAIM_MORE:
+                return rest
+
+    def _show_round(self, plan: burst.BurstPlan[Claimed]) -> _Round:
+        result = _Round()
+        for item in plan.individual:
+            if self._must_hold(item, result):
+                result.outcomes.append(self._release(item, result.hold_until))
+                continue
+            outcome = self._attempt(item, self._compose(item))
+            result.outcomes.append(outcome)
+            if outcome.kind == "retry":
+                result.hold_until = outcome.next_attempt_at
+        if plan.coalesced:
+            if self._must_hold(plan.coalesced[0], result):
+                result.outcomes += [self._release(c, result.hold_until) for c in plan.coalesced]
+            else:
+                result.outcomes += self._attempt_summary(plan.coalesced)
+        return result
+
+    def _must_hold(self, item: Claimed, result: _Round) -> bool:
+        """Do not start a call that could outlive the lease, or after a transient failure,
+        or once a stop was requested."""
+        if self.stop.is_set() or result.hold_until is not None:
+            return True
+        lease_end = timestamps.parse(item.claimed_at) + timedelta(seconds=self.config.lease_ttl_s)
+        latest_start = lease_end - timedelta(seconds=self.config.notify_timeout_s + 1.0)
+        return self.clock() > latest_start
+
+    def _release(self, item: Claimed, until: str | None) -> Outcome:
+        return Outcome(item, "release", next_attempt_at=until or timestamps.fmt(self.clock()))
+
+    def _compose(self, item: Claimed) -> OsNotification | InvalidNotification:
+        if not isinstance(item.title, str) or not isinstance(item.message, str):
+            return InvalidNotification("title and message must be text")
+        fitted = textfit.fit(
+            item.title,
+            item.message,
+            platform=self.notifier.platform,
+            body_markup=self.notifier.body_markup,
+            command_line=self.notifier.command_line,
+        )
+        if not fitted.title.strip(textfit.ZERO_WIDTH_SPACE):
+            return InvalidNotification("the title is empty once control characters are removed")
+        return OsNotification(
+            title=fitted.title,
+            body=fitted.body,
+            priority=item.priority,
+            icon=self.config.icon,
+            display_s=0 if item.priority == "urgent" else 10,
+        )
+
+    def _attempt(self, item: Claimed, message: OsNotification | InvalidNotification) -> Outcome:
+        """Show one notification and turn what happened into an outcome for `item`."""
+        try:
+            if isinstance(message, InvalidNotification):
+                raise NotifyError(errors.INVALID, str(message))
+            external_id = show_within(self.notifier, message, self.config.notify_timeout_s)
+        except NotifyError as err:
+            return self._failure(item, err)
+        return Outcome(item, "sent", external_id=external_id)
+
+    def _attempt_summary(self, members: tuple[Claimed, ...]) -> list[Outcome]:
+        title, body = burst.summary_text([m.title for m in members])
+        top = min(members, key=lambda m: m.rank)
+        summary = replace(top, title=title, message=body)
+        outcome = self._attempt(summary, self._compose(summary))
+        if outcome.kind == "sent":
+            return [Outcome(m, "coalesced", external_id=outcome.external_id) for m in members]
+        error = NotifyError(
+            errors.ErrorClass(outcome.error_code or "error", outcome.kind == "retry"),
+            f"summary notification: {outcome.error}",
+        )
+        return [self._failure(m, error) for m in members]
+
+    def _failure(self, item: Claimed, err: NotifyError) -> Outcome:
+        code, message = err.error_class.code, str(err)
+        delay = None
+        if err.error_class.transient:
+            delay = backoff.next_attempt_in(item.attempt_no, item.max_attempts, self.rand())
+        if delay is None:
+            log.warning(
+                "notification %s failed for good after attempt %d: [%s] %s",
+                item.notification_id,
+                item.attempt_no,
+                code,
+                message,
+            )
+            return Outcome(item, "failed", error_code=code, error=message)
+        next_at = timestamps.fmt(self.clock() + timedelta(seconds=delay))
+        log.warning(
+            "notification %s attempt %d failed: [%s] %s; retrying in %.1f s",
+            item.notification_id,
+            item.attempt_no,
+            code,
+            message,
+            delay,
+        )
+        return Outcome(item, "retry", error_code=code, error=message, next_attempt_at=next_at)
+
+    def _retry_plan(self, attempt_no: int, max_attempts: int) -> float | None:
+        return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
+
+    def _heartbeat(self) -> None:
+        now = self.clock()
+        if self._last_heartbeat is None:
+            return
+        if now - self._last_heartbeat >= timedelta(seconds=HEARTBEAT_S):
+            agents.heartbeat(self.db, self.owner, self.notifier.name, now)
+            self._last_heartbeat = now
+
+
+def _count(report: TickReport, outcomes: list[Outcome], fenced: int) -> TickReport:
+    kinds = [o.kind for o in outcomes]
+    return replace(
+        report,
+        sent=report.sent + kinds.count("sent") + kinds.count("coalesced"),
+        retried=report.retried + kinds.count("retry"),
+        failed=report.failed + kinds.count("failed"),
+        released=report.released + kinds.count("release"),
+        fenced_off=report.fenced_off + fenced,
+    )
+
+
+def default_owner() -> str:
+    return f"{APP_NAME}-{socket.gethostname()}-{os.getpid()}"

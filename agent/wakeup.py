@@ -1,0 +1,98 @@
+"""Waking the agent when the database changes, without polling.
+
+A file watcher (inotify on Linux, via watchdog) sees the write to the database's -wal file;
+`PRAGMA data_version` then tells whether another connection really committed. The WAL write
+can become visible a moment after its event (the commit lands in the mmapped -shm, which
+raises no event), so an unchanged version is re-checked a few times over ~60 ms, waiting on
+the event so a newer write still wakes at once. A timeout (the next due time, or the
+heartbeat) covers everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from store.db import DataVersionProbe
+
+log = logging.getLogger(__name__)
+
+RECHECKS_S = (0.002, 0.004, 0.008, 0.016, 0.032)
+FALLBACK_POLL_S = 0.25
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, names: set[str], event: threading.Event) -> None:
+        self._names = names
+        self._event = event
+
+    def on_any_event(self, event) -> None:  # type: ignore[no-untyped-def]
+        if Path(str(event.src_path)).name in self._names:
+            self._event.set()
+
+
+class Waker:
+    def __init__(self, db_path: Path) -> None:
+        self._event = threading.Event()
+        self._probe = DataVersionProbe(db_path)
+        self._seen = self._probe.value()
+        self._observer: Observer | None = Observer()
+        names = {db_path.name, db_path.name + "-wal"}
+        try:
+            self._observer.schedule(
+                _Handler(names, self._event),
+                str(db_path.parent),
+                recursive=False,
+                event_filter=[FileModifiedEvent, FileCreatedEvent],
+            )
+            self._observer.daemon = True
+            self._observer.start()
+        except OSError as err:
+            log.warning(
+                "cannot watch %s (%s); checking every %.2f s", db_path, err, FALLBACK_POLL_S
+            )
+            self._observer = None
+
+    def mark(self) -> None:
+        """Called before a tick reads: any commit after this point wakes the next wait."""
+        self._seen = self._probe.value()
+
+    def poke(self) -> None:
+        """Wake the waiting loop now (stop requested, a setting changed in this process)."""
+        self._event.set()
+
+    def wait(self, timeout_s: float, stop: threading.Event) -> bool:
+        """Block until another connection commits, `stop` is set, or the timeout passes.
+        Returns True when woken by a commit."""
+        deadline = time.monotonic() + max(timeout_s, 0.0)
+        while not stop.is_set():
+            if self._changed():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self._observer is None:
+                remaining = min(remaining, FALLBACK_POLL_S)
+            if not self._event.wait(remaining):
+                continue
+            self._event.clear()
+            for pause in RECHECKS_S:
+                if stop.is_set() or self._changed():
+                    break
+                if self._event.wait(pause):
+                    self._event.clear()
+        return False
+
+    def _changed(self) -> bool:
+        return self._probe.value() != self._seen
+
+    def close(self) -> None:
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=2)
+        self._probe.close()
