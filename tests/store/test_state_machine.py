@@ -1,0 +1,196 @@
+"""The delivery state machine on a real file, with an injected clock (no sleeping)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent import routing
+from store import Database, Settings, enqueue, timestamps
+from store.deliveries import (
+    Outcome,
+    cancel_pending,
+    claim,
+    expire_leases,
+    mark,
+    next_event_at,
+    release_all,
+    retry_failed,
+    route_batch,
+)
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+TTL = timedelta(seconds=30)
+
+
+def route(db: Database, now: datetime = T0, settings: Settings | None = None) -> None:
+    current = settings or Settings(max_age_seconds=0)
+    route_batch(db, lambda item: routing.decide_desktop(item, current, now), now)
+
+
+def rows(db: Database) -> list[tuple]:
+    return (
+        sqlite3.connect(db.path)
+        .execute(
+            "SELECT n.title, d.status, d.attempts, d.last_error_code FROM notification_deliveries d "
+            "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq"
+        )
+        .fetchall()
+    )
+
+
+def attempts(db: Database) -> list[tuple]:
+    return (
+        sqlite3.connect(db.path)
+        .execute(
+            "SELECT delivery_id, attempt_no, owner, outcome, error_code "
+            "FROM notification_delivery_attempts ORDER BY id"
+        )
+        .fetchall()
+    )
+
+
+def test_routing_is_atomic_and_idempotent(db: Database) -> None:
+    for title in ("a", "b"):
+        enqueue(db, title, priority="urgent")
+    enqueue(db, "quiet", priority="info")
+    route(db)
+    route(db)  # a replayed tick creates nothing
+    assert rows(db) == [("a", "queued", 0, None), ("b", "queued", 0, None)]
+    conn = sqlite3.connect(db.path)
+    assert conn.execute(
+        "SELECT count(*) FROM notifications WHERE routed_at IS NULL"
+    ).fetchone() == (0,)
+
+
+def test_routing_while_switched_off_records_skipped(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db, settings=Settings(enable_notifications=False))
+    assert rows(db) == [("a", "skipped", 0, "disabled")]
+
+
+def test_claim_order_is_priority_then_due_time_then_arrival(db: Database) -> None:
+    for title, priority in [
+        ("w1", "warning"),
+        ("a1", "action"),
+        ("u1", "urgent"),
+        ("a2", "action"),
+    ]:
+        enqueue(db, title, priority=priority)
+    route(db, settings=Settings(min_priority="info"))
+    got = claim(db, "A", T0, TTL, limit=10)
+    assert [c.title for c in got] == ["u1", "a1", "a2", "w1"]
+    assert all(c.attempt_no == 1 for c in got)
+
+
+def test_a_leased_row_cannot_be_claimed_twice(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db)
+    assert len(claim(db, "A", T0, TTL, 10)) == 1
+    assert claim(db, "B", T0, TTL, 10) == []
+
+
+def test_sent_writes_the_attempt_and_clears_the_lease(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db)
+    (c,) = claim(db, "A", T0, TTL, 10)
+    report = mark(db, "A", [Outcome(c, "sent", external_id="42")], T0 + timedelta(seconds=1))
+    assert report.applied == 1 and report.fenced_off == ()
+    assert rows(db) == [("a", "sent", 1, None)]
+    assert attempts(db) == [(c.delivery_id, 1, "A", "sent", None)]
+    row = (
+        sqlite3.connect(db.path)
+        .execute(
+            "SELECT lease_owner, lease_expires_at, external_id, delivered_at FROM notification_deliveries"
+        )
+        .fetchone()
+    )
+    assert row[:3] == (None, None, "42") and row[3].startswith("2026-11-28 12:00:01")
+
+
+def test_a_late_writer_changes_nothing(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db)
+    (c,) = claim(db, "A", T0, TTL, 10)
+    late = T0 + TTL + timedelta(seconds=1)
+    assert expire_leases(db, late, lambda n, m: 1.0) == 1
+    (c2,) = claim(db, "B", late + timedelta(seconds=2), TTL, 10)
+    report = mark(db, "A", [Outcome(c, "sent")], late + timedelta(seconds=3))
+    assert report.applied == 0 and report.fenced_off == (c.delivery_id,)
+    assert rows(db) == [("a", "leased", 1, "lease_expired")]
+    mark(db, "B", [Outcome(c2, "sent")], late + timedelta(seconds=3))
+    assert rows(db) == [("a", "sent", 2, None)]
+    assert [a[3] for a in attempts(db)] == ["lease_expired", "sent"]
+
+
+def test_an_expired_lease_counts_and_fails_at_the_budget(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db)
+    now = T0
+    for attempt in range(1, 6):
+        assert len(claim(db, f"crashy{attempt}", now, TTL, 10)) == 1
+        now += TTL + timedelta(seconds=1)
+        expire_leases(db, now, lambda n, m: None if n >= m else 0.0)
+    assert rows(db) == [("a", "failed", 5, "lease_expired")]
+    assert [a[1] for a in attempts(db)] == [1, 2, 3, 4, 5]
+
+
+def test_retry_waits_for_its_time(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db)
+    (c,) = claim(db, "A", T0, TTL, 10)
+    retry_at = T0 + timedelta(seconds=2)
+    mark(
+        db,
+        "A",
+        [Outcome(c, "retry", "timeout", "slow", next_attempt_at=timestamps.fmt(retry_at))],
+        T0,
+    )
+    assert rows(db) == [("a", "retry_wait", 1, "timeout")]
+    assert claim(db, "A", retry_at - timedelta(milliseconds=1), TTL, 10) == []
+    assert next_event_at(db) == retry_at
+    (again,) = claim(db, "A", retry_at, TTL, 10)
+    assert again.attempt_no == 2
+
+
+def test_release_on_shutdown_counts_no_attempt(db: Database) -> None:
+    for title in ("a", "b"):
+        enqueue(db, title, priority="urgent")
+    route(db)
+    claim(db, "A", T0, TTL, 10)
+    assert release_all(db, "A", T0) == 2
+    assert rows(db) == [("a", "queued", 0, None), ("b", "queued", 0, None)]
+    assert attempts(db) == []
+
+
+def test_switching_off_cancels_what_waits(db: Database) -> None:
+    for title in ("a", "b"):
+        enqueue(db, title, priority="urgent")
+    route(db)
+    assert cancel_pending(db, T0) == 2
+    assert rows(db) == [("a", "cancelled", 0, "disabled"), ("b", "cancelled", 0, "disabled")]
+
+
+def test_retry_failed_resets_the_budget(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    route(db)
+    (c,) = claim(db, "A", T0, TTL, 10)
+    mark(db, "A", [Outcome(c, "failed", "no_backend", "none")], T0)
+    assert rows(db) == [("a", "failed", 1, "no_backend")]
+    assert retry_failed(db, T0) == 1
+    assert rows(db) == [("a", "queued", 0, None)]
+    (again,) = claim(db, "A", T0, TTL, 10)
+    assert again.attempt_no == 1
+
+
+@pytest.mark.parametrize("bad", [b"\xff\xfe not utf-8", "ok"])
+def test_a_title_that_is_not_utf8_does_not_break_claiming(db: Database, bad: object) -> None:
+    with sqlite3.connect(db.path) as conn:
+        conn.execute(
+            "INSERT INTO notifications(title, priority) VALUES (CAST(? AS TEXT), 'urgent')", (bad,)
+        )
+    route(db)
+    (c,) = claim(db, "A", T0, TTL, 10)
+    assert isinstance(c.title, str)

@@ -1,0 +1,149 @@
+"""The pure policy: backoff, routing, error classes, burst planning. Table-driven."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from agent import backoff, burst, errors, routing
+from store import Settings
+from store.deliveries import RouteDecision, Unrouted
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "rand", "expected"),
+    [
+        (1, 0.5, 1.0),
+        (2, 0.5, 2.0),
+        (3, 0.5, 4.0),
+        (9, 0.5, 256.0),
+        (10, 0.5, 300.0),  # capped
+        (60, 0.5, 300.0),
+        (1, 0.0, 0.8),
+        (4, 0.0, 6.4),
+        (10, 0.999999, 300.0 * (0.8 + 0.4 * 0.999999)),
+    ],
+)
+def test_backoff_delay(attempt: int, rand: float, expected: float) -> None:
+    assert backoff.delay_s(attempt, rand) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("rand", [0.0, 0.25, 0.5, 0.999999])
+@pytest.mark.parametrize("attempt", [1, 2, 5, 9, 12])
+def test_backoff_factor_stays_within_its_band(attempt: int, rand: float) -> None:
+    base = min(2 ** (attempt - 1), 300)
+    assert 0.8 * base <= backoff.delay_s(attempt, rand) < 1.2 * base
+
+
+@pytest.mark.parametrize(("attempt", "rand"), [(0, 0.5), (1, 1.0), (1, -0.1)])
+def test_backoff_rejects_nonsense(attempt: int, rand: float) -> None:
+    with pytest.raises(ValueError):
+        backoff.delay_s(attempt, rand)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "max_attempts", "gives_up"), [(1, 5, False), (4, 5, False), (5, 5, True)]
+)
+def test_budget(attempt: int, max_attempts: int, gives_up: bool) -> None:
+    assert (backoff.next_attempt_in(attempt, max_attempts, 0.5) is None) is gives_up
+
+
+def _item(priority: str = "action", age_s: int = 0, archived: bool = False) -> Unrouted:
+    created = datetime.fromtimestamp(NOW.timestamp() - age_s, UTC)
+    return Unrouted(1, "ntf_1", priority, created.strftime("%Y-%m-%d %H:%M:%S"), archived)
+
+
+QUEUED = RouteDecision("queued")
+
+
+@pytest.mark.parametrize(
+    ("item", "settings", "expected"),
+    [
+        (_item("urgent"), Settings(), QUEUED),
+        (_item("action"), Settings(), QUEUED),
+        (_item("warning"), Settings(), None),  # below the default min_priority (action)
+        (_item("info"), Settings(min_priority="info"), QUEUED),
+        (_item("warning"), Settings(min_priority="urgent"), None),
+        (_item("urgent", archived=True), Settings(), None),
+        (_item("urgent"), Settings(enable_notifications=False), "disabled"),
+        (_item("info"), Settings(enable_notifications=False), None),  # below min: no row at all
+        (_item("urgent", age_s=90000), Settings(), "stale"),
+        (_item("urgent", age_s=86399), Settings(), QUEUED),
+        (_item("urgent", age_s=10**7), Settings(max_age_seconds=0), QUEUED),  # 0 = no limit
+        (_item("urgent", age_s=61), Settings(max_age_seconds=60), "stale"),
+    ],
+)
+def test_routing_rules(item: Unrouted, settings: Settings, expected: object) -> None:
+    decision = routing.decide_desktop(item, settings, NOW)
+    if isinstance(expected, str):
+        assert decision is not None
+        assert (decision.status, decision.code) == ("skipped", expected)
+    else:
+        assert decision == expected
+
+
+def test_a_mangled_created_at_counts_as_new() -> None:
+    item = Unrouted(1, "ntf_1", "urgent", "yesterday-ish", False)
+    assert routing.decide_desktop(item, Settings(), NOW) == QUEUED
+
+
+@pytest.mark.parametrize(
+    ("type_name", "message", "code", "transient"),
+    [
+        ("NotifierTimeout", "", "timeout", True),
+        ("TimeoutError", "", "timeout", True),
+        (
+            "DBusException",
+            "org.freedesktop.DBus.Error.ServiceUnknown: The name is not activatable",
+            "daemon_unreachable",
+            True,
+        ),
+        (
+            "DBusException",
+            "org.freedesktop.DBus.Error.NotSupported: Unable to autolaunch a dbus-daemon",
+            "daemon_unreachable",
+            True,
+        ),
+        (
+            "DBusException",
+            "org.freedesktop.DBus.Error.NoReply: no reply",
+            "daemon_unreachable",
+            True,
+        ),
+        ("DBusException", "org.example.Weird: ?", "error", True),
+        ("ValueError", "Unable to guess signature from an empty list", "daemon_unreachable", True),
+        ("NotImplementedError", "No usable implementation found!", "no_backend", False),
+        ("InvalidNotification", "empty title", "invalid", False),
+        ("RuntimeError", "anything else", "error", True),
+    ],
+)
+def test_error_classes(type_name: str, message: str, code: str, transient: bool) -> None:
+    assert errors.classify(type_name, message) == errors.ErrorClass(code, transient)
+
+
+@pytest.mark.parametrize(
+    ("due", "limit", "individual", "coalesced"),
+    [
+        (3, 3, 3, 0),
+        (4, 3, 2, 2),
+        (10, 3, 2, 8),
+        (10, 0, 10, 0),  # 0 = never coalesce
+        (2, 1, 0, 2),  # 1 = only a summary
+        (0, 3, 0, 0),
+    ],
+)
+def test_burst_plan(due: int, limit: int, individual: int, coalesced: int) -> None:
+    items = list(range(due))
+    plan = burst.plan(items, limit)
+    assert (len(plan.individual), len(plan.coalesced)) == (individual, coalesced)
+    assert list(plan.individual) + list(plan.coalesced) == items  # every row accounted for
+
+
+def test_burst_summary_text() -> None:
+    assert burst.summary_text(["a"]) == ("1 more notification", "• a")
+    title, body = burst.summary_text(["a", "b", "c", "d", "e"])
+    assert title == "5 more notifications"
+    assert body == "• a\n• b\n• c\nand 2 more"

@@ -1,0 +1,202 @@
+"""The runtime's tick against a real file, a scripted notifier and an injected clock."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.notifier import OsNotification
+from agent.runtime import Runtime, RuntimeConfig
+from store import Database, enqueue, timestamps, write_setting
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class ScriptedNotifier:
+    """Records what it shows; `fail` decides per call whether to raise instead."""
+
+    name = "scripted"
+    degraded = False
+    platform = "linux"
+    body_markup = True
+    command_line = False
+
+    def __init__(self, fail: Callable[[OsNotification], BaseException | None] | None = None):
+        self.shown: list[OsNotification] = []
+        self.calls = 0
+        self.fail = fail
+
+    def show(self, notification: OsNotification) -> str | None:
+        self.calls += 1
+        if self.fail is not None:
+            err = self.fail(notification)
+            if err is not None:
+                raise err
+        self.shown.append(notification)
+        return f"id{len(self.shown)}"
+
+
+def make(db: Database, notifier: ScriptedNotifier, clock: Clock, **config: object) -> Runtime:
+    runtime = Runtime(
+        db, notifier, RuntimeConfig(owner="A", **config), clock=clock, rand=lambda: 0.5
+    )
+    runtime.start()
+    return runtime
+
+
+def statuses(path: Path) -> list[tuple]:
+    return (
+        sqlite3.connect(path)
+        .execute(
+            "SELECT n.title, d.status, d.attempts, d.last_error_code FROM notification_deliveries d "
+            "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq"
+        )
+        .fetchall()
+    )
+
+
+def test_one_tick_shows_what_is_due_once(db: Database) -> None:
+    enqueue(db, "build failed", "red", priority="urgent")
+    notifier, clock = ScriptedNotifier(), Clock()
+    runtime = make(db, notifier, clock)
+    report = runtime.tick()
+    runtime.tick()
+    assert report.sent == 1
+    assert [(n.title, n.body, n.priority) for n in notifier.shown] == [
+        ("build failed", "red", "urgent")
+    ]
+    assert statuses(db.path) == [("build failed", "sent", 1, None)]
+
+
+def test_a_burst_shows_the_most_important_and_one_summary(db: Database) -> None:
+    for i in range(6):
+        enqueue(db, f"n{i}", priority="urgent" if i == 4 else "action")
+    notifier, clock = ScriptedNotifier(), Clock()
+    make(db, notifier, clock).tick()
+    assert [n.title for n in notifier.shown] == ["n4", "n0", "4 more notifications"]
+    assert notifier.shown[-1].body == "• n1\n• n2\n• n3\nand 1 more"
+    assert all(s[1] == "sent" for s in statuses(db.path))
+    outcomes = (
+        sqlite3.connect(db.path)
+        .execute("SELECT outcome, count(*) FROM notification_delivery_attempts GROUP BY outcome")
+        .fetchall()
+    )
+    assert dict(outcomes) == {"sent": 2, "coalesced": 4}
+
+
+def test_a_missing_daemon_is_retried_with_backoff_and_fails_after_five(db: Database) -> None:
+    import dbus
+
+    enqueue(db, "a", priority="urgent")
+    enqueue(db, "b", priority="urgent")
+    unreachable = dbus.exceptions.DBusException(
+        "org.freedesktop.DBus.Error.ServiceUnknown: nobody home"
+    )
+    notifier, clock = ScriptedNotifier(fail=lambda n: unreachable), Clock()
+    runtime = make(db, notifier, clock, lease_ttl_s=30)
+    runtime.tick()
+    # the head of the queue probes; the other waits, unshown and uncounted
+    assert statuses(db.path) == [
+        ("a", "retry_wait", 1, "daemon_unreachable"),
+        ("b", "queued", 0, None),
+    ]
+    delays = []
+    for _ in range(4):
+        before = clock.now
+        nxt = (
+            sqlite3.connect(db.path)
+            .execute("SELECT min(next_attempt_at) FROM notification_deliveries")
+            .fetchone()[0]
+        )
+        clock.now = timestamps.parse(nxt)
+        delays.append((clock.now - before).total_seconds())
+        runtime.tick()
+    assert delays == pytest.approx([1, 2, 4, 8])
+    assert statuses(db.path)[0] == ("a", "failed", 5, "daemon_unreachable")
+    assert notifier.calls == 5 + 1  # b's first attempt in the last tick
+
+
+def test_a_hung_notifier_costs_one_timeout(db: Database) -> None:
+    for title in ("a", "b", "c"):
+        enqueue(db, title, priority="urgent")
+    release = threading.Event()
+    notifier = ScriptedNotifier(fail=lambda n: None if release.wait(5) else TimeoutError())
+    clock = Clock()
+    runtime = make(db, notifier, clock, notify_timeout_s=0.2)
+    write_setting(db, "burst_limit", 0, T0)
+    runtime.tick()
+    release.set()
+    assert notifier.calls == 1
+    assert statuses(db.path) == [
+        ("a", "retry_wait", 1, "timeout"),
+        ("b", "queued", 0, None),
+        ("c", "queued", 0, None),
+    ]
+
+
+def test_a_bad_row_fails_alone(db: Database) -> None:
+    with sqlite3.connect(db.path) as conn:
+        conn.execute("INSERT INTO notifications(title, priority) VALUES ('\x07\x1b', 'urgent')")
+    enqueue(db, "fine", priority="urgent")
+    notifier, clock = ScriptedNotifier(), Clock()
+    make(db, notifier, clock).tick()
+    assert statuses(db.path) == [("\x07\x1b", "failed", 1, "invalid"), ("fine", "sent", 1, None)]
+    assert [n.title for n in notifier.shown] == ["fine"]
+
+
+def test_pause_holds_and_resume_delivers(db: Database) -> None:
+    write_setting(db, "paused_until", timestamps.fmt(T0 + timedelta(minutes=30)), T0)
+    enqueue(db, "later", priority="urgent")
+    notifier, clock = ScriptedNotifier(), Clock()
+    runtime = make(db, notifier, clock)
+    runtime.tick()
+    assert notifier.shown == [] and statuses(db.path) == [("later", "queued", 0, None)]
+    clock.advance(30 * 60 + 1)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["later"]
+
+
+def test_switching_off_drops_what_waits(db: Database) -> None:
+    write_setting(db, "paused_until", timestamps.fmt(T0 + timedelta(hours=1)), T0)
+    enqueue(db, "a", priority="urgent")
+    notifier, clock = ScriptedNotifier(), Clock()
+    runtime = make(db, notifier, clock)
+    runtime.tick()
+    write_setting(db, "enable_notifications", False, T0)
+    enqueue(db, "b", priority="urgent")
+    runtime.tick()
+    assert statuses(db.path) == [("a", "cancelled", 0, "disabled"), ("b", "skipped", 0, "disabled")]
+
+
+def test_stop_returns_unshown_leases(db: Database) -> None:
+    for title in ("a", "b"):
+        enqueue(db, title, priority="urgent")
+    notifier, clock = ScriptedNotifier(), Clock()
+    runtime = make(db, notifier, clock)
+
+    def stop_after_first(n: OsNotification) -> None:
+        runtime.stop.set()
+        return None
+
+    notifier.fail = stop_after_first
+    runtime.tick()
+    runtime.close()
+    assert statuses(db.path) == [("a", "sent", 1, None), ("b", "queued", 0, None)]
+    stopped = sqlite3.connect(db.path).execute("SELECT stopped_at FROM agents").fetchone()[0]
+    assert stopped is not None
