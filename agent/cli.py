@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--notify-timeout", type=float, default=10.0, metavar="S", help=argparse.SUPPRESS
     )
+    run.add_argument("--lease-ttl", type=float, default=30.0, metavar="S", help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
 
     retry = sub.add_parser("retry-failed", help="requeue failed deliveries")
@@ -259,8 +260,12 @@ def make_notifier(spec: str) -> Notifier:
     if spec == "null":
         return NullNotifier()
     if spec.startswith("record:") and len(spec) > len("record:"):
-        return RecordingNotifier(Path(spec.removeprefix("record:")))
-    raise UsageError(f"--notifier takes plyer, null or record:PATH, not {spec!r}")
+        target, _, delay = spec.removeprefix("record:").partition(",delay=")
+        try:
+            return RecordingNotifier(Path(target), delay_s=float(delay or 0))
+        except ValueError:
+            pass
+    raise UsageError(f"--notifier takes plyer, null or record:PATH[,delay=S], not {spec!r}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -271,12 +276,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
         # The tray icon arrives with the tray issue; until then `run` is the headless agent.
         log.info("tray mode is not available in this build; running headless")
+    try:
+        config = runtime.RuntimeConfig(
+            owner=args.owner or runtime.default_owner(),
+            notify_timeout_s=args.notify_timeout,
+            lease_ttl_s=args.lease_ttl,
+            icon=str(paths.asset_path("traycourier.png")),
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     db = _open(args)
-    config = runtime.RuntimeConfig(
-        owner=args.owner or runtime.default_owner(),
-        notify_timeout_s=args.notify_timeout,
-        icon=str(paths.asset_path("traycourier.png")),
-    )
     agent = runtime.Runtime(db, notifier, config)
     if isinstance(notifier, PlyerNotifier) and not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())

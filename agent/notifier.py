@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import threading
+import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -122,12 +123,15 @@ class RecordingNotifier:
     body_markup = False
     command_line = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, delay_s: float = 0.0) -> None:
         self.path = path
+        self.delay_s = delay_s
         self.platform = current_platform()
         self._lock = threading.Lock()
 
     def show(self, notification: OsNotification) -> str | None:
+        if self.delay_s:
+            time.sleep(self.delay_s)  # stands in for a slow desktop round trip
         line = json.dumps(asdict(notification), sort_keys=True)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")

@@ -20,6 +20,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -55,6 +56,13 @@ class RuntimeConfig:
     mode: str = "headless"
     icon: str = ""
 
+    def __post_init__(self) -> None:
+        if self.lease_ttl_s <= self.notify_timeout_s + 1:
+            raise ValueError(
+                f"the lease ({self.lease_ttl_s:g} s) must outlast a notifier call "
+                f"({self.notify_timeout_s:g} s) by more than a second"
+            )
+
 
 @dataclass(frozen=True)
 class TickReport:
@@ -68,10 +76,36 @@ class TickReport:
     fenced_off: int = 0
 
 
-@dataclass
-class _Round:
-    outcomes: list[Outcome] = field(default_factory=list)
-    hold_until: str | None = None
+class _Marker:
+    """Collects a round's outcomes and writes them in batches: every `FLUSH_S` of wall time,
+    so a slow real notifier has each result written right after its call (a crash repeats
+    at most the one in flight), while a fast one still gets large transactions."""
+
+    FLUSH_S = 0.05
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._pending: list[Outcome] = []
+        self._last = time.monotonic()
+        self.kinds: list[str] = []
+        self.fenced = 0
+        self.hold_until: str | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        self.kinds.append(outcome.kind)
+        if outcome.kind == "retry" and self.hold_until is None:
+            self.hold_until = outcome.next_attempt_at
+        if time.monotonic() - self._last >= self.FLUSH_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            rt = self._runtime
+            report = deliveries.mark(rt.db, rt.owner, self._pending, rt.clock())
+            self.fenced += len(report.fenced_off)
+            self._pending = []
+        self._last = time.monotonic()
 
 
 class Runtime:
@@ -196,12 +230,14 @@ class Runtime:
             limit = settings.burst_limit
             if limit and len(claimed) > limit:
                 claimed += self._claim_rest(ttl)
-            plan = burst.plan(claimed, limit)
-            result = self._show_round(plan)
-            marked = deliveries.mark(self.db, self.owner, result.outcomes, self.clock())
-            report = _count(report, result.outcomes, len(marked.fenced_off))
-            if result.hold_until is not None:
+            marker = _Marker(self)
+            self._show_round(burst.plan(claimed, limit), marker)
+            marker.flush()
+            report = _count(report, marker.kinds, marker.fenced)
+            if marker.hold_until is not None:
                 break  # the notifier is failing: the others wait for the retry time
+            if all(kind == "release" for kind in marker.kinds):
+                break  # nothing could be attempted (stopping): do not spin
         return report
 
     def _claim_rest(self, ttl: timedelta) -> list[Claimed]:
@@ -212,27 +248,25 @@ class Runtime:
             if len(more) < CLAIM_MORE:
                 return rest
 
-    def _show_round(self, plan: burst.BurstPlan[Claimed]) -> _Round:
-        result = _Round()
+    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: _Marker) -> None:
         for item in plan.individual:
-            if self._must_hold(item, result):
-                result.outcomes.append(self._release(item, result.hold_until))
-                continue
-            outcome = self._attempt(item, self._compose(item))
-            result.outcomes.append(outcome)
-            if outcome.kind == "retry":
-                result.hold_until = outcome.next_attempt_at
-        if plan.coalesced:
-            if self._must_hold(plan.coalesced[0], result):
-                result.outcomes += [self._release(c, result.hold_until) for c in plan.coalesced]
+            if self._must_hold(item, marker.hold_until):
+                marker.add(self._release(item, marker.hold_until))
             else:
-                result.outcomes += self._attempt_summary(plan.coalesced)
-        return result
+                marker.add(self._attempt(item, self._compose(item)))
+        if not plan.coalesced:
+            return
+        if self._must_hold(plan.coalesced[0], marker.hold_until):
+            for item in plan.coalesced:
+                marker.add(self._release(item, marker.hold_until))
+        else:
+            for outcome in self._attempt_summary(plan.coalesced):
+                marker.add(outcome)
 
-    def _must_hold(self, item: Claimed, result: _Round) -> bool:
+    def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
         """Do not start a call that could outlive the lease, or after a transient failure,
         or once a stop was requested."""
-        if self.stop.is_set() or result.hold_until is not None:
+        if self.stop.is_set() or hold_until is not None:
             return True
         lease_end = timestamps.parse(item.claimed_at) + timedelta(seconds=self.config.lease_ttl_s)
         latest_start = lease_end - timedelta(seconds=self.config.notify_timeout_s + 1.0)
@@ -321,8 +355,7 @@ class Runtime:
             self._last_heartbeat = now
 
 
-def _count(report: TickReport, outcomes: list[Outcome], fenced: int) -> TickReport:
-    kinds = [o.kind for o in outcomes]
+def _count(report: TickReport, kinds: list[str], fenced: int) -> TickReport:
     return replace(
         report,
         sent=report.sent + kinds.count("sent") + kinds.count("coalesced"),

@@ -34,7 +34,8 @@ def rows(db: Database) -> list[tuple]:
     return (
         sqlite3.connect(db.path)
         .execute(
-            "SELECT n.title, d.status, d.attempts, d.last_error_code FROM notification_deliveries d "
+            "SELECT n.title, d.status, d.attempts, d.last_error_code "
+            "FROM notification_deliveries d "
             "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq"
         )
         .fetchall()
@@ -103,7 +104,8 @@ def test_sent_writes_the_attempt_and_clears_the_lease(db: Database) -> None:
     row = (
         sqlite3.connect(db.path)
         .execute(
-            "SELECT lease_owner, lease_expires_at, external_id, delivered_at FROM notification_deliveries"
+            "SELECT lease_owner, lease_expires_at, external_id, delivered_at "
+            "FROM notification_deliveries"
         )
         .fetchone()
     )

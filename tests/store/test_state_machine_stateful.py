@@ -9,7 +9,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from agent import backoff, routing
@@ -112,7 +113,8 @@ class DeliveryMachine(RuleBasedStateMachine):
         return (
             self.conn()
             .execute(
-                "SELECT status, attempts, max_attempts, lease_owner, lease_expires_at, delivered_at "
+                "SELECT status, attempts, max_attempts, lease_owner, lease_expires_at, "
+                "delivered_at "
                 "FROM notification_deliveries WHERE id = ?",
                 (delivery_id,),
             )

@@ -64,7 +64,8 @@ def statuses(path: Path) -> list[tuple]:
     return (
         sqlite3.connect(path)
         .execute(
-            "SELECT n.title, d.status, d.attempts, d.last_error_code FROM notification_deliveries d "
+            "SELECT n.title, d.status, d.attempts, d.last_error_code "
+            "FROM notification_deliveries d "
             "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq"
         )
         .fetchall()

@@ -1,0 +1,174 @@
+"""Several real agent processes on one file: exactly once without a crash, nothing lost with one.
+
+Agents use the recording notifier (one JSON line per notification shown, per agent); the
+desktop tests prove the real notifier separately.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from store import Database, enqueue, write_setting
+from store.timestamps import utcnow
+from tests.conftest import ROOT
+
+
+def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "--db",
+            str(db_path),
+            "run",
+            "--headless",
+            "--owner",
+            owner,
+            "--notifier",
+            f"record:{record}",
+            *extra,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(predicate, what: str, limit_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll for a state (a hang guard, not a speed assertion)."""
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def count(db_path: Path, sql: str) -> int:
+    return sqlite3.connect(db_path).execute(sql).fetchone()[0]
+
+
+def shown_titles(records: list[Path]) -> Counter[str]:
+    titles: Counter[str] = Counter()
+    for path in records:
+        if path.exists():
+            for line in path.read_text().splitlines():
+                titles[json.loads(line)["title"]] += 1
+    return titles
+
+
+def prepare(db_path: Path) -> Database:
+    db = Database.open(db_path)
+    write_setting(db, "burst_limit", 0, utcnow())  # count every notification individually
+    write_setting(db, "min_priority", "info", utcnow())
+    return db
+
+
+@pytest.mark.slow
+def test_three_agents_deliver_each_notification_exactly_once(db_path: Path, tmp_path: Path) -> None:
+    db = prepare(db_path)
+    records = [tmp_path / f"agent{i}.jsonl" for i in range(3)]
+    agents = [start_agent(db_path, f"agent{i}", records[i]) for i in range(3)]
+    try:
+        wait_for(
+            lambda: count(db_path, "SELECT count(*) FROM agents WHERE stopped_at IS NULL") == 3,
+            "three agents to register",
+        )
+        for i in range(300):
+            enqueue(db, f"n{i:03d}", priority=("urgent", "action", "info")[i % 3])
+        wait_for(
+            lambda: (
+                count(db_path, "SELECT count(*) FROM notification_deliveries WHERE status = 'sent'")
+                == 300
+            ),
+            "300 sent",
+        )
+    finally:
+        for agent in agents:
+            agent.send_signal(signal.SIGTERM)
+        outputs = [agent.communicate(timeout=30) for agent in agents]
+    for agent, (_out, err) in zip(agents, outputs, strict=True):
+        assert agent.returncode == 0, err
+        assert "Traceback" not in err
+    titles = shown_titles(records)
+    assert titles == Counter({f"n{i:03d}": 1 for i in range(300)})
+    assert (
+        count(db_path, "SELECT count(*) FROM notification_deliveries WHERE status != 'sent'") == 0
+    )
+    assert count(db_path, "SELECT count(*) FROM notification_delivery_attempts") == 300
+    assert count(db_path, "SELECT count(*) FROM agents WHERE stopped_at IS NOT NULL") == 3
+    db.close()
+
+
+@pytest.mark.slow
+def test_a_killed_agent_loses_nothing(db_path: Path, tmp_path: Path) -> None:
+    db = prepare(db_path)
+    for i in range(150):
+        enqueue(db, f"n{i:03d}", priority="action")
+    victim_log, survivor_log = tmp_path / "victim.jsonl", tmp_path / "survivor.jsonl"
+    survivor = None
+    victim = start_agent(
+        db_path,
+        "victim",
+        victim_log,
+        "--notifier",
+        f"record:{victim_log},delay=0.05",
+        "--lease-ttl",
+        "3",
+        "--notify-timeout",
+        "1",
+    )
+    try:
+        wait_for(
+            lambda: victim_log.exists() and len(victim_log.read_text().splitlines()) >= 20,
+            "the victim to show 20",
+        )
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        held = count(
+            db_path,
+            "SELECT count(*) FROM notification_deliveries "
+            "WHERE status = 'leased' AND lease_owner = 'victim'",
+        )
+        assert held > 0, "the victim died holding no lease; the test proves nothing"
+        survivor = start_agent(
+            db_path, "survivor", survivor_log, "--lease-ttl", "3", "--notify-timeout", "1"
+        )
+        wait_for(
+            lambda: (
+                count(db_path, "SELECT count(*) FROM notification_deliveries WHERE status = 'sent'")
+                == 150
+            ),
+            "all 150 sent",
+        )
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        if survivor is not None:
+            survivor.send_signal(signal.SIGTERM)
+    assert survivor is not None
+    _out, err = survivor.communicate(timeout=30)
+    assert survivor.returncode == 0, err
+    titles = shown_titles([victim_log, survivor_log])
+    assert set(titles) == {f"n{i:03d}" for i in range(150)}, "a notification was lost"
+    repeats = sum(n - 1 for n in titles.values())
+    assert repeats <= 2, f"{repeats} shown twice: more than the one call in flight at the kill"
+    expired = count(
+        db_path,
+        "SELECT count(*) FROM notification_delivery_attempts "
+        "WHERE outcome = 'lease_expired' AND owner = 'victim'",
+    )
+    assert expired == held
+    db.close()
