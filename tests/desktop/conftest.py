@@ -1,0 +1,155 @@
+"""A real desktop per test: Xvfb, a private DBus session bus, dunst, optionally trayer,
+started by the project's scripts/desktop-session.sh. Logs and a screenshot of each test are
+copied to $TC_ARTIFACTS when it is set (CI prints where)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, require_tool
+
+SCRIPT = ROOT / "scripts" / "desktop-session.sh"
+
+
+@dataclass
+class Desktop:
+    env: dict[str, str]
+    logdir: Path
+    notify_log: Path
+    dunst_pid: int | None
+
+    def cli(self, *args: str, db: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "agent", "--db", str(db), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def start_agent(self, db: Path, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "agent", "--db", str(db), "run", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def screenshot(self, path: Path) -> None:
+        subprocess.run(
+            ["import", "-window", "root", str(path)],
+            env=self.env,
+            check=False,
+            timeout=30,
+            capture_output=True,
+        )
+
+    def received(self) -> list[dict[str, str]]:
+        import json
+
+        return [json.loads(line) for line in self.notify_log.read_text().splitlines() if line]
+
+
+@contextmanager
+def desktop_session(logdir: Path, *, notifyd: bool = True, tray: bool = False) -> Iterator[Desktop]:
+    for tool in ("Xvfb", "dbus-daemon", "dunst", "xdpyinfo", "import"):
+        require_tool(tool)
+    if tray:
+        require_tool("trayer")
+    env = {
+        **os.environ,
+        "TC_LOGDIR": str(logdir),
+        "TC_NOTIFYD": "1" if notifyd else "0",
+        "TC_TRAY": "1" if tray else "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("TRAYCOURIER_DB", None)
+    proc = subprocess.Popen(
+        [str(SCRIPT), "sleep", "infinity"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    session_env = logdir / "session.env"
+    deadline = time.monotonic() + 60
+    while not session_env.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(
+                f"the desktop session did not start: {proc.stderr.read() if proc.stderr else ''}"
+            )
+        time.sleep(0.05)
+    values = dict(line.split("=", 1) for line in session_env.read_text().splitlines())
+    env.update(values)
+    env["XDG_DATA_HOME"] = str(logdir / "data")  # logs and data of the agent stay in the test
+    env["XDG_STATE_HOME"] = str(logdir / "state")
+    env["XDG_CONFIG_HOME"] = str(logdir / "config")
+    env["PYSTRAY_BACKEND"] = env.get("PYSTRAY_BACKEND", "gtk")
+    dunst_pid = int(values["TC_DUNST_PID"]) if values.get("TC_DUNST_PID") else None
+    try:
+        yield Desktop(env, logdir, Path(values["TC_NOTIFY_LOG"]), dunst_pid)
+    finally:
+        if dunst_pid:
+            os.kill(dunst_pid, signal.SIGCONT) if _alive(dunst_pid) else None
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _artifacts(request: pytest.FixtureRequest, logdir: Path) -> None:
+    target = os.environ.get("TC_ARTIFACTS")
+    if target:
+        dest = Path(target) / request.node.name.replace("/", "_")
+        shutil.copytree(logdir, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("data"))
+
+
+@pytest.fixture
+def desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    logdir = tmp_path / "desktop"
+    with desktop_session(logdir) as session:
+        yield session
+        session.screenshot(logdir / "screen.png")
+    _artifacts(request, logdir)
+
+
+@pytest.fixture
+def desktop_without_daemon(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    logdir = tmp_path / "desktop"
+    with desktop_session(logdir, notifyd=False) as session:
+        yield session
+    _artifacts(request, logdir)
+
+
+def wait_for(predicate, what: str, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll for a state (a hang guard, not a speed assertion)."""
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)

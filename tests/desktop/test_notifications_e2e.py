@@ -1,0 +1,185 @@
+"""End to end on a real desktop: `traycourier send` -> the agent -> plyer -> DBus -> dunst."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import signal
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.desktop.conftest import Desktop, wait_for
+
+pytestmark = pytest.mark.desktop
+
+ICON = str(Path(__file__).resolve().parents[2] / "assets" / "traycourier.png")
+
+
+def stop(agent) -> str:  # type: ignore[no-untyped-def]
+    agent.send_signal(signal.SIGTERM)
+    _out, err = agent.communicate(timeout=30)
+    assert agent.returncode == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_sent_notifications_arrive_with_title_body_icon_and_urgency(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    db = tmp_path / "tc.db"
+    assert desktop.cli("settings", "set", "min_priority", "info", db=db).returncode == 0
+    agent = desktop.start_agent(db, "--headless")
+    try:
+        sent = [
+            ("Deploy failed", "prod is down", "urgent", "CRITICAL"),
+            ("Review requested", "PR #12", "action", "NORMAL"),
+            ("Backup done", "42 GB", "info", "LOW"),
+        ]
+        for title, body, priority, _ in sent:
+            result = desktop.cli("send", title, body, "--priority", priority, db=db)
+            assert result.returncode == 0, result.stderr
+            wait_for(lambda t=title: any(r["summary"] == t for r in desktop.received()), title)
+    finally:
+        stop(agent)
+    received = {r["summary"]: r for r in desktop.received()}
+    for title, body, _priority, urgency in sent:
+        got = received[title]
+        assert got["body"] == body
+        assert got["urgency"] == urgency
+        assert got["icon_path"] == ICON
+        assert got["app_name"] == "traycourier"
+    statuses = (
+        sqlite3.connect(db)
+        .execute("SELECT status, count(*) FROM notification_deliveries GROUP BY status")
+        .fetchall()
+    )
+    assert statuses == [("sent", 3)]
+
+
+HOSTILE = [
+    ("--wait", "a < b and c > d"),
+    ("-u critical", "<b>x</b>"),
+    ("Tom & Jerry", "Tom & Jerry"),
+    ("-ucritical", "--help"),
+]
+
+
+def test_hostile_text_arrives_as_the_producer_wrote_it(desktop: Desktop, tmp_path: Path) -> None:
+    db = tmp_path / "tc.db"
+    desktop.cli("settings", "set", "burst_limit", "0", db=db)
+    for title, body in HOSTILE:
+        result = desktop.cli("send", "--priority", "urgent", "--", title, body, db=db)
+        assert result.returncode == 0, result.stderr
+    result = desktop.cli("run", "--headless", "--once", db=db)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: len(desktop.received()) == len(HOSTILE), "all hostile notifications")
+    received = {r["summary"]: r["body"] for r in desktop.received()}
+    for title, body in HOSTILE:
+        assert title in received, f"title {title!r} was not delivered verbatim"
+        # the body travels escaped; what a markup renderer shows is exactly the producer's text
+        assert html.unescape(received[title]) == body
+        assert received[title] == html.escape(body, quote=False)
+    dunst_log = (desktop.logdir / "dunst.log").read_text()
+    assert "Unable to parse markup" not in dunst_log
+
+
+def test_without_a_notification_daemon_it_retries_with_backoff_then_fails(
+    desktop_without_daemon: Desktop, tmp_path: Path
+) -> None:
+    session = desktop_without_daemon
+    db = tmp_path / "tc.db"
+    assert session.cli("send", "nobody listens", "--priority", "urgent", db=db).returncode == 0
+    agent = session.start_agent(db, "--headless")
+    try:
+        wait_for(
+            lambda: (
+                sqlite3.connect(db)
+                .execute("SELECT count(*) FROM notification_deliveries WHERE status = 'failed'")
+                .fetchone()[0]
+                == 1
+            ),
+            "the delivery to fail",
+        )
+    finally:
+        err = stop(agent)
+    rows = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT attempt_no, outcome, error_code, started_at "
+            "FROM notification_delivery_attempts ORDER BY attempt_no"
+        )
+        .fetchall()
+    )
+    assert [r[:3] for r in rows] == [
+        (1, "retryable_failed", "daemon_unreachable"),
+        (2, "retryable_failed", "daemon_unreachable"),
+        (3, "retryable_failed", "daemon_unreachable"),
+        (4, "retryable_failed", "daemon_unreachable"),
+        (5, "failed", "daemon_unreachable"),
+    ]
+    starts = [datetime.fromisoformat(r[3]) for r in rows]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
+    for n, gap in enumerate(gaps, start=1):
+        assert gap >= 0.8 * 2 ** (n - 1), gaps  # growing delays: 1, 2, 4, 8 s (jittered)
+    assert "ServiceUnknown" in err
+    status = json.loads(session.cli("status", "--json", db=db).stdout)
+    assert status["deliveries"]["failed"] == 1
+    assert status["last_errors"][0]["last_error_code"] == "daemon_unreachable"
+    doctor = session.cli("doctor", db=db)
+    assert doctor.returncode == 1
+    assert "nothing owns org.freedesktop.Notifications" in doctor.stdout
+
+
+def test_a_hung_daemon_costs_one_timeout_not_a_stuck_agent(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    import os
+
+    db = tmp_path / "tc.db"
+    assert desktop.dunst_pid is not None
+    desktop.cli("settings", "set", "burst_limit", "0", db=db)
+    os.kill(desktop.dunst_pid, signal.SIGSTOP)
+    agent = desktop.start_agent(db, "--headless", "--notify-timeout", "2")
+    try:
+        for title in ("first", "second"):
+            assert desktop.cli("send", title, "--priority", "urgent", db=db).returncode == 0
+
+        def attempts() -> list[tuple]:
+            return (
+                sqlite3.connect(db)
+                .execute(
+                    "SELECT n.title, a.error_code FROM notification_delivery_attempts a "
+                    "JOIN notification_deliveries d ON d.id = a.delivery_id "
+                    "JOIN notifications n ON n.id = d.notification_id ORDER BY a.id"
+                )
+                .fetchall()
+            )
+
+        wait_for(lambda: len(attempts()) >= 1, "the first timeout")
+        # the agent is not stuck: it answers and the second notification waits uncounted
+        assert attempts()[0] == ("first", "timeout")
+        assert all(title == "first" for title, _ in attempts())
+        assert agent.poll() is None
+        status = json.loads(desktop.cli("status", "--json", db=db).stdout)
+        assert len(status["agents"]) == 1
+        os.kill(desktop.dunst_pid, signal.SIGCONT)
+        wait_for(
+            lambda: {"first", "second"} <= {r["summary"] for r in desktop.received()},
+            "both notifications after the daemon resumed",
+        )
+        wait_for(
+            lambda: (
+                sqlite3.connect(db)
+                .execute("SELECT count(*) FROM notification_deliveries WHERE status = 'sent'")
+                .fetchone()[0]
+                == 2
+            ),
+            "both marked sent",
+        )
+    finally:
+        os.kill(desktop.dunst_pid, signal.SIGCONT)
+        stop(agent)
