@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	touch $(STAMP)
 
 run: setup
-	$(VENV)/bin/traycourier status
+	$(VENV)/bin/traycourier run
 
 test: setup
 	$(VENV)/bin/ruff check .

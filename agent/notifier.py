@@ -132,7 +132,7 @@ class RecordingNotifier:
     def show(self, notification: OsNotification) -> str | None:
         if self.delay_s:
             time.sleep(self.delay_s)  # stands in for a slow desktop round trip
-        line = json.dumps(asdict(notification), sort_keys=True)
+        line = json.dumps({**asdict(notification), "shown_at": time.time()}, sort_keys=True)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")
         return None
