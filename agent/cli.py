@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -13,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agent import APP_NAME, __version__, logs, paths
+from agent import APP_NAME, __version__, controls, logs, paths
 from agent.notifier import Notifier, NullNotifier, PlyerNotifier, RecordingNotifier
 from agent.wakeup import Waker
 from store import (
@@ -21,7 +22,6 @@ from store import (
     Database,
     InvalidInput,
     StoreError,
-    deliveries,
     enqueue,
     queries,
     schema,
@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the database, notifier, daemon and tray")
     doctor.add_argument("--json", action="store_true")
     doctor.set_defaults(func=cmd_doctor)
+
+    auto = sub.add_parser("autostart", help="start the tray agent at login")
+    auto.add_argument("action", choices=["enable", "disable", "status"])
+    auto.set_defaults(func=cmd_autostart)
 
     sets = sub.add_parser("settings", help="read or change settings")
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
@@ -268,29 +272,79 @@ def make_notifier(spec: str) -> Notifier:
     raise UsageError(f"--notifier takes plyer, null or record:PATH[,delay=S], not {spec!r}")
 
 
+def _single_instance(db_path: Path) -> Any:
+    """One tray agent per database: a lock file beside it, and the holder's pid for the message."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(db_path) + ".tray.lock")
+    pid_file = Path(str(db_path) + ".tray.pid")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = pid_file.read_text().strip() if pid_file.exists() else "unknown"
+        raise AlreadyRunning(
+            f"a tray agent already runs for {db_path} (pid {holder}); "
+            "use --headless for another agent"
+        ) from None
+    pid_file.write_text(str(os.getpid()))
+    return lock
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from agent import runtime
+    from agent import runtime, tray
 
     notifier = make_notifier(args.notifier)
-    logs.setup(to_stderr=True, debug=args.debug)
-    if not args.headless:
-        # The tray icon arrives with the tray issue; until then `run` is the headless agent.
-        log.info("tray mode is not available in this build; running headless")
+    headless = args.headless
+    if not headless:
+        reason = tray.unavailable_reason()
+        if reason:
+            print(f"{APP_NAME}: running headless: {reason}", file=sys.stderr)
+            headless = True
     try:
         config = runtime.RuntimeConfig(
             owner=args.owner or runtime.default_owner(),
             notify_timeout_s=args.notify_timeout,
             lease_ttl_s=args.lease_ttl,
+            mode="headless" if headless else "tray",
             icon=str(paths.asset_path("traycourier.png")),
         )
     except ValueError as err:
         raise UsageError(str(err)) from None
-    db = _open(args)
+    db_path = (args.db or paths.default_db_path()).expanduser().absolute()
+    lock = None if headless else _single_instance_checked(db_path)
+    logs.setup(to_stderr=headless, debug=args.debug)
+    db = Database.open(db_path)
     agent = runtime.Runtime(db, notifier, config)
     if isinstance(notifier, PlyerNotifier) and not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())
     waker = Waker(db.path)
+    try:
+        agent.start()
+        if args.once:
+            log.info("tick: %s", agent.tick())
+        elif headless:
+            _run_headless(agent, waker)
+        else:
+            tray.TrayApp(db, agent, waker).run()
+    finally:
+        agent.close()
+        waker.close()
+        db.close()
+        if lock is not None:
+            lock.release()
+    return 0
 
+
+def _single_instance_checked(db_path: Path) -> Any:
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return _single_instance(db_path)
+
+
+def _run_headless(agent: Any, waker: Waker) -> None:
     def request_stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
         agent.stop.set()
@@ -299,24 +353,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, request_stop)
-    try:
-        agent.start()
-        if args.once:
-            report = agent.tick()
-            log.info("tick: %s", report)
-        else:
-            agent.run(waker)
-    finally:
-        agent.close()
-        waker.close()
-        db.close()
+    agent.run(waker)
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    from agent import autostart
+
+    if args.action == "enable":
+        print(f"start at login: enabled ({autostart.enable()})")
+    elif args.action == "disable":
+        print(f"start at login: disabled ({autostart.disable()})")
+    else:
+        print(f"start at login: {'enabled' if autostart.is_enabled() else 'disabled'}")
     return 0
 
 
 def cmd_retry_failed(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
-        count = deliveries.retry_failed(db, timestamps.utcnow())
+        count = controls.retry_failed(db, timestamps.utcnow())
     finally:
         db.close()
     print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
@@ -354,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInput as err:
         print(f"{APP_NAME}: error: {err}", file=sys.stderr)
         return 2
-    except StoreError as err:
+    except (StoreError, AlreadyRunning) as err:
         print(f"{APP_NAME}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

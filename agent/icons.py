@@ -1,0 +1,59 @@
+"""Tray icons for each state, drawn with Pillow from the one source image in assets/."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PIL import Image, ImageDraw, ImageOps
+
+from agent import paths
+
+SOURCE = "traycourier.png"
+STATES = ("on", "off", "paused", "attention")
+
+
+@cache
+def source(size: int) -> Image.Image:
+    with Image.open(paths.asset_path(SOURCE)) as img:
+        return img.convert("RGBA").resize((size, size), Image.Resampling.LANCZOS)
+
+
+def render(state: str, size: int = 64) -> Image.Image:
+    """on: the source; off: grey with a slash; paused: dimmed with pause bars;
+    attention: the source with a red dot."""
+    if state not in STATES:
+        raise ValueError(f"unknown icon state {state!r}")
+    img = source(size).copy()
+    draw = ImageDraw.Draw(img)
+    s = size
+    if state == "off":
+        grey = ImageOps.grayscale(img.convert("RGB")).convert("RGBA")
+        grey.putalpha(img.getchannel("A"))
+        img = grey
+        draw = ImageDraw.Draw(img)
+        draw.line(
+            (s * 0.15, s * 0.85, s * 0.85, s * 0.15), fill=(200, 30, 30, 255), width=max(s // 10, 2)
+        )
+    elif state == "paused":
+        faded = img.copy()
+        faded.putalpha(img.getchannel("A").point(lambda a: a * 6 // 10))
+        img = faded
+        draw = ImageDraw.Draw(img)
+        r = s * 0.28
+        cx, cy = s * 0.72, s * 0.72
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(245, 158, 11, 255))
+        w = r * 0.28
+        for dx in (-r * 0.35, r * 0.35):
+            draw.rectangle(
+                (cx + dx - w / 2, cy - r * 0.5, cx + dx + w / 2, cy + r * 0.5), fill="white"
+            )
+    elif state == "attention":
+        r = s * 0.2
+        cx, cy = s * 0.78, s * 0.22
+        draw.ellipse(
+            (cx - r, cy - r, cx + r, cy + r),
+            fill=(220, 38, 38, 255),
+            outline="white",
+            width=max(s // 32, 1),
+        )
+    return img
