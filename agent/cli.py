@@ -298,12 +298,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from agent import runtime, tray
 
     notifier = make_notifier(args.notifier)
+    db_path = (args.db or paths.default_db_path()).expanduser().absolute()
     headless = args.headless
+    # The lock comes first: a second tray agent is refused before GTK is even loaded.
+    lock = None if headless else _single_instance_checked(db_path)
     if not headless:
         reason = tray.unavailable_reason()
         if reason:
             print(f"{APP_NAME}: running headless: {reason}", file=sys.stderr)
             headless = True
+            lock.release()
+            lock = None
     try:
         config = runtime.RuntimeConfig(
             owner=args.owner or runtime.default_owner(),
@@ -314,8 +319,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise UsageError(str(err)) from None
-    db_path = (args.db or paths.default_db_path()).expanduser().absolute()
-    lock = None if headless else _single_instance_checked(db_path)
     logs.setup(to_stderr=headless, debug=args.debug)
     db = Database.open(db_path)
     agent = runtime.Runtime(db, notifier, config)

@@ -143,7 +143,8 @@ fi
 
 printf '%s\n' "DISPLAY=$DISPLAY" "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS" \
   "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR" "TC_NOTIFY_LOG=$TC_NOTIFY_LOG" \
-  "TC_DUNST_PID=$TC_DUNST_PID" "TC_LOGDIR=$log_dir" >"$log_dir/session.env.tmp"
+  "TC_DUNST_PID=$TC_DUNST_PID" "TC_LOGDIR=$log_dir" "GDK_BACKEND=x11" "NO_AT_BRIDGE=1" \
+  "GSETTINGS_BACKEND=memory" >"$log_dir/session.env.tmp"
 mv "$log_dir/session.env.tmp" "$log_dir/session.env"
 say "up: DISPLAY=$DISPLAY logs=$log_dir"
 

@@ -1,0 +1,166 @@
+"""The tray on a real tray host (trayer, XEMBED) with pystray's GTK backend: it docks, its
+menu opens on a right-click and its items change the database; Quit leaves nothing behind.
+Screenshots of the open menu and of each icon state go to the test's artefacts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tool
+from tests.desktop.conftest import Desktop, _artifacts, desktop_session, wait_for
+
+pytestmark = pytest.mark.desktop
+
+
+@pytest.fixture
+def tray_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    require_tool("xdotool")
+    logdir = tmp_path / "desktop"
+    with desktop_session(logdir, tray=True) as session:
+        session.env["PYSTRAY_BACKEND"] = "gtk"
+        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
+        yield session
+    _artifacts(request, logdir)
+
+
+def xdo(session: Desktop, *args: str) -> str:
+    return subprocess.run(
+        ["xdotool", *args], env=session.env, capture_output=True, text=True, timeout=30
+    ).stdout
+
+
+def icon_window(session: Desktop) -> tuple[int, int]:
+    """The docked icon's centre."""
+    window = xdo(session, "search", "--onlyvisible", "--classname", "traycourier").split()
+    assert window, "the tray icon did not dock"
+    geometry = dict(
+        line.split("=") for line in xdo(session, "getwindowgeometry", "--shell", window[0]).split()
+    )
+    return int(geometry["X"]) + int(geometry["WIDTH"]) // 2, int(geometry["Y"]) + int(
+        geometry["HEIGHT"]
+    ) // 2
+
+
+def menu(session: Desktop) -> dict:
+    return json.loads((session.logdir / "menu.json").read_text())
+
+
+def open_menu(session: Desktop) -> None:
+    x, y = icon_window(session)
+    xdo(session, "mousemove", str(x), str(y), "click", "3")
+    wait_for(
+        lambda: (
+            len(xdo(session, "search", "--onlyvisible", "--classname", "traycourier").split()) >= 2
+        ),
+        "the menu to open",
+        limit_s=20,
+    )
+    time.sleep(0.3)  # let GTK draw it before a screenshot or a key
+
+
+def setting(db: Path, key: str) -> str | None:
+    row = sqlite3.connect(db).execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def test_the_tray_docks_and_its_menu_drives_the_agent(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    session, db = tray_desktop, tmp_path / "tc.db"
+    shots = session.logdir
+    agent = session.start_agent(db)
+    try:
+        wait_for(lambda: (session.logdir / "menu.json").exists(), "the tray to come up", 60)
+        wait_for(
+            lambda: bool(
+                xdo(session, "search", "--onlyvisible", "--classname", "traycourier").split()
+            ),
+            "the icon to dock",
+            60,
+        )
+        assert menu(session)["icon"] == "on"
+        session.screenshot(shots / "icon-on.png")
+
+        # a second tray agent on the same database is refused; the first keeps running
+        second = session.cli("run", db=db, timeout=60)
+        assert second.returncode == 1
+        assert "already runs" in second.stderr and len(second.stderr.splitlines()) == 1
+        assert agent.poll() is None
+
+        open_menu(session)
+        session.screenshot(shots / "menu-open.png")
+        xdo(session, "key", "Down", "Return")  # first sensitive item: Notifications enabled
+        wait_for(lambda: setting(db, "enable_notifications") == "false", "the switch to flip")
+        wait_for(lambda: menu(session)["icon"] == "off", "the off icon")
+        session.screenshot(shots / "icon-off.png")
+
+        # a notification sent now is not shown
+        assert session.cli("send", "while off", "--priority", "urgent", db=db).returncode == 0
+        wait_for(
+            lambda: (
+                sqlite3.connect(db).execute("SELECT status FROM notification_deliveries").fetchall()
+                == [("skipped",)]
+            ),
+            "the notification to be skipped",
+        )
+        assert all(r["summary"] != "while off" for r in session.received())
+
+        # a change from another process shows in the menu
+        assert session.cli("settings", "set", "enable_notifications", "true", db=db).returncode == 0
+        assert session.cli("settings", "set", "min_priority", "urgent", db=db).returncode == 0
+        wait_for(
+            lambda: (
+                [
+                    c["text"]
+                    for m in menu(session)["menu"]
+                    if m.get("text") == "Minimum priority"
+                    for c in m["children"]
+                    if c.get("checked")
+                ]
+                == ["Urgent"]
+            ),
+            "the radio item to follow the CLI",
+        )
+        assert session.cli("settings", "set", "paused_until", "30m", db=db).returncode == 0
+        wait_for(lambda: menu(session)["icon"] == "paused", "the paused icon")
+        assert menu(session)["title"].startswith("traycourier — paused until ")
+        session.screenshot(shots / "icon-paused.png")
+        with sqlite3.connect(db) as conn:  # a failed delivery asks for attention
+            conn.execute("UPDATE notification_deliveries SET status = 'failed'")
+        assert session.cli("settings", "set", "paused_until", "off", db=db).returncode == 0
+        wait_for(lambda: menu(session)["icon"] == "attention", "the attention icon")
+        session.screenshot(shots / "icon-attention.png")
+
+        # Quit from the menu: last item
+        open_menu(session)
+        xdo(session, "key", "Up", "Return")
+        agent.wait(timeout=60)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        _out, err = agent.communicate(timeout=30)
+    assert agent.returncode == 0, err
+    conn = sqlite3.connect(db)
+    assert conn.execute(
+        "SELECT count(*) FROM notification_deliveries WHERE status = 'leased'"
+    ).fetchone() == (0,)
+    assert conn.execute("SELECT mode, stopped_at IS NOT NULL FROM agents").fetchall() == [
+        ("tray", 1)
+    ]
+
+
+def test_without_a_tray_host_it_runs_headless_and_says_why(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    db = tmp_path / "tc.db"
+    agent = desktop.start_agent(db, "--once")
+    _out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
+    assert "running headless: no tray host" in err.splitlines()[0]
