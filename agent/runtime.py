@@ -131,6 +131,13 @@ class Runtime:
     def owner(self) -> str:
         return self.config.owner
 
+    @property
+    def notifier_label(self) -> str:
+        """What `status` shows: the notifier, and whether it can report failures at all."""
+        if self.notifier.degraded:
+            return f"{self.notifier.name} (degraded: cannot report failures)"
+        return self.notifier.name
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -142,7 +149,7 @@ class Runtime:
             host=socket.gethostname(),
             version=__version__,
             mode=self.config.mode,
-            notifier=self.notifier.name,
+            notifier=self.notifier_label,
             now=now,
         )
         self._last_heartbeat = now
@@ -351,7 +358,7 @@ class Runtime:
         if self._last_heartbeat is None:
             return
         if now - self._last_heartbeat >= timedelta(seconds=HEARTBEAT_S):
-            agents.heartbeat(self.db, self.owner, self.notifier.name, now)
+            agents.heartbeat(self.db, self.owner, self.notifier_label, now)
             self._last_heartbeat = now
 
 

@@ -183,3 +183,40 @@ def test_a_hung_daemon_costs_one_timeout_not_a_stuck_agent(
     finally:
         os.kill(desktop.dunst_pid, signal.SIGCONT)
         stop(agent)
+
+
+def test_the_notify_send_path_is_degraded_and_its_option_trap_is_closed(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    """Without dbus-python plyer falls back to notify-send, which reads a leading '-' as an
+    option ('--wait' would hang it forever). The agent must say it is degraded and still
+    deliver the producer's text."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, require_tool
+
+    require_tool("notify-send")
+    db = tmp_path / "tc.db"
+    for title, body in [("--wait", "-u critical"), ("plain", "text")]:
+        assert desktop.cli("send", "--priority", "urgent", "--", title, body, db=db).returncode == 0
+    no_dbus = (
+        "import sys; sys.modules['dbus'] = None; from agent.cli import main; "
+        f"sys.exit(main(['--db', {str(db)!r}, 'run', '--headless', '--once']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", no_dbus],
+        cwd=ROOT,
+        env=desktop.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: len(desktop.received()) == 2, "both notifications via notify-send")
+    received = {
+        r["summary"].lstrip("\u200b"): r["body"].lstrip("\u200b") for r in desktop.received()
+    }
+    assert received == {"--wait": "-u critical", "plain": "text"}
+    (label,) = sqlite3.connect(db).execute("SELECT notifier FROM agents").fetchone()
+    assert label == "plyer:NotifySendNotification (degraded: cannot report failures)"

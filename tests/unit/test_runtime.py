@@ -201,3 +201,11 @@ def test_stop_returns_unshown_leases(db: Database) -> None:
     assert statuses(db.path) == [("a", "sent", 1, None), ("b", "queued", 0, None)]
     stopped = sqlite3.connect(db.path).execute("SELECT stopped_at FROM agents").fetchone()[0]
     assert stopped is not None
+
+
+def test_a_notifier_that_cannot_report_failures_is_shown_as_degraded(db: Database) -> None:
+    notifier = ScriptedNotifier()
+    notifier.degraded = True
+    make(db, notifier, Clock())
+    (label,) = sqlite3.connect(db.path).execute("SELECT notifier FROM agents").fetchone()
+    assert label == "scripted (degraded: cannot report failures)"
