@@ -126,6 +126,15 @@ class TrayApp:
             if state == self._state and not force:
                 return
             self._state = state
+        if sys.platform == "darwin":
+            # AppKit must only be touched from the main thread; pystray does not marshal there.
+            from PyObjCTools import AppHelper
+
+            AppHelper.callAfter(self._apply, state)
+        else:
+            self._apply(state)
+
+    def _apply(self, state: tray_model.TrayState) -> None:
         now = timestamps.utcnow()
         entries = tray_model.build_menu(state, now)
         icon = self._icon

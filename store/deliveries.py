@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from store import timestamps
 from store.db import Database
@@ -162,8 +162,13 @@ _CANCEL_PENDING = text(
 
 def cancel_pending(db: Database, now: datetime) -> int:
     """Notifications switched off: drop what is waiting (leased rows finish as they are)."""
+    return _update_all(db, _CANCEL_PENDING, now)
+
+
+def _update_all(db: Database, statement: TextClause, now: datetime) -> int:
+    """Run one bulk UPDATE stamped with `now`; returns how many rows it changed."""
     with db.write() as conn:
-        return conn.execute(_CANCEL_PENDING, {"now": timestamps.fmt(now)}).rowcount
+        return conn.execute(statement, {"now": timestamps.fmt(now)}).rowcount
 
 
 # -- claiming -----------------------------------------------------------------------------
@@ -382,8 +387,7 @@ _RETRY_FAILED = text(
 
 def retry_failed(db: Database, now: datetime) -> int:
     """Requeue every failed desktop delivery with a fresh attempt budget."""
-    with db.write() as conn:
-        return conn.execute(_RETRY_FAILED, {"now": timestamps.fmt(now)}).rowcount
+    return _update_all(db, _RETRY_FAILED, now)
 
 
 _NEXT_EVENT = text(
@@ -416,5 +420,4 @@ _MARK_ALL_READ = text("UPDATE notifications SET read_at = :now WHERE read_at IS 
 
 
 def mark_all_read(db: Database, now: datetime) -> int:
-    with db.write() as conn:
-        return conn.execute(_MARK_ALL_READ, {"now": timestamps.fmt(now)}).rowcount
+    return _update_all(db, _MARK_ALL_READ, now)

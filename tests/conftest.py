@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,15 @@ def require(condition: bool, why: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true and a required capability is missing: {why}")
     pytest.skip(why)
+
+
+def wait_for(predicate, what: str, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll until a state is reached: a guard against hangs, never a speed assertion."""
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
 
 
 def require_tool(name: str) -> str:

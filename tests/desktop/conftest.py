@@ -144,12 +144,3 @@ def desktop_without_daemon(request: pytest.FixtureRequest, tmp_path: Path) -> It
     with desktop_session(logdir, notifyd=False) as session:
         yield session
     _artifacts(request, logdir)
-
-
-def wait_for(predicate, what: str, limit_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll for a state (a hang guard, not a speed assertion)."""
-    deadline = time.monotonic() + limit_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.desktop.conftest import Desktop, wait_for
+from tests.conftest import wait_for
+from tests.desktop.conftest import Desktop
 
 pytestmark = pytest.mark.desktop
 

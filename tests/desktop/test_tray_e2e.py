@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
-from tests.desktop.conftest import Desktop, _artifacts, desktop_session, wait_for
+from tests.conftest import require_tool, wait_for
+from tests.desktop.conftest import Desktop, _artifacts, desktop_session
 
 pytestmark = pytest.mark.desktop
 

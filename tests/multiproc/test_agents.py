@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 
 from store import Database, enqueue, write_setting
 from store.timestamps import utcnow
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for
 
 
 def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subprocess.Popen[str]:
@@ -45,15 +44,6 @@ def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subproc
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_for(predicate, what: str, limit_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll for a state (a hang guard, not a speed assertion)."""
-    deadline = time.monotonic() + limit_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
 
 
 def count(db_path: Path, sql: str) -> int:

@@ -151,3 +151,12 @@ def test_a_newer_schema_is_refused_by_the_cli(db_path: Path) -> None:
     assert result.returncode == 1
     assert "schema version 7" in result.stderr
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM notifications").fetchone() == (1,)
+
+
+def test_run_without_a_display_falls_back_to_headless_and_says_why(db_path: Path) -> None:
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "XDG_STATE_HOME": str(db_path.parent / "state")}
+    result = run_cli("run", "--once", "--notifier", "null", db=db_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "traycourier: running headless: no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    )
