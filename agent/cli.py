@@ -295,7 +295,7 @@ class AlreadyRunning(Exception):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from agent import runtime, tray
+    from agent import runtime
 
     notifier = make_notifier(args.notifier)
     db_path = (args.db or paths.default_db_path()).expanduser().absolute()
@@ -303,6 +303,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The lock comes first: a second tray agent is refused before GTK is even loaded.
     lock = None if headless else _single_instance_checked(db_path)
     if not headless:
+        from agent import tray  # GTK and Pillow stay out of a headless agent's memory
+
         reason = tray.unavailable_reason()
         if reason:
             print(f"{APP_NAME}: running headless: {reason}", file=sys.stderr)
@@ -332,6 +334,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif headless:
             _run_headless(agent, waker)
         else:
+            from agent import tray
+
             tray.TrayApp(db, agent, waker).run()
     finally:
         agent.close()
