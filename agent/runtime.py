@@ -125,6 +125,7 @@ class Runtime:
         self.rand = rand
         self.stop = threading.Event()
         self._last_heartbeat: datetime | None = None
+        self._settings: Settings | None = None
         self.on_tick: Callable[[TickReport], None] | None = None
 
     @property
@@ -193,8 +194,9 @@ class Runtime:
         next_event = deliveries.next_event_at(self.db)
         if next_event is not None:
             timeout = min(timeout, (next_event - now).total_seconds() + 0.001)
-        settings = read_settings(self.db)
-        if settings.is_paused(now) and settings.paused_until:
+        # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
+        settings = self._settings
+        if settings is not None and settings.is_paused(now) and settings.paused_until:
             resume = timestamps.parse(settings.paused_until)
             timeout = min(timeout, (resume - now).total_seconds() + 0.001)
         return max(timeout, 0.0)
@@ -203,7 +205,7 @@ class Runtime:
 
     def tick(self) -> TickReport:
         now = self.clock()
-        settings = read_settings(self.db)
+        settings = self._settings = read_settings(self.db)
         expired = deliveries.expire_leases(self.db, now, self._retry_plan)
         cancelled = 0
         if not settings.enable_notifications:
