@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -54,6 +56,9 @@ class Notifier(Protocol):
     platform: str
     body_markup: bool
     command_line: bool
+    may_block: bool
+    """False only for notifiers that cannot hang (in-process test doubles): they are called
+    directly instead of on the watchdog thread."""
 
     def show(self, notification: OsNotification) -> str | None:
         """Show it; return the OS's id for it when there is one. Raise on failure."""
@@ -83,6 +88,7 @@ class PlyerNotifier:
         self._warnings = [str(w.message).splitlines()[0] for w in caught]
         self.platform = current_platform()
         self.name = f"plyer:{self.implementation}"
+        self.may_block = True
         self.degraded = self.implementation in ("NotifySendNotification", "NotifyDesktopPortals")
         self.available = self.implementation != "Notification"
         self.body_markup = self.implementation == "NotifyDbus"
@@ -126,6 +132,7 @@ class RecordingNotifier:
     def __init__(self, path: Path, delay_s: float = 0.0) -> None:
         self.path = path
         self.delay_s = delay_s
+        self.may_block = delay_s > 0
         self.platform = current_platform()
         self._lock = threading.Lock()
 
@@ -142,6 +149,7 @@ class NullNotifier:
     """Shows nothing and always succeeds: measures the database path alone."""
 
     name = "null"
+    may_block = False
     degraded = False
     body_markup = False
     command_line = False
@@ -151,28 +159,71 @@ class NullNotifier:
         return None
 
 
-class NotifierTimeout(Exception):
-    pass
+_Job = tuple[Callable[[], object], dict[str, object], threading.Event]
+
+
+class _Caller:
+    """Runs notifier calls one after another on a long-lived daemon thread (a thread per call
+    costs more than a fast notifier itself). A call that times out is abandoned together
+    with its thread -- a daemon, so it cannot keep the process alive -- and the next call gets
+    a fresh thread. plyer's DBus path gives up by itself after DBus's own 25 s timeout."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job] | None = None
+
+    def _queue(self) -> queue.SimpleQueue[_Job]:
+        with self._lock:
+            if self._jobs is None:
+                jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+                threading.Thread(
+                    target=self._serve, args=(jobs,), name="notify", daemon=True
+                ).start()
+                self._jobs = jobs
+            return self._jobs
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue[_Job]) -> None:
+        while True:
+            func, box, done = jobs.get()
+            try:
+                box["value"] = func()
+            except BaseException as err:  # everything must reach the caller as data
+                box["error"] = err
+            done.set()
+
+    @staticmethod
+    def run(func: Callable[[], object]) -> dict[str, object]:
+        """Run on this thread, boxing the result like `call` does."""
+        try:
+            return {"value": func()}
+        except Exception as err:
+            return {"error": err}
+
+    def call(self, func: Callable[[], object], timeout_s: float) -> dict[str, object] | None:
+        """The call's {"value"} or {"error"}, or None when it did not finish in time."""
+        jobs = self._queue()
+        box: dict[str, object] = {}
+        done = threading.Event()
+        jobs.put((func, box, done))
+        if done.wait(timeout_s):
+            return box
+        with self._lock:
+            if self._jobs is jobs:
+                self._jobs = None  # that thread is stuck; the next call starts another
+        return None
+
+
+_caller = _Caller()
 
 
 def show_within(notifier: Notifier, notification: OsNotification, timeout_s: float) -> str | None:
-    """Call `notifier.show` in a daemon thread; raise NotifyError on any failure or timeout.
-
-    A call that never returns is abandoned (the thread is a daemon, so it cannot keep the
-    process alive); plyer's DBus path gives up by itself after DBus's own 25 s timeout.
-    """
-    result: dict[str, object] = {}
-
-    def call() -> None:
-        try:
-            result["value"] = notifier.show(notification)
-        except BaseException as err:  # everything must reach the caller as data
-            result["error"] = err
-
-    worker = threading.Thread(target=call, name="notify", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
+    """Call `notifier.show` off this thread with a timeout; raise NotifyError on any failure."""
+    if notifier.may_block:
+        result = _caller.call(lambda: notifier.show(notification), timeout_s)
+    else:
+        result = _caller.run(lambda: notifier.show(notification))
+    if result is None:
         raise NotifyError(errors.TIMEOUT, f"the notifier did not answer within {timeout_s:g} s")
     if "error" in result:
         err = result["error"]

@@ -15,6 +15,7 @@ wait, so a missing daemon costs attempts for one notification, not for all of th
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -277,7 +278,7 @@ class Runtime:
         or once a stop was requested."""
         if self.stop.is_set() or hold_until is not None:
             return True
-        lease_end = timestamps.parse(item.claimed_at) + timedelta(seconds=self.config.lease_ttl_s)
+        lease_end = _parse_stamp(item.claimed_at) + timedelta(seconds=self.config.lease_ttl_s)
         latest_start = lease_end - timedelta(seconds=self.config.notify_timeout_s + 1.0)
         return self.clock() > latest_start
 
@@ -362,6 +363,10 @@ class Runtime:
         if now - self._last_heartbeat >= timedelta(seconds=HEARTBEAT_S):
             agents.heartbeat(self.db, self.owner, self.notifier_label, now)
             self._last_heartbeat = now
+
+
+_parse_stamp = functools.lru_cache(maxsize=64)(timestamps.parse)
+"""A round's rows share their claim time: parse it once, not once per row."""
 
 
 def _count(report: TickReport, kinds: list[str], fenced: int) -> TickReport:

@@ -103,14 +103,21 @@ _SELECT_UNROUTED = text(
     "SELECT seq, id, priority, created_at, archived_at IS NOT NULL FROM notifications "
     "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit"
 )
-_INSERT_DELIVERY = text(
+# Batches travel as one JSON parameter and are unpacked by json_each inside SQLite: one
+# statement per batch instead of one bound row per notification.
+_INSERT_DELIVERIES = text(
     "INSERT INTO notification_deliveries (notification_id, route_name, sink, destination_key, "
     "status, rank, attempts, max_attempts, next_attempt_at, last_error_code, last_error, "
-    "created_at, updated_at) VALUES (:notification_id, :route, :sink, '', :status, :rank, 0, "
-    ":max_attempts, :next_attempt_at, :code, :reason, :now, :now) "
+    "created_at, updated_at) "
+    "SELECT json_extract(value, '$[0]'), :route, :sink, '', json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), 0, :max_attempts, json_extract(value, '$[3]'), "
+    "json_extract(value, '$[4]'), json_extract(value, '$[5]'), :now, :now "
+    "FROM json_each(:rows) WHERE true "
     "ON CONFLICT (notification_id, route_name, destination_key) DO NOTHING"
 )
-_MARK_ROUTED = text("UPDATE notifications SET routed_at = :now WHERE seq = :seq")
+_MARK_ROUTED = text(
+    "UPDATE notifications SET routed_at = :now WHERE seq IN (SELECT value FROM json_each(:seqs))"
+)
 
 
 def route_batch(
@@ -132,24 +139,23 @@ def route_batch(
             decision = decide(item)
             if decision is None:
                 continue
-            rows.append(
+            next_at = stamp if decision.status == "queued" else None
+            rank = PRIORITIES.index(item.priority)
+            rows.append([item.id, decision.status, rank, next_at, decision.code, decision.reason])
+        if rows:
+            conn.execute(
+                _INSERT_DELIVERIES,
                 {
-                    "notification_id": item.id,
+                    "rows": json.dumps(rows),
                     "route": DESKTOP_ROUTE,
                     "sink": DESKTOP_SINK,
-                    "status": decision.status,
-                    "rank": PRIORITIES.index(item.priority),
                     "max_attempts": max_attempts,
-                    "next_attempt_at": stamp if decision.status == "queued" else None,
-                    "code": decision.code,
-                    "reason": decision.reason,
                     "now": stamp,
-                }
+                },
             )
-        if rows:
-            conn.execute(_INSERT_DELIVERY, rows)
-        conn.execute(_MARK_ROUTED, [{"now": stamp, "seq": item.seq} for item in batch])
-    queued = sum(1 for r in rows if r["status"] == "queued")
+        seqs = json.dumps([item.seq for item in batch])
+        conn.execute(_MARK_ROUTED, {"now": stamp, "seqs": seqs})
+    queued = sum(1 for r in rows if r[1] == "queued")
     return RouteReport(routed=len(batch), queued=queued, skipped=len(rows) - queued)
 
 
@@ -233,7 +239,12 @@ def claim(
 
 # -- marking ------------------------------------------------------------------------------
 
-_FENCE = "WHERE id = :id AND status = 'leased' AND lease_owner = :owner AND lease_expires_at > :now"
+# Outcomes that share their values are written by one statement over a JSON list of ids;
+# RETURNING tells which rows were still ours.
+_FENCE = (
+    "WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'leased' "
+    "AND lease_owner = :owner AND lease_expires_at > :now RETURNING id"
+)
 _CLEAR_LEASE = "lease_owner = NULL, lease_expires_at = NULL, updated_at = :now"
 _MARK_SQL: dict[OutcomeKind, str] = {
     "sent": "UPDATE notification_deliveries SET status = 'sent', attempts = attempts + 1, "
@@ -261,49 +272,63 @@ _INSERT_ATTEMPT = text(
     "error_code, error, started_at, finished_at) "
     "VALUES (:delivery_id, :attempt_no, :owner, :outcome, :code, :error, :started, :now)"
 )
+_INSERT_ATTEMPTS = text(
+    "INSERT INTO notification_delivery_attempts (delivery_id, attempt_no, owner, outcome, "
+    "error_code, error, started_at, finished_at) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), :owner, "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+    "json_extract(value, '$[5]'), :now FROM json_each(:rows)"
+)
 
 
 def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -> MarkReport:
     """Write the outcomes of one round in one transaction, each fenced by the lease."""
     stamp = timestamps.fmt(now)
-    applied = 0
+    groups: dict[tuple[object, ...], list[Outcome]] = {}
+    for out in outcomes:
+        key = (out.kind, out.external_id, out.next_attempt_at, out.error_code, out.error)
+        groups.setdefault(key, []).append(out)
+    applied: list[Outcome] = []
     fenced: list[int] = []
-    attempts = []
     with db.write() as conn:
-        for out in outcomes:
+        for (kind, external_id, next_at, code, error), members in groups.items():
+            assert isinstance(kind, str)
             params = {
-                "id": out.claimed.delivery_id,
+                "ids": json.dumps([m.claimed.delivery_id for m in members]),
                 "owner": owner,
                 "now": stamp,
-                "external_id": out.external_id,
-                "next": out.next_attempt_at,
-                "code": out.error_code,
-                "error": out.error,
+                "external_id": external_id,
+                "next": next_at,
+                "code": code,
+                "error": error,
             }
-            if conn.execute(_MARK[out.kind], params).rowcount != 1:
-                fenced.append(out.claimed.delivery_id)
-                continue
-            applied += 1
-            if out.kind != "release":
-                attempts.append(
-                    {
-                        "delivery_id": out.claimed.delivery_id,
-                        "attempt_no": out.claimed.attempt_no,
-                        "owner": owner,
-                        "outcome": _ATTEMPT_OUTCOME[out.kind],
-                        "code": out.error_code,
-                        "error": out.error,
-                        "started": out.claimed.claimed_at,
-                        "now": stamp,
-                    }
-                )
+            ours = set(conn.execute(_MARK[kind], params).scalars())
+            for m in members:
+                if m.claimed.delivery_id in ours:
+                    applied.append(m)
+                else:
+                    fenced.append(m.claimed.delivery_id)
+        attempts = [
+            [
+                out.claimed.delivery_id,
+                out.claimed.attempt_no,
+                _ATTEMPT_OUTCOME[out.kind],
+                out.error_code,
+                out.error,
+                out.claimed.claimed_at,
+            ]
+            for out in applied
+            if out.kind != "release"
+        ]
         if attempts:
-            conn.execute(_INSERT_ATTEMPT, attempts)
+            conn.execute(
+                _INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "owner": owner, "now": stamp}
+            )
     for delivery_id in fenced:
         log.warning(
             "delivery %s: lease no longer held by %s; outcome not written", delivery_id, owner
         )
-    return MarkReport(applied=applied, fenced_off=tuple(fenced))
+    return MarkReport(applied=len(applied), fenced_off=tuple(fenced))
 
 
 _RELEASE_OWNER = text(

@@ -32,6 +32,7 @@ class ScriptedNotifier:
     """Records what it shows; `fail` decides per call whether to raise instead."""
 
     name = "scripted"
+    may_block = True
     degraded = False
     platform = "linux"
     body_markup = True
