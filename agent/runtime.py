@@ -207,13 +207,20 @@ class Runtime:
     def tick(self) -> TickReport:
         now = self.clock()
         settings = self._settings = read_settings(self.db)
-        expired = deliveries.expire_leases(self.db, now, self._retry_plan)
-        cancelled = 0
-        if not settings.enable_notifications:
+        todo = deliveries.pending(self.db, now)
+        expired = cancelled = routed = 0
+        if todo.expired_leases:
+            expired = deliveries.expire_leases(self.db, now, self._retry_plan)
+        if not settings.enable_notifications and todo.waiting:
             cancelled = deliveries.cancel_pending(self.db, now)
-        routed = self._route_all(settings, now)
+        if todo.unrouted:
+            routed = self._route_all(settings, now)
         report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
-        if settings.enable_notifications and not settings.is_paused(now):
+        if (
+            settings.enable_notifications
+            and not settings.is_paused(now)
+            and (todo.due or routed or expired)
+        ):
             report = self._deliver(settings, report)
         self._heartbeat()
         return report

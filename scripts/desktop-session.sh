@@ -6,6 +6,7 @@
 #   scripts/desktop-session.sh COMMAND [ARG...]      exit status = COMMAND's (70: session failed)
 #
 # Environment knobs: TC_NOTIFYD=0 (no notification daemon), TC_TRAY=0 (no tray host),
+# TC_MONITOR=0 (no dbus-monitor log of Notify calls),
 # TC_LOGDIR=DIR (keep logs there), TC_SCREEN=1024x768x24, TC_START_TIMEOUT=15.
 # Exported to COMMAND: DISPLAY, DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR, TC_NOTIFY_LOG,
 # TC_LOGDIR, TC_DUNST_PID; also written to $TC_LOGDIR/session.env once the session is up.
@@ -95,6 +96,13 @@ wait_until "the DBus address" has_content "$run_dir/bus-address"
 export DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$run_dir/bus-address")
 wait_until "the DBus bus" dbus-send --session --print-reply --dest=org.freedesktop.DBus \
   /org/freedesktop/DBus org.freedesktop.DBus.GetId
+
+if [[ "${TC_MONITOR:-1}" == 1 ]]; then
+  # every Notify call with its arguments and the time the bus routed it
+  dbus-monitor --session "type='method_call',interface='org.freedesktop.Notifications'" \
+    >"$log_dir/dbus-monitor.log" 2>&1 </dev/null &
+  pids+=($!)
+fi
 
 export TC_NOTIFY_LOG="$log_dir/notifications.jsonl"
 : >"$TC_NOTIFY_LOG"

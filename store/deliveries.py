@@ -97,6 +97,38 @@ class MarkReport:
     fenced_off: tuple[int, ...]
 
 
+# -- what is there to do ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    expired_leases: bool
+    unrouted: bool
+    waiting: bool
+    """Any queued or retry_wait desktop delivery, due or not."""
+    due: bool
+
+
+_PENDING = text(
+    "SELECT "
+    "EXISTS (SELECT 1 FROM notification_deliveries WHERE status = 'leased' "
+    "  AND lease_expires_at <= :now), "
+    "EXISTS (SELECT 1 FROM notifications WHERE routed_at IS NULL), "
+    "EXISTS (SELECT 1 FROM notification_deliveries WHERE sink = 'desktop' "
+    "  AND status IN ('queued', 'retry_wait')), "
+    "EXISTS (SELECT 1 FROM notification_deliveries WHERE sink = 'desktop' "
+    "  AND status IN ('queued', 'retry_wait') AND next_attempt_at <= :now)"
+)
+
+
+def pending(db: Database, now: datetime) -> Pending:
+    """One cheap read that tells a tick which write transactions it needs at all: an idle
+    tick then takes no write lock, so it never makes a producer wait."""
+    with db.read() as conn:
+        row = conn.execute(_PENDING, {"now": timestamps.fmt(now)}).one()
+    return Pending(*(bool(value) for value in row))
+
+
 # -- routing ------------------------------------------------------------------------------
 
 _SELECT_UNROUTED = text(

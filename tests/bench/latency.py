@@ -1,49 +1,49 @@
-"""Commit-to-notify latency and idle CPU of a running headless agent.
+"""Commit-to-notify latency and idle CPU.
 
-A producer (this process) commits one notification at a time at random 50-150 ms gaps; the
-agent (another process, recording notifier) records the wall time it called the notifier.
-Latency = notifier call time - producer's time right after its commit. Idle CPU = the
-agent's user+system CPU time over `--idle` seconds with nothing to do (from /proc).
-
-    .venv/bin/python -m tests.bench.latency --count 200 --idle 30
+A producer (this process) commits one notification at a time at random 50-150 ms gaps.
+Consumers, each in its own process:
+- `agent`: the headless agent with the recording notifier (time it called the notifier);
+- `poll_1s`: the seed's design, a consumer that wakes every second (baseline);
+- `agent_dunst`: the headless agent with the real plyer notifier in a private desktop
+  session; the time is when the bus routed the Notify call to dunst (dbus-monitor).
+Idle CPU: the consumer's CPU time over `idle_s` with nothing to do, before producing.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
+import re
+import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from store import Database, enqueue, timestamps, write_setting
+from tests.bench import stats
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def measure(count: int, idle_s: float) -> dict[str, float]:
-    work = Path(tempfile.mkdtemp(prefix="tc-bench-"))
-    db_path, record = work / "bench.db", work / "shown.jsonl"
-    db = Database.open(db_path)
-    write_setting(db, "burst_limit", 0, timestamps.utcnow())
-    agent = subprocess.Popen(
-        [
+def _consumer(
+    mode: str, db_path: Path, record: Path, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    if mode == "poll_1s":
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.bench.baselines.poll_consumer",
+            str(db_path),
+            str(record),
+        ]
+    else:
+        notifier = "plyer" if mode == "agent_dunst" else f"record:{record}"
+        cmd = [
             sys.executable,
             "-m",
             "agent",
@@ -52,51 +52,92 @@ def measure(count: int, idle_s: float) -> dict[str, float]:
             "run",
             "--headless",
             "--notifier",
-            f"record:{record}",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+            notifier,
+        ]
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+_NOTIFY = re.compile(r"^method call time=(?P<t>[\d.]+) .*member=Notify$")
+
+
+def dunst_arrivals(monitor_log: Path) -> dict[str, float]:
+    """summary -> time the bus routed its Notify call (the 4th argument is the summary)."""
+    arrivals: dict[str, float] = {}
+    lines = monitor_log.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines):
+        match = _NOTIFY.match(line)
+        if match and i + 4 < len(lines):
+            summary = lines[i + 4].strip()
+            if summary.startswith('string "'):
+                arrivals[summary[len('string "') : -1]] = float(match["t"])
+    return arrivals
+
+
+def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
+    work = Path(tempfile.mkdtemp(prefix=f"tc-lat-{mode}-"))
+    db_path, record = work / "bench.db", work / "shown.jsonl"
+    db = Database.open(db_path)
+    write_setting(db, "burst_limit", 0, timestamps.utcnow())
+    session: AbstractContextManager[object] = nullcontext()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": str(work / "state")}
+    if mode == "agent_dunst":
+        from tests.desktop.conftest import desktop_session
+
+        session = desktop_session(work / "desktop")
     try:
-        time.sleep(1.5)  # let it start and settle
-        cpu0, t0 = cpu_seconds(agent.pid), time.monotonic()
-        time.sleep(idle_s)
-        idle_pct = 100 * (cpu_seconds(agent.pid) - cpu0) / (time.monotonic() - t0)
-        committed: dict[str, float] = {}
-        for i in range(count):
-            title = f"lat-{i}"
-            enqueue(db, title, priority="urgent")
-            committed[title] = time.time()
-            time.sleep(random.uniform(0.05, 0.15))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if record.exists() and len(record.read_text().splitlines()) >= count:
-                break
-            time.sleep(0.1)
+        with session as desktop:
+            if desktop is not None:
+                env = {**desktop.env, "XDG_STATE_HOME": str(work / "state")}  # type: ignore[attr-defined]
+            consumer = _consumer(mode, db_path, record, env)
+            try:
+                time.sleep(1.5)
+                cpu0, t0 = stats.cpu_seconds(consumer.pid), time.monotonic()
+                time.sleep(idle_s)
+                idle_pct = 100 * (stats.cpu_seconds(consumer.pid) - cpu0) / (time.monotonic() - t0)
+                committed: dict[str, float] = {}
+                for i in range(count):
+                    title = f"lat-{i}"
+                    enqueue(db, title, priority="urgent")
+                    committed[title] = time.time()
+                    time.sleep(random.uniform(0.05, 0.15))
+                time.sleep(1.5)
+            finally:
+                consumer.send_signal(signal.SIGTERM)
+                consumer.wait(timeout=30)
+            if desktop is not None:
+                shown = dunst_arrivals(Path(desktop.logdir) / "dbus-monitor.log")  # type: ignore[attr-defined]
+            else:
+                shown = {
+                    r["title"]: r["shown_at"]
+                    for r in map(json.loads, record.read_text().splitlines())
+                }
     finally:
-        agent.send_signal(signal.SIGTERM)
-        agent.wait(timeout=30)
         db.close()
-    shown = {r["title"]: r["shown_at"] for r in map(json.loads, record.read_text().splitlines())}
+        shutil.rmtree(work, ignore_errors=True)
     latencies = [1000 * (shown[t] - committed[t]) for t in committed if t in shown]
     return {
+        "mode": mode,
         "samples": len(latencies),
-        "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(percentile(latencies, 0.99), 2),
-        "max_ms": round(max(latencies), 2),
+        "of": count,
+        "p50_ms": round(stats.percentile(latencies, 0.5), 2) if latencies else None,
+        "p99_ms": round(stats.percentile(latencies, 0.99), 2) if latencies else None,
+        "max_ms": round(max(latencies), 2) if latencies else None,
         "idle_cpu_pct": round(idle_pct, 3),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--idle", type=float, default=30.0)
-    args = parser.parse_args()
-    print(json.dumps({"bench": "latency", **measure(args.count, args.idle)}))
-
-
-if __name__ == "__main__":
-    main()
+def measure(count: int, idle_s: float, modes: list[str], rounds: int) -> dict[str, object]:
+    runs: dict[str, list[dict[str, object]]] = {m: [] for m in modes}
+    for _ in range(rounds):
+        for mode in modes:
+            runs[mode].append(run_mode(mode, count, idle_s))
+    rows = []
+    for mode, results in runs.items():
+        row: dict[str, object] = {"mode": mode, "samples": sum(int(r["samples"]) for r in results)}
+        for key in ("p50_ms", "p99_ms", "max_ms", "idle_cpu_pct"):
+            values = [float(r[key]) for r in results if r[key] is not None]  # type: ignore[arg-type]
+            row[key] = stats.summary(values, 3) if values else None
+        rows.append(row)
+    return {"count": count, "idle_s": idle_s, "rounds": rounds, "rows": rows}

@@ -210,3 +210,15 @@ def test_a_notifier_that_cannot_report_failures_is_shown_as_degraded(db: Databas
     make(db, notifier, Clock())
     (label,) = sqlite3.connect(db.path).execute("SELECT notifier FROM agents").fetchone()
     assert label == "scripted (degraded: cannot report failures)"
+
+
+def test_switching_off_also_drops_retries_that_are_not_due_yet(db: Database) -> None:
+    enqueue(db, "a", priority="urgent")
+    notifier = ScriptedNotifier(fail=lambda n: TimeoutError())
+    clock = Clock()
+    runtime = make(db, notifier, clock, notify_timeout_s=0.2)
+    runtime.tick()
+    assert statuses(db.path) == [("a", "retry_wait", 1, "timeout")]
+    write_setting(db, "enable_notifications", False, T0)
+    runtime.tick()  # the retry is a second away: not due, but it must go all the same
+    assert statuses(db.path) == [("a", "cancelled", 1, "disabled")]

@@ -1,0 +1,1 @@
+"""Reference implementations the agent is measured against, written in this project."""
