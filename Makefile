@@ -2,7 +2,7 @@
 VENV := .venv
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup run test lint format
+.PHONY: setup run test bench bench-quick format
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/setup.sh
@@ -20,3 +20,9 @@ test: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(VENV)/bin/python -m tests.bench --out bench-results
+
+bench-quick: setup
+	$(VENV)/bin/python -m tests.bench --quick --out $(or $(TC_ARTIFACTS),bench-results)/bench

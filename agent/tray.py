@@ -30,6 +30,12 @@ DUMP_ENV = "TRAYCOURIER_MENU_DUMP"
 """When set, the menu is also written there as JSON after each refresh (tests, support)."""
 
 
+def _prepare_gtk() -> None:
+    """A tray icon draws no OpenGL: without this GDK opens GL at start-up, which loads Mesa
+    (under Xvfb llvmpipe's libLLVM, ~55 MiB of resident memory) for nothing."""
+    os.environ.setdefault("GDK_GL", "disable")
+
+
 def unavailable_reason() -> str | None:
     """Why a tray icon cannot be shown here, or None. Checked before pystray is imported,
     because pystray's import itself fails (or its icon waits forever) without a display."""
@@ -39,6 +45,7 @@ def unavailable_reason() -> str | None:
         return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
     backend = os.environ.get("PYSTRAY_BACKEND", "")
     if backend in ("", "gtk", "appindicator"):
+        _prepare_gtk()
         try:
             import gi
 
@@ -245,6 +252,7 @@ class TrayApp:
 
     def run(self) -> None:
         """Blocks on the main thread until Quit, a signal, or the session ends."""
+        _prepare_gtk()
         try:
             from gi.repository import GLib
 

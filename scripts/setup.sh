@@ -31,5 +31,5 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[gtk,dev]'
+.venv/bin/python -m pip install -q -e '.[gtk,dev,bench]'
 echo "setup: ready (.venv/bin/traycourier)" >&2

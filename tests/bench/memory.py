@@ -46,7 +46,10 @@ def import_case(code: str, env: dict[str, str]) -> float:
     return int(out.stdout.split()[-1]) / 1024
 
 
-def agent_rss(env: dict[str, str], args: list[str], settle_s: float, work: Path) -> float:
+def agent_rss(
+    env: dict[str, str], args: list[str], settle_s: float, work: Path, idle_s: float = 0.0
+) -> tuple[float, float | None]:
+    """Peak RSS after `settle_s`, and CPU % over a further `idle_s` (None when 0)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "agent", "--db", str(work / "m.db"), "run", *args],
         cwd=ROOT,
@@ -56,17 +59,23 @@ def agent_rss(env: dict[str, str], args: list[str], settle_s: float, work: Path)
     )
     try:
         time.sleep(settle_s)
-        return stats.peak_rss_mib(proc.pid)
+        rss = stats.peak_rss_mib(proc.pid)
+        if not idle_s:
+            return rss, None
+        cpu0, t0 = stats.cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(idle_s)
+        return rss, 100 * (stats.cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
 
-def measure(rounds: int, settle_s: float) -> dict[str, object]:
+def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, object]:
     from tests.desktop.conftest import desktop_session
 
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     samples: dict[str, list[float]] = {}
+    tray_cpu: list[float] = []
     work = Path(tempfile.mkdtemp(prefix="tc-mem-"))
     try:
         with desktop_session(work / "desktop", tray=True) as desktop:
@@ -76,14 +85,16 @@ def measure(rounds: int, settle_s: float) -> dict[str, object]:
                     env = gui_env if "tray" in name else base_env
                     samples.setdefault(name, []).append(import_case(code, env))
                 samples.setdefault("headless agent, idle", []).append(
-                    agent_rss(base_env, ["--headless"], settle_s, work)
+                    agent_rss(base_env, ["--headless"], settle_s, work)[0]
                 )
-                samples.setdefault("tray agent (GTK, trayer), idle", []).append(
-                    agent_rss(gui_env, [], settle_s, work)
-                )
+                rss, cpu = agent_rss(gui_env, [], settle_s, work, tray_idle_s)
+                samples.setdefault("tray agent (GTK, trayer), idle", []).append(rss)
+                tray_cpu.append(cpu or 0.0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {
         "settle_s": settle_s,
+        "tray_idle_s": tray_idle_s,
+        "tray_idle_cpu_pct": stats.summary(tray_cpu, 3),
         "rows": [{"case": k, "peak_rss_mib": stats.summary(v, 1)} for k, v in samples.items()],
     }
