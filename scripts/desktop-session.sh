@@ -6,7 +6,8 @@
 #   scripts/desktop-session.sh COMMAND [ARG...]      exit status = COMMAND's (70: session failed)
 #
 # Environment knobs: TC_NOTIFYD=0 (no notification daemon), TC_TRAY=0 (no tray host),
-# TC_MONITOR=0 (no dbus-monitor log of Notify calls),
+# TC_MONITOR=0 (no dbus-monitor log of Notify calls), TC_NOTIFY_HOOK=0 (dunst runs no
+# script per notification, so TC_NOTIFY_LOG stays empty: for benchmarks),
 # TC_LOGDIR=DIR (keep logs there), TC_SCREEN=1024x768x24, TC_START_TIMEOUT=15.
 # Exported to COMMAND: DISPLAY, DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR, TC_NOTIFY_LOG,
 # TC_LOGDIR, TC_DUNST_PID; also written to $TC_LOGDIR/session.env once the session is up.
@@ -130,10 +131,11 @@ HOOK
     history_length = 500
     always_run_script = true
     show_age_threshold = -1
-[log_every_notification]
-    summary = "*"
-    script = $run_dir/log-notification
 CONF
+  if [[ "${TC_NOTIFY_HOOK:-1}" == 1 ]]; then
+    printf '[log_every_notification]\n    summary = "*"\n    script = %s\n' \
+      "$run_dir/log-notification" >>"$run_dir/dunstrc"
+  fi
   dunst -config "$run_dir/dunstrc" >"$log_dir/dunst.log" 2>&1 </dev/null &
   pids+=($!)
   TC_DUNST_PID=$!

@@ -65,7 +65,9 @@ class Desktop:
 
 
 @contextmanager
-def desktop_session(logdir: Path, *, notifyd: bool = True, tray: bool = False) -> Iterator[Desktop]:
+def desktop_session(
+    logdir: Path, *, notifyd: bool = True, tray: bool = False, notify_hook: bool = True
+) -> Iterator[Desktop]:
     for tool in ("Xvfb", "dbus-daemon", "dunst", "xdpyinfo", "import"):
         require_tool(tool)
     if tray:
@@ -75,6 +77,7 @@ def desktop_session(logdir: Path, *, notifyd: bool = True, tray: bool = False) -
         "TC_LOGDIR": str(logdir),
         "TC_NOTIFYD": "1" if notifyd else "0",
         "TC_TRAY": "1" if tray else "0",
+        "TC_NOTIFY_HOOK": "1" if notify_hook else "0",
         "PYTHONPATH": str(ROOT),
     }
     env.pop("TRAYCOURIER_DB", None)
