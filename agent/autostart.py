@@ -63,6 +63,22 @@ def linux_entry_path() -> Path:
     return Path(base) / "autostart" / f"{APP_NAME}.desktop"
 
 
+def linux_system_entries() -> list[Path]:
+    """Entries a package installed for every user (the .deb puts one in /etc/xdg/autostart)."""
+    dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    found = [Path(d) / "autostart" / f"{APP_NAME}.desktop" for d in dirs.split(":") if d]
+    return [p for p in found if p.is_file()]
+
+
+def _hidden(path: Path) -> bool:
+    """XDG: a user entry with Hidden=true switches off the system entry of the same name."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return any(line.strip().lower() == "hidden=true" for line in lines)
+
+
 def mac_plist_path() -> Path:
     return Path.home() / "Library" / "LaunchAgents" / f"{LABEL}.plist"
 
@@ -77,8 +93,12 @@ def is_enabled() -> bool:
         except OSError:
             return False
         return True
-    path = mac_plist_path() if sys.platform == "darwin" else linux_entry_path()
-    return path.is_file()
+    if sys.platform == "darwin":
+        return mac_plist_path().is_file()
+    user = linux_entry_path()
+    if user.is_file():
+        return not _hidden(user)
+    return bool(linux_system_entries())
 
 
 def enable() -> str:
@@ -115,6 +135,15 @@ def disable() -> str:
         except OSError:
             pass
         return rf"HKCU\{RUN_KEY}\{APP_NAME}"
-    path = mac_plist_path() if sys.platform == "darwin" else linux_entry_path()
-    path.unlink(missing_ok=True)
+    if sys.platform == "darwin":
+        path = mac_plist_path()
+        path.unlink(missing_ok=True)
+        return str(path)
+    path = linux_entry_path()
+    if linux_system_entries():
+        # the package's entry stays; a user entry with Hidden=true overrides it
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(desktop_entry(launch_command()) + "Hidden=true\n", encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
     return str(path)

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from agent import APP_NAME, __version__, controls, logs, paths
-from agent.notifier import Notifier, NullNotifier, PlyerNotifier, RecordingNotifier
+from agent.notifier import (
+    Notifier,
+    NullNotifier,
+    PlyerNotifier,
+    RecordingNotifier,
+    default_notifier,
+)
 from agent.wakeup import Waker
 from store import (
     Action,
@@ -113,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the database, notifier, daemon and tray")
     doctor.add_argument("--json", action="store_true")
     doctor.set_defaults(func=cmd_doctor)
+
+    selftest = sub.add_parser(
+        "self-test", help="prove this build works: notifier, tray backend, icon, database"
+    )
+    selftest.add_argument("--out", type=Path, help="write the JSON report here (windowed apps)")
+    selftest.set_defaults(func=cmd_self_test)
 
     auto = sub.add_parser("autostart", help="start the tray agent at login")
     auto.add_argument("action", choices=["enable", "disable", "status"])
@@ -260,7 +272,7 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
 
 def make_notifier(spec: str) -> Notifier:
     if spec == "plyer":
-        return PlyerNotifier()
+        return default_notifier()
     if spec == "null":
         return NullNotifier()
     if spec.startswith("record:") and len(spec) > len("record:"):
@@ -363,6 +375,18 @@ def _run_headless(agent: Any, waker: Waker) -> None:
     agent.run(waker)
 
 
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from agent import doctor
+
+    report = doctor.self_test()
+    text = json.dumps(report, indent=2, sort_keys=True)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0 if report["ok"] else 1
+
+
 def cmd_autostart(args: argparse.Namespace) -> int:
     from agent import autostart
 
@@ -399,7 +423,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def _restore_child_environment() -> None:
+    """A PyInstaller bundle points LD_LIBRARY_PATH at its own libraries; programs we start
+    (xdg-open, notify-send) must get the environment they would have had without it."""
+    if not getattr(sys, "frozen", False):
+        return
+    original = os.environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is not None:
+        os.environ["LD_LIBRARY_PATH"] = original
+    else:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _restore_child_environment()
     parser = build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from agent.notifier import PlyerNotifier
+from agent.notifier import PlyerNotifier, default_notifier
 from store import LATEST_VERSION, Database, StoreError
 
 Level = Literal["ok", "warn", "fail"]
@@ -138,3 +138,50 @@ def run_checks(db_path: Path) -> list[Check]:
         checks += check_dbus_daemon()
     checks.append(check_tray())
     return checks
+
+
+def self_test() -> dict[str, object]:
+    """What an installed or frozen build proves about itself: the plyer implementation it
+    really loaded (not plyer's facade stub), the tray backend, the bundled icon, and a
+    database round trip in a scratch file."""
+    import tempfile
+
+    from agent import __version__, paths, tray
+    from store import enqueue, queries
+
+    report: dict[str, object] = {
+        "version": __version__,
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "platform": sys.platform,
+        "python": sys.version.split()[0],
+    }
+    chosen = default_notifier()
+    report["notifier"] = chosen.name
+    report["notifier_ok"] = not isinstance(chosen, PlyerNotifier) or chosen.available
+    try:
+        report["icon"] = str(paths.asset_path("traycourier.png"))
+        icon_ok = True
+    except FileNotFoundError as err:
+        report["icon"], icon_ok = str(err), False
+    reason = tray.unavailable_reason()
+    if reason is None:
+        try:
+            import pystray
+
+            report["tray"] = pystray.Icon.__module__
+        except Exception as err:  # report, do not crash the self-test
+            report["tray"] = f"unavailable: {type(err).__name__}: {err}"
+    else:
+        report["tray"] = f"unavailable: {reason}"
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            db = Database.open(Path(scratch) / "self-test.db")
+            sent = enqueue(db, "self-test")
+            found = [n.id for n in queries.recent_notifications(db, 1)]
+            db.close()
+            report["database_ok"] = found == [sent.id]
+        except StoreError as err:
+            report["database_ok"] = False
+            report["database_error"] = str(err)
+    report["ok"] = bool(report["notifier_ok"] and report["database_ok"] and icon_ok)
+    return report

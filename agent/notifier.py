@@ -232,3 +232,64 @@ def show_within(notifier: Notifier, notification: OsNotification, timeout_s: flo
         raise NotifyError(errors.classify(type(err).__name__, message), message[:500]) from err
     value = result.get("value")
     return None if value is None else str(value)
+
+
+class OsascriptNotifier:
+    """macOS: `display notification` through osascript. plyer's macOS path uses the deprecated
+    NSUserNotificationCenter, which gives nothing in a frozen or unsigned app; osascript works
+    there. The text travels as arguments of `on run argv`, never inside the script."""
+
+    name = "osascript"
+    degraded = False
+    may_block = True
+    platform = "darwin"
+    body_markup = False
+    command_line = True
+
+    SCRIPT = (
+        "on run argv",
+        "display notification (item 2 of argv) with title (item 1 of argv)",
+        "end run",
+    )
+
+    def command(self, notification: OsNotification) -> list[str]:
+        args = ["osascript"]
+        for line in self.SCRIPT:
+            args += ["-e", line]
+        return [*args, notification.title, notification.body]
+
+    def show(self, notification: OsNotification) -> str | None:
+        import subprocess
+
+        done = subprocess.run(
+            self.command(notification), capture_output=True, text=True, timeout=30, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"osascript exited {done.returncode}: {done.stderr.strip()}")
+        return None
+
+
+def choose_backend(platform: str, plyer_available: bool, plyer_shows_on_macos: bool) -> str:
+    """Which notifier to use, by capability (pure): plyer wherever it can really show
+    something; osascript on macOS when plyer cannot (frozen, unsigned, no pyobjus)."""
+    if platform == "darwin" and not (plyer_available and plyer_shows_on_macos):
+        return "osascript"
+    return "plyer"
+
+
+def _plyer_shows_on_macos() -> bool:
+    try:
+        from pyobjus import autoclass
+
+        center = autoclass("NSUserNotificationCenter").defaultUserNotificationCenter()
+    except Exception:  # pyobjus missing or broken: plyer cannot show anything
+        return False
+    return center is not None
+
+
+def default_notifier() -> Notifier:
+    plyer = PlyerNotifier()
+    macos = plyer.platform == "darwin" and _plyer_shows_on_macos()
+    if choose_backend(plyer.platform, plyer.available, macos) == "osascript":
+        return OsascriptNotifier()
+    return plyer

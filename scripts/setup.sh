@@ -11,6 +11,7 @@ APT_PACKAGES=(
   xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick libnotify-bin desktop-file-utils
   gir1.2-gtk-3.0 build-essential pkg-config libdbus-1-dev libglib2.0-dev
   libgirepository1.0-dev libcairo2-dev python3-venv
+  lintian debootstrap patchelf
 )
 
 missing=()

@@ -46,9 +46,13 @@ def require_tool(name: str) -> str:
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     outcome = yield
     report = outcome.get_result()
-    if IN_CI and report.skipped and any(item.iter_markers("desktop")):
+    if (
+        IN_CI
+        and report.skipped
+        and any(m.name in ("desktop", "packaging") for m in item.iter_markers())
+    ):
         report.outcome = "failed"
-        report.longrepr = f"CI=true: desktop test skipped ({report.longrepr})"
+        report.longrepr = f"CI=true: desktop/packaging test skipped ({report.longrepr})"
 
 
 @pytest.fixture

@@ -109,3 +109,25 @@ def test_macos_launch_agent_and_windows_run_value() -> None:
     assert plist["RunAtLoad"] is True and plist["Label"] == autostart.LABEL
     value = autostart.run_value([r"C:\Users\me\AppData\Local\traycourier\traycourier.exe", "run"])
     assert value == r'"C:\Users\me\AppData\Local\traycourier\traycourier.exe" "run"'
+
+
+def test_a_packaged_system_entry_is_switched_off_per_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = tmp_path / "etc-xdg"
+    (system / "autostart").mkdir(parents=True)
+    (system / "autostart" / "traycourier.desktop").write_text(
+        autostart.desktop_entry(["/usr/bin/traycourier", "run"])
+    )
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(system))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home"))
+    assert autostart.is_enabled()
+    user = Path(autostart.disable())
+    assert not autostart.is_enabled()
+    assert "Hidden=true" in user.read_text()
+    assert (system / "autostart" / "traycourier.desktop").exists()  # the package's file stays
+    validator = require_tool("desktop-file-validate")
+    check = subprocess.run([validator, str(user)], capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout == "", check.stdout
+    autostart.enable()
+    assert autostart.is_enabled()

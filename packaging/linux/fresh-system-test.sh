@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Install the .deb into a minimal Debian 12 made with debootstrap, and prove it works there:
+# --version, send, the agent delivering that notification to dunst on a DBus session under
+# Xvfb with its tray icon docked in trayer; then purge, and nothing of the package is left.
+#   packaging/linux/fresh-system-test.sh build/traycourier_0.1.0_amd64.deb
+# The debootstrap result is cached as a tarball (TC_CACHE_DIR) and built when missing.
+set -euo pipefail
+deb=$(realpath "$1")
+here=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${TC_CACHE_DIR:-/var/cache/traycourier-ci}
+tarball=$cache/bookworm-minbase.tar
+root=$(mktemp -d /tmp/tc-fresh.XXXXXX)
+say() { printf '[fresh-system] %s\n' "$*" >&2; }
+
+cleanup() {
+  set +e
+  umount -l "$root/proc" 2>/dev/null
+  rm -rf "$root"
+}
+trap cleanup EXIT
+
+mirror() {  # the Debian mirror apt on this machine already uses
+  local uri
+  uri=$(grep -hm1 '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | head -1)
+  [[ -n "$uri" ]] || uri=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
+  echo "$uri"
+}
+
+if [[ ! -s "$tarball" ]]; then
+  say "building a minimal Debian 12 with debootstrap (cached in $tarball)"
+  mkdir -p "$cache"
+  base=$(mktemp -d /tmp/tc-debootstrap.XXXXXX)
+  debootstrap --variant=minbase bookworm "$base" "$(mirror)" >"$cache/debootstrap.log" 2>&1
+  tar -C "$base" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+  rm -rf "$base"
+fi
+tar -C "$root" -xf "$tarball"
+mount -t proc proc "$root/proc"
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+cp "$deb" "$root/tmp/traycourier.deb"
+cp "$here/scripts/desktop-session.sh" "$root/tmp/desktop-session.sh"
+
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+
+say "installing the package with apt (and a desktop to test it in)"
+in_root apt-get update -q >/dev/null
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  /tmp/traycourier.deb xvfb xauth x11-utils dbus dunst trayer >/dev/null
+
+say "running it"
+in_root sh -c 'traycourier --version' | grep -qx "traycourier $(dpkg-deb -f "$deb" Version)"
+in_root env TC_NOTIFY_HOOK=0 TC_LOGDIR=/tmp/logs /tmp/desktop-session.sh sh -ec '
+  export TRAYCOURIER_DB=/root/tc.db
+  traycourier self-test
+  id=$(traycourier send --priority urgent "Hello from a fresh system" "installed with apt")
+  traycourier run >/tmp/logs/agent.log 2>&1 &
+  agent=$!
+  i=0
+  until grep -q "Hello from a fresh system" /tmp/logs/dbus-monitor.log 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "not delivered"; cat /tmp/logs/agent.log; exit 1; }
+    sleep 0.1
+  done
+  i=0
+  until xwininfo -root -tree | grep -q "\"traycourier\""; do
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "icon not docked"; cat /tmp/logs/agent.log; exit 1; }
+    sleep 0.1
+  done
+  traycourier status | grep -q "sent 1"
+  kill -TERM $agent; wait $agent
+  echo "delivered $id and docked"
+'
+
+say "purging"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q traycourier >/dev/null
+for path in /opt/traycourier /usr/bin/traycourier /usr/share/applications/traycourier.desktop \
+  /etc/xdg/autostart/traycourier.desktop /usr/share/icons/hicolor/48x48/apps/traycourier.png \
+  /usr/share/doc/traycourier; do
+  [[ ! -e "$root$path" ]] || { say "left behind: $path"; exit 1; }
+done
+say "ok"
