@@ -165,12 +165,9 @@ def self_test() -> dict[str, object]:
         report["icon"], icon_ok = str(err), False
     reason = tray.unavailable_reason()
     if reason is None:
-        try:
-            import pystray
+        import pystray
 
-            report["tray"] = pystray.Icon.__module__
-        except Exception as err:  # report, do not crash the self-test
-            report["tray"] = f"unavailable: {type(err).__name__}: {err}"
+        report["tray"] = pystray.Icon.__module__
     else:
         report["tray"] = f"unavailable: {reason}"
     with tempfile.TemporaryDirectory() as scratch:

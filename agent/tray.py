@@ -55,7 +55,28 @@ def unavailable_reason() -> str | None:
             return f"no GTK for the tray ({err})"
     if os.environ.get("DISPLAY") and not _tray_host_present():
         return "no tray host on the display (no system tray or status notifier)"
+    if not backend:
+        _prefer_a_working_backend()
+    try:
+        import pystray  # noqa: F401 - the import picks and loads the backend
+    except Exception as err:
+        return f"the tray backend does not load ({type(err).__name__}: {err})"
     return None
+
+
+def _prefer_a_working_backend() -> None:
+    """pystray tries AppIndicator first and falls back only on ImportError, but a missing
+    AppIndicator typelib raises ValueError -- seen on a fresh Debian, where it would end the
+    agent. Pick GTK (XEmbed) ourselves when no AppIndicator library is installed."""
+    import gi
+
+    for namespace in ("AyatanaAppIndicator3", "AppIndicator3"):
+        try:
+            gi.require_version(namespace, "0.1")
+            return
+        except ValueError:
+            continue
+    os.environ["PYSTRAY_BACKEND"] = "gtk"
 
 
 def _tray_host_present() -> bool:

@@ -14,7 +14,7 @@ out=build/traycourier_${version}_${arch}.deb
 
 "$PY" -m pip install -q 'pyinstaller==6.22.3' 'pyinstaller-hooks-contrib==2026.9'
 "$PY" packaging/make_icons.py build/icons >/dev/null
-"$PY" -m PyInstaller --noconfirm --log-level WARN --distpath build/dist --workpath build/work \
+"$PY" -m PyInstaller --noconfirm --log-level ERROR --distpath build/dist --workpath build/work \
   packaging/traycourier.spec
 
 rm -rf build/deb
@@ -23,7 +23,12 @@ install -d "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/appli
 cp -a build/dist/traycourier "$stage/opt/traycourier"
 # the build machine's interpreter path must not leak into the package (lintian:
 # custom-library-search-path on the bundled libpython)
-find "$stage/opt/traycourier" -name 'libpython*.so*' -type f -exec patchelf --remove-rpath {} \;
+prefix=$("$PY" -c 'import sys; print(sys.base_prefix)')
+while IFS= read -r -d '' lib; do
+  if patchelf --print-rpath "$lib" 2>/dev/null | grep -qF "$prefix"; then
+    patchelf --remove-rpath "$lib"
+  fi
+done < <(find "$stage/opt/traycourier" -name '*.so*' -type f -print0)
 # shared objects are data to dpkg: not executable (lintian: shared-library-is-executable)
 find "$stage/opt/traycourier" -name '*.so*' -type f -exec chmod 0644 {} +
 cat >"$stage/usr/bin/traycourier" <<'LAUNCHER'
