@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Desktop session for the tests (Xvfb, DBus, dunst, trayer, xdotool, screenshots), the GTK
-# tray backend, and the headers dbus-python and PyGObject compile against. dbus-x11 is left
+# tray backend, the headers dbus-python and PyGObject compile against, and the .deb tools
+# (lintian, debootstrap for the fresh-system test, patchelf). dbus-x11 is left
 # out on purpose: its X11 autolaunch would start a stray second bus (docs/decisions.md).
 APT_PACKAGES=(
   xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick libnotify-bin desktop-file-utils

@@ -131,3 +131,33 @@ def test_a_packaged_system_entry_is_switched_off_per_user(
     assert check.returncode == 0 and check.stdout == "", check.stdout
     autostart.enable()
     assert autostart.is_enabled()
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            {
+                "LD_LIBRARY_PATH": "/opt/traycourier/_internal",
+                "LD_LIBRARY_PATH_ORIG": "/usr/local/lib",
+            },
+            "/usr/local/lib",
+        ),
+        ({"LD_LIBRARY_PATH": "/opt/traycourier/_internal"}, None),
+    ],
+)
+def test_a_frozen_build_gives_child_processes_their_own_library_path(
+    monkeypatch: pytest.MonkeyPatch, before: dict[str, str], after: str | None
+) -> None:
+    import os
+    import sys
+
+    from agent import cli
+
+    monkeypatch.delenv("LD_LIBRARY_PATH_ORIG", raising=False)
+    for key, value in before.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    cli._restore_child_environment()
+    assert os.environ.get("LD_LIBRARY_PATH") == after
+    assert "LD_LIBRARY_PATH_ORIG" not in os.environ
