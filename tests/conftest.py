@@ -67,6 +67,11 @@ def db(db_path: Path):  # type: ignore[no-untyped-def]
     database.close()
 
 
+def agent_command(db: Path, *run_args: str) -> list[str]:
+    """The argv of `traycourier --db DB run RUN_ARGS...` as a separate Python process."""
+    return [sys.executable, "-m", "agent", "--db", str(db), "run", *run_args]
+
+
 def run_cli(
     *args: str, db: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from store import Database, timestamps, write_setting
+from tests.conftest import agent_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,19 +29,7 @@ def measure(seconds: float, producers: int = 4, agents: int = 2) -> dict[str, ob
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": str(work / "state")}
     drainers = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "agent",
-                "--db",
-                str(db_path),
-                "run",
-                "--headless",
-                "--notifier",
-                "null",
-                "--owner",
-                f"agent{i}",
-            ],
+            agent_command(db_path, "--headless", "--notifier", "null", "--owner", f"agent{i}"),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from store import Database, enqueue, timestamps, write_setting
 from tests.bench import stats
+from tests.conftest import agent_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,17 +46,7 @@ def _consumer(
         ]
     else:
         notifier = "plyer" if mode == "agent_dunst" else f"record:{record}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "agent",
-            "--db",
-            str(db_path),
-            "run",
-            "--headless",
-            "--notifier",
-            notifier,
-        ]
+        cmd = agent_command(db_path, "--headless", "--notifier", notifier)
     return subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -11,19 +11,15 @@ from pathlib import Path
 
 from agent.notifier import NullNotifier
 from agent.runtime import Runtime, RuntimeConfig
-from store import Database, timestamps, write_setting
-from tests.bench import stats
+from store import Database
+from tests.bench import stats, throughput
 
 OLD = "2026-01-01 00:00:00"
 
 
 def build(path: Path, history: int) -> None:
     """`history` notifications, each routed with a sent delivery and its attempt."""
-    db = Database.open(path)
-    now = timestamps.utcnow()
-    for key, value in (("burst_limit", 0), ("min_priority", "info"), ("max_age_seconds", 0)):
-        write_setting(db, key, value, now)
-    db.close()
+    throughput.prepare(path)
     conn = sqlite3.connect(path)
     conn.executescript(
         f"""

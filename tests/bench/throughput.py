@@ -18,14 +18,19 @@ from tests.bench import stats
 from tests.bench.baselines import peers, raw_cycle
 
 
-def _fresh(folder: Path, n: int) -> tuple[Path, float]:
-    """A file with the project's schema, settings that show everything, and N notifications."""
-    path = folder / "tc.db"
+def prepare(path: Path) -> None:
+    """The project's schema, with settings that route and show every notification one by one."""
     db = Database.open(path)
     now = timestamps.utcnow()
     for key, value in (("burst_limit", 0), ("min_priority", "info"), ("max_age_seconds", 0)):
         write_setting(db, key, value, now)
     db.close()
+
+
+def _fresh(folder: Path, n: int) -> tuple[Path, float]:
+    """A prepared file holding N notifications, and how long the producer took to write them."""
+    path = folder / "tc.db"
+    prepare(path)
     conn = sqlite3.connect(path)
     start = time.perf_counter()
     conn.executemany(

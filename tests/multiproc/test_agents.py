@@ -11,7 +11,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,25 +18,14 @@ import pytest
 
 from store import Database, enqueue, write_setting
 from store.timestamps import utcnow
-from tests.conftest import ROOT, wait_for
+from tests.conftest import ROOT, agent_command, wait_for
 
 
 def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "--db",
-            str(db_path),
-            "run",
-            "--headless",
-            "--owner",
-            owner,
-            "--notifier",
-            f"record:{record}",
-            *extra,
-        ],
+        agent_command(
+            db_path, "--headless", "--owner", owner, "--notifier", f"record:{record}", *extra
+        ),
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
