@@ -114,19 +114,18 @@ class TrayApp:
     # -- state ----------------------------------------------------------------------------
 
     def load_state(self) -> tray_model.TrayState:
-        now = timestamps.utcnow()
         current = read_settings(self.db)
-        status = queries.status(self.db, now, errors=0)
+        summary = queries.tray_summary(self.db)
         recent = queries.recent_notifications(self.db, tray_model.RECENT)
         notifier = self.runtime.notifier
         return tray_model.TrayState(
             enabled=current.enable_notifications,
             paused_until=timestamps.parse(current.paused_until) if current.paused_until else None,
             min_priority=current.min_priority,
-            pending=sum(status.counts[s] for s in ("queued", "retry_wait", "leased")),
-            failed=status.counts["failed"],
+            pending=summary.pending,
+            failed=summary.failed,
             last_delivered=(
-                timestamps.parse(status.last_delivered_at) if status.last_delivered_at else None
+                timestamps.parse(summary.last_delivered_at) if summary.last_delivered_at else None
             ),
             recent=tuple(
                 tray_model.RecentItem(

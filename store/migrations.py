@@ -116,7 +116,14 @@ _V2 = [
     "CREATE INDEX ix_attempts_delivery ON notification_delivery_attempts (delivery_id)",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2))
+# Version 3: indexes that keep the tray's refresh (after every tick) independent of history.
+_V3 = [
+    "CREATE INDEX ix_deliveries_failed ON notification_deliveries (id) WHERE status = 'failed'",
+    "CREATE INDEX ix_deliveries_delivered ON notification_deliveries (delivered_at) "
+    "WHERE delivered_at IS NOT NULL",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3))
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

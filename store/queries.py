@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from store import schema, timestamps
 from store.db import Database
@@ -140,6 +140,32 @@ def status(db: Database, now: datetime, errors: int = 5) -> Status:
         last_errors=tuple(last_errors),
         last_delivered_at=last_delivered,
     )
+
+
+@dataclass(frozen=True)
+class TraySummary:
+    pending: int
+    failed: int
+    last_delivered_at: str | None
+
+
+# Each count walks a partial index (pending, leased, failed) and the maximum reads one end of
+# the delivered_at index: the cost follows the rows that matter, not the history.
+_TRAY_SUMMARY = text(
+    "SELECT "
+    "(SELECT count(*) FROM notification_deliveries "
+    "  WHERE sink = 'desktop' AND status IN ('queued', 'retry_wait')) "
+    "+ (SELECT count(*) FROM notification_deliveries WHERE status = 'leased'), "
+    "(SELECT count(*) FROM notification_deliveries WHERE status = 'failed'), "
+    "(SELECT max(delivered_at) FROM notification_deliveries WHERE delivered_at IS NOT NULL)"
+)
+
+
+def tray_summary(db: Database) -> TraySummary:
+    """What the tray shows after every tick; `status` is the full (history-sized) report."""
+    with db.read() as conn:
+        pending, failed, last = conn.execute(_TRAY_SUMMARY).one()
+    return TraySummary(int(pending), int(failed), last)
 
 
 def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]:

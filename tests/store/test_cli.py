@@ -87,7 +87,7 @@ def test_status_json(db_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["unrouted"] == 1
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["settings"]["min_priority"] == "action"
     assert data["deliveries"]["queued"] == 0
     assert data["agents"] == []

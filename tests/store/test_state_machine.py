@@ -196,3 +196,49 @@ def test_a_title_that_is_not_utf8_does_not_break_claiming(db: Database, bad: obj
     route(db)
     (c,) = claim(db, "A", T0, TTL, 10)
     assert isinstance(c.title, str)
+
+
+def test_the_tray_summary_agrees_with_the_full_status(db: Database) -> None:
+    from store import queries
+
+    for title in ("a", "b", "c", "d"):
+        enqueue(db, title, priority="urgent")
+    route(db)
+    a, b, _c = claim(db, "A", T0, TTL, 3)
+    mark(db, "A", [Outcome(a, "sent"), Outcome(b, "failed", "invalid", "x")], T0)
+    summary = queries.tray_summary(db)
+    counts = queries.status(db, T0).counts
+    assert summary.pending == counts["queued"] + counts["retry_wait"] + counts["leased"] == 2
+    assert summary.failed == counts["failed"] == 1
+    assert summary.last_delivered_at == queries.status(db, T0).last_delivered_at is not None
+
+
+def test_the_per_tick_queries_use_indexes_not_history_scans(db: Database) -> None:
+    """What the agent and the tray run after every change must not read the whole history:
+    SQLite's plan for each names an index (a SCAN of a table without one would grow with it)."""
+    from store import deliveries as d
+    from store import queries
+
+    statements = [
+        (d._PENDING, {"now": "2026-01-01"}),
+        (queries._TRAY_SUMMARY, {}),
+        (d._SELECT_UNROUTED, {"limit": 10}),
+        (d._CLAIM, {"owner": "A", "expires": "x", "now": "y", "limit": 10}),
+        (d._NEXT_EVENT, {}),
+    ]
+    with db.read() as conn:
+        for statement, params in statements:
+            plan = conn.execute(_explain(statement), params).all()
+            details = [row[-1] for row in plan]
+            full_scans = [
+                step
+                for step in details
+                if step.startswith("SCAN ") and "USING" not in step and "CONSTANT" not in step
+            ]
+            assert not full_scans, (statement.text, details)
+
+
+def _explain(statement):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text("EXPLAIN QUERY PLAN " + statement.text)
