@@ -10,8 +10,9 @@ from sqlalchemy import func, select, text
 from store import schema, timestamps
 from store.db import Database
 
-HEARTBEAT_S = 10.0
-"""How often a running agent refreshes its heartbeat; three missed ones mean it is gone."""
+HEARTBEAT_S = 30.0
+"""How often a running agent refreshes its heartbeat; three missed ones mean it is gone.
+Every heartbeat wakes the agent (and redraws the tray), so it is the idle cost's main term."""
 
 
 @dataclass(frozen=True)
