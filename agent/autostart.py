@@ -1,5 +1,13 @@
-"""Start at login: an XDG autostart entry (Linux), a HKCU Run value (Windows), a LaunchAgent
-(macOS). Only an explicit `enable` creates it; a user who deleted it keeps it deleted."""
+"""Start at login: one class per mechanism and one chooser.
+
+- `XdgAutostart` (Linux and other freedesktop systems): `~/.config/autostart/traycourier.desktop`;
+  a package's entry in `/etc/xdg/autostart` is switched off per user with `Hidden=true`.
+- `WindowsRunKey`: a value under `HKCU\\...\\Run`.
+- `LaunchAgent` (macOS): a plist in `~/Library/LaunchAgents`.
+
+Only an explicit `enable` creates an entry; a user who deleted it keeps it deleted.
+The tray's "Start at login" and `traycourier autostart` both go through `for_platform()`.
+"""
 
 from __future__ import annotations
 
@@ -9,82 +17,113 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import Protocol
 
-from agent import APP_NAME
+from traycourier.agent import APP_NAME, ostype
 
 LABEL = "io.github.traycourier"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 
 
+class Autostart(Protocol):
+    def is_enabled(self) -> bool: ...
+
+    def enable(self) -> str:
+        """Create the entry; returns where it lives (a path or a registry value)."""
+        ...
+
+    def disable(self) -> str: ...
+
+
 def launch_command() -> list[str]:
     """How to start the agent: the frozen executable, the console script, or `python -m`."""
-    if getattr(sys, "frozen", False):
+    if ostype.is_frozen():
         return [sys.executable, "run"]
     script = shutil.which(APP_NAME)
     if script:
         return [script, "run"]
-    return [sys.executable, "-m", "agent", "run"]
+    return [sys.executable, "-m", "traycourier.agent", "run"]
 
 
-def desktop_entry(command: list[str]) -> str:
-    return (
-        "[Desktop Entry]\n"
-        "Type=Application\n"
-        f"Name={APP_NAME}\n"
-        "Comment=Shows notifications from local programs\n"
-        f"Exec={shlex.join(command)}\n"
-        f"Icon={APP_NAME}\n"
-        "Terminal=false\n"
-        "Categories=Utility;\n"
-        "X-GNOME-Autostart-enabled=true\n"
-        "X-GNOME-Autostart-Delay=2\n"
-    )
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
 
 
-def launch_agent_plist(command: list[str]) -> bytes:
-    return plistlib.dumps(
-        {
-            "Label": LABEL,
-            "ProgramArguments": command,
-            "RunAtLoad": True,
-            "ProcessType": "Interactive",
-            "KeepAlive": False,
-        }
-    )
+class XdgAutostart:
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command or launch_command()
+
+    @staticmethod
+    def entry_path() -> Path:
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(base) / "autostart" / f"{APP_NAME}.desktop"
+
+    @staticmethod
+    def system_entries() -> list[Path]:
+        """Entries a package installed for every user (the .deb puts one in /etc/xdg)."""
+        dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+        found = [Path(d) / "autostart" / f"{APP_NAME}.desktop" for d in dirs.split(":") if d]
+        return [p for p in found if p.is_file()]
+
+    @staticmethod
+    def desktop_entry(command: list[str]) -> str:
+        return (
+            "[Desktop Entry]\n"
+            "Type=Application\n"
+            f"Name={APP_NAME}\n"
+            "Comment=Shows notifications from local programs\n"
+            f"Exec={shlex.join(command)}\n"
+            f"Icon={APP_NAME}\n"
+            "Terminal=false\n"
+            "Categories=Utility;\n"
+            "X-GNOME-Autostart-enabled=true\n"
+            "X-GNOME-Autostart-Delay=2\n"
+        )
+
+    @staticmethod
+    def _hidden(path: Path) -> bool:
+        """XDG: a user entry with Hidden=true switches off the system entry of the same name."""
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return False
+        return any(line.strip().lower() == "hidden=true" for line in lines)
+
+    def is_enabled(self) -> bool:
+        user = self.entry_path()
+        if user.is_file():
+            return not self._hidden(user)
+        return bool(self.system_entries())
+
+    def enable(self) -> str:
+        path = self.entry_path()
+        _write_atomically(path, self.desktop_entry(self.command).encode("utf-8"))
+        return str(path)
+
+    def disable(self) -> str:
+        path = self.entry_path()
+        if self.system_entries():
+            # the package's entry stays; a user entry with Hidden=true overrides it
+            hidden = self.desktop_entry(self.command) + "Hidden=true\n"
+            _write_atomically(path, hidden.encode("utf-8"))
+        else:
+            path.unlink(missing_ok=True)
+        return str(path)
 
 
-def run_value(command: list[str]) -> str:
-    """The Windows Run value: each part quoted, as the shell expects."""
-    return " ".join(f'"{part}"' for part in command)
+class WindowsRunKey:
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command or launch_command()
 
+    @staticmethod
+    def run_value(command: list[str]) -> str:
+        """The Run value: each part quoted, as the shell expects."""
+        return " ".join(f'"{part}"' for part in command)
 
-def linux_entry_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "autostart" / f"{APP_NAME}.desktop"
-
-
-def linux_system_entries() -> list[Path]:
-    """Entries a package installed for every user (the .deb puts one in /etc/xdg/autostart)."""
-    dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
-    found = [Path(d) / "autostart" / f"{APP_NAME}.desktop" for d in dirs.split(":") if d]
-    return [p for p in found if p.is_file()]
-
-
-def _hidden(path: Path) -> bool:
-    """XDG: a user entry with Hidden=true switches off the system entry of the same name."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return False
-    return any(line.strip().lower() == "hidden=true" for line in lines)
-
-
-def mac_plist_path() -> Path:
-    return Path.home() / "Library" / "LaunchAgents" / f"{LABEL}.plist"
-
-
-def is_enabled() -> bool:
-    if sys.platform.startswith("win"):
+    def is_enabled(self) -> bool:
         import winreg
 
         try:
@@ -93,40 +132,15 @@ def is_enabled() -> bool:
         except OSError:
             return False
         return True
-    if sys.platform == "darwin":
-        return mac_plist_path().is_file()
-    user = linux_entry_path()
-    if user.is_file():
-        return not _hidden(user)
-    return bool(linux_system_entries())
 
-
-def enable() -> str:
-    command = launch_command()
-    if sys.platform.startswith("win"):
+    def enable(self) -> str:
         import winreg
 
         with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-            winreg.SetValueEx(key, APP_NAME, 0, winreg.REG_SZ, run_value(command))
+            winreg.SetValueEx(key, APP_NAME, 0, winreg.REG_SZ, self.run_value(self.command))
         return rf"HKCU\{RUN_KEY}\{APP_NAME}"
-    if sys.platform == "darwin":
-        path = mac_plist_path()
-        content: str | bytes = launch_agent_plist(command)
-    else:
-        path = linux_entry_path()
-        content = desktop_entry(command)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    if isinstance(content, bytes):
-        tmp.write_bytes(content)
-    else:
-        tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)
-    return str(path)
 
-
-def disable() -> str:
-    if sys.platform.startswith("win"):
+    def disable(self) -> str:
         import winreg
 
         try:
@@ -135,15 +149,47 @@ def disable() -> str:
         except OSError:
             pass
         return rf"HKCU\{RUN_KEY}\{APP_NAME}"
-    if sys.platform == "darwin":
-        path = mac_plist_path()
+
+
+class LaunchAgent:
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command or launch_command()
+
+    @staticmethod
+    def plist_path() -> Path:
+        return Path.home() / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+
+    @staticmethod
+    def plist(command: list[str]) -> bytes:
+        return plistlib.dumps(
+            {
+                "Label": LABEL,
+                "ProgramArguments": command,
+                "RunAtLoad": True,
+                "ProcessType": "Interactive",
+                "KeepAlive": False,
+            }
+        )
+
+    def is_enabled(self) -> bool:
+        return self.plist_path().is_file()
+
+    def enable(self) -> str:
+        path = self.plist_path()
+        _write_atomically(path, self.plist(self.command))
+        return str(path)
+
+    def disable(self) -> str:
+        path = self.plist_path()
         path.unlink(missing_ok=True)
         return str(path)
-    path = linux_entry_path()
-    if linux_system_entries():
-        # the package's entry stays; a user entry with Hidden=true overrides it
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(desktop_entry(launch_command()) + "Hidden=true\n", encoding="utf-8")
-    else:
-        path.unlink(missing_ok=True)
-    return str(path)
+
+
+def for_platform(platform: ostype.Platform | None = None) -> Autostart:
+    """The mechanism for `platform` (default: this OS)."""
+    kind = platform or ostype.current()
+    if kind == "windows":
+        return WindowsRunKey()
+    if kind == "darwin":
+        return LaunchAgent()
+    return XdgAutostart()

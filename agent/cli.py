@@ -1,39 +1,40 @@
-"""The `traycourier` command. Every command is a thin wrapper over `store` and
-`agent.controls`, the same functions the tray menu calls."""
+"""The `traycourier` command: parse the arguments, call one function, print the result.
+
+Commands that change something call `agent.controls`, the functions the tray menu calls;
+`run` hands over to `agent.process`. Errors become one line on stderr: exit 2 for bad input,
+1 for a database or process problem, never a traceback (unless `--debug`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
-import os
-import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agent import APP_NAME, __version__, controls, logs, paths
-from agent.notifier import (
-    Notifier,
-    NullNotifier,
-    PlyerNotifier,
-    RecordingNotifier,
-    default_notifier,
-)
-from agent.wakeup import Waker
-from store import (
+from traycourier.agent import APP_NAME, __version__, controls, paths, process
+from traycourier.agent.backends import SPEC_HELP
+from traycourier.agent.runtime import STALE_AFTER
+from traycourier.store import (
+    DEFAULTS,
     Action,
     Database,
     InvalidInput,
+    Settings,
     StoreError,
     enqueue,
     queries,
-    schema,
+    read_settings,
     timestamps,
 )
-from store import settings as store_settings
+from traycourier.store import settings as store_settings
+from traycourier.store.model import DELIVERY_STATUSES, PRIORITIES
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     send = sub.add_parser("send", help="enqueue a notification; prints its id")
     send.add_argument("title")
     send.add_argument("message", nargs="?", default="")
-    send.add_argument("--priority", choices=schema.PRIORITIES, default="info")
+    send.add_argument("--priority", choices=PRIORITIES, default="info")
     send.add_argument("--dedupe-key", default=None)
     send.add_argument("--source", default="cli")
     send.add_argument("--kind", default="")
@@ -92,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     dels = sub.add_parser("deliveries", help="list deliveries, newest first")
-    dels.add_argument("--status", choices=schema.DELIVERY_STATUSES)
+    dels.add_argument("--status", choices=DELIVERY_STATUSES)
     dels.add_argument("--limit", type=_positive_int, default=20)
     dels.add_argument("--json", action="store_true")
     dels.set_defaults(func=cmd_deliveries)
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--notifier",
         default="plyer",
-        metavar="plyer|record:PATH|null",
+        metavar=SPEC_HELP.replace(", ", "|").replace(" or ", "|"),
         help="where notifications go; record and null are for tests and benchmarks",
     )
     run.add_argument(
@@ -134,17 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
     sets_sub.required = True
     get = sets_sub.add_parser("get", help="print one setting or all")
-    get.add_argument("key", nargs="?", choices=list(store_settings.DEFAULTS))
+    get.add_argument("key", nargs="?", choices=list(DEFAULTS))
     get.set_defaults(func=cmd_settings_get)
     put = sets_sub.add_parser("set", help="change a setting")
-    put.add_argument("key", choices=list(store_settings.DEFAULTS))
+    put.add_argument("key", choices=list(DEFAULTS))
     put.add_argument("value")
     put.set_defaults(func=cmd_settings_set)
     return parser
 
 
-def _open(args: argparse.Namespace) -> Database:
-    return Database.open(args.db or paths.default_db_path())
+@contextlib.contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Database]:
+    db = Database.open(paths.database(args.db))
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _print_json(value: Any) -> None:
@@ -152,8 +158,7 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    with _database(args) as db:
         result = enqueue(
             db,
             args.title,
@@ -164,31 +169,22 @@ def cmd_send(args: argparse.Namespace) -> int:
             actions=args.action,
             dedupe_key=args.dedupe_key,
         )
-    finally:
-        db.close()
     print(result.id)
     return 0
 
 
-def _settings_dict(current: store_settings.Settings) -> dict[str, Any]:
-    return asdict(current)
-
-
 def cmd_status(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    with _database(args) as db:
         now = timestamps.utcnow()
-        current = store_settings.read_settings(db)
-        state = queries.status(db, now)
+        current = read_settings(db)
+        state = queries.status(db, now, STALE_AFTER)
         version = db.schema_version()
-    finally:
-        db.close()
     if args.json:
         _print_json(
             {
                 "database": str(db.path),
                 "schema_version": version,
-                "settings": _settings_dict(current),
+                "settings": asdict(current),
                 "paused": current.is_paused(now),
                 "deliveries": state.counts,
                 "unrouted": state.unrouted,
@@ -216,7 +212,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_settings(current: store_settings.Settings, now: Any) -> str:
+def describe_settings(current: Settings, now: datetime) -> str:
     parts = ["enabled" if current.enable_notifications else "switched off"]
     parts.append(f"min priority {current.min_priority}")
     parts.append(f"paused until {current.paused_until}" if current.is_paused(now) else "not paused")
@@ -226,11 +222,8 @@ def describe_settings(current: store_settings.Settings, now: Any) -> str:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    with _database(args) as db:
         rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
-    finally:
-        db.close()
     if args.json:
         _print_json([asdict(r) for r in rows])
         return 0
@@ -246,11 +239,8 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_get(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
-        current = _settings_dict(store_settings.read_settings(db))
-    finally:
-        db.close()
+    with _database(args) as db:
+        current = asdict(read_settings(db))
     if args.key:
         print(json.dumps(current[args.key]))
     else:
@@ -261,122 +251,29 @@ def cmd_settings_get(args: argparse.Namespace) -> int:
 
 def cmd_settings_set(args: argparse.Namespace) -> int:
     value = store_settings.parse_text(args.key, args.value, timestamps.utcnow())
-    db = _open(args)
-    try:
-        stored = store_settings.write_setting(db, args.key, value, timestamps.utcnow())
-    finally:
-        db.close()
+    with _database(args) as db:
+        stored = controls.set_setting(db, args.key, value, timestamps.utcnow())
     print(f"{args.key} = {json.dumps(stored)}")
     return 0
 
 
-def make_notifier(spec: str) -> Notifier:
-    if spec == "plyer":
-        return default_notifier()
-    if spec == "null":
-        return NullNotifier()
-    if spec.startswith("record:") and len(spec) > len("record:"):
-        target, _, delay = spec.removeprefix("record:").partition(",delay=")
-        try:
-            return RecordingNotifier(Path(target), delay_s=float(delay or 0))
-        except ValueError:
-            pass
-    raise UsageError(f"--notifier takes plyer, null or record:PATH[,delay=S], not {spec!r}")
-
-
-def _single_instance(db_path: Path) -> Any:
-    """One tray agent per database: a lock file beside it, and the holder's pid for the message."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(db_path) + ".tray.lock")
-    pid_file = Path(str(db_path) + ".tray.pid")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        holder = pid_file.read_text().strip() if pid_file.exists() else "unknown"
-        raise AlreadyRunning(
-            f"a tray agent already runs for {db_path} (pid {holder}); "
-            "use --headless for another agent"
-        ) from None
-    pid_file.write_text(str(os.getpid()))
-    return lock
-
-
-class AlreadyRunning(Exception):
-    pass
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from agent import runtime
-
-    notifier = make_notifier(args.notifier)
-    db_path = (args.db or paths.default_db_path()).expanduser().absolute()
-    headless = args.headless
-    # The lock comes first: a second tray agent is refused before GTK is even loaded.
-    lock = None if headless else _single_instance_checked(db_path)
-    if not headless:
-        from agent import tray  # GTK and Pillow stay out of a headless agent's memory
-
-        reason = tray.unavailable_reason()
-        if reason:
-            print(f"{APP_NAME}: running headless: {reason}", file=sys.stderr)
-            headless = True
-            lock.release()
-            lock = None
-    try:
-        config = runtime.RuntimeConfig(
-            owner=args.owner or runtime.default_owner(),
+    return process.run_agent(
+        process.RunOptions(
+            db=paths.database(args.db),
+            headless=args.headless,
+            once=args.once,
+            owner=args.owner,
+            notifier=args.notifier,
             notify_timeout_s=args.notify_timeout,
             lease_ttl_s=args.lease_ttl,
-            mode="headless" if headless else "tray",
-            icon=str(paths.asset_path("traycourier.png")),
+            debug=args.debug,
         )
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    logs.setup(to_stderr=headless, debug=args.debug)
-    db = Database.open(db_path)
-    agent = runtime.Runtime(db, notifier, config)
-    if isinstance(notifier, PlyerNotifier) and not notifier.available:
-        log.error("%s; deliveries will fail until it is fixed", notifier.describe())
-    waker = Waker(db.path)
-    try:
-        agent.start()
-        if args.once:
-            log.info("tick: %s", agent.tick())
-        elif headless:
-            _run_headless(agent, waker)
-        else:
-            from agent import tray
-
-            tray.TrayApp(db, agent, waker).run()
-    finally:
-        agent.close()
-        waker.close()
-        db.close()
-        if lock is not None:
-            lock.release()
-    return 0
-
-
-def _single_instance_checked(db_path: Path) -> Any:
-    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return _single_instance(db_path)
-
-
-def _run_headless(agent: Any, waker: Waker) -> None:
-    def request_stop(signum: int, _frame: object) -> None:
-        log.info("signal %d: stopping", signum)
-        agent.stop.set()
-        waker.poke()
-
-    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            signal.signal(sig, request_stop)
-    agent.run(waker)
+    )
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from agent import doctor
+    from traycourier.agent import doctor
 
     report = doctor.self_test()
     text = json.dumps(report, indent=2, sort_keys=True)
@@ -388,31 +285,26 @@ def cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def cmd_autostart(args: argparse.Namespace) -> int:
-    from agent import autostart
-
-    if args.action == "enable":
-        print(f"start at login: enabled ({autostart.enable()})")
-    elif args.action == "disable":
-        print(f"start at login: disabled ({autostart.disable()})")
+    if args.action == "status":
+        print(f"start at login: {'enabled' if controls.autostart_enabled() else 'disabled'}")
     else:
-        print(f"start at login: {'enabled' if autostart.is_enabled() else 'disabled'}")
+        enabled = args.action == "enable"
+        where = controls.set_autostart(enabled)
+        print(f"start at login: {'enabled' if enabled else 'disabled'} ({where})")
     return 0
 
 
 def cmd_retry_failed(args: argparse.Namespace) -> int:
-    db = _open(args)
-    try:
+    with _database(args) as db:
         count = controls.retry_failed(db, timestamps.utcnow())
-    finally:
-        db.close()
     print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
     return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from agent import doctor
+    from traycourier.agent import doctor
 
-    checks = doctor.run_checks(args.db or paths.default_db_path())
+    checks = doctor.run_checks(paths.database(args.db))
     broken = any(c.level == "fail" for c in checks)
     if args.json:
         _print_json({"ok": not broken, "checks": [asdict(c) for c in checks]})
@@ -423,20 +315,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
-def _restore_child_environment() -> None:
-    """A PyInstaller bundle points LD_LIBRARY_PATH at its own libraries; programs we start
-    (xdg-open, notify-send) must get the environment they would have had without it."""
-    if not getattr(sys, "frozen", False):
-        return
-    original = os.environ.pop("LD_LIBRARY_PATH_ORIG", None)
-    if original is not None:
-        os.environ["LD_LIBRARY_PATH"] = original
-    else:
-        os.environ.pop("LD_LIBRARY_PATH", None)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _restore_child_environment()
+    process.restore_child_environment()
     parser = build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -453,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInput as err:
         print(f"{APP_NAME}: error: {err}", file=sys.stderr)
         return 2
-    except (StoreError, AlreadyRunning) as err:
+    except (StoreError, process.AlreadyRunning) as err:
         print(f"{APP_NAME}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,27 +1,34 @@
-"""What a user can do: the tray menu and the CLI both call these, so each thing is done one way."""
+"""What a user can do. The tray menu and the CLI both call these, so each thing is done one
+way: a setting changed from the menu and from `traycourier settings set` takes one path."""
 
 from __future__ import annotations
 
 import logging
 import os
 import subprocess
-import sys
 import webbrowser
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
-from store import Database, deliveries, settings, timestamps
+from traycourier.agent import autostart, ostype
+from traycourier.store import Database, housekeeping, queries, settings, timestamps
+from traycourier.store.model import Priority, is_web_url
 
 log = logging.getLogger(__name__)
 
 
+def set_setting(db: Database, key: str, value: Any, now: datetime) -> Any:
+    """Validate and store one setting; returns the stored value (InvalidInput if bad)."""
+    return settings.write_setting(db, key, value, now)
+
+
 def set_enabled(db: Database, enabled: bool, now: datetime) -> None:
-    settings.write_setting(db, "enable_notifications", enabled, now)
+    set_setting(db, "enable_notifications", enabled, now)
 
 
-def set_min_priority(db: Database, priority: str, now: datetime) -> None:
-    settings.write_setting(db, "min_priority", priority, now)
+def set_min_priority(db: Database, priority: Priority, now: datetime) -> None:
+    set_setting(db, "min_priority", priority.value, now)
 
 
 def tomorrow_at(now_local: datetime, hour: int = 8) -> datetime:
@@ -30,30 +37,33 @@ def tomorrow_at(now_local: datetime, hour: int = 8) -> datetime:
 
 
 def pause_for(db: Database, minutes: int, now: datetime) -> None:
-    until = now + timedelta(minutes=minutes)
-    settings.write_setting(db, "paused_until", timestamps.fmt(until), now)
+    set_setting(db, "paused_until", timestamps.fmt(now + timedelta(minutes=minutes)), now)
 
 
 def pause_until_tomorrow(db: Database, now: datetime) -> None:
-    until = tomorrow_at(now.astimezone())
-    settings.write_setting(db, "paused_until", timestamps.fmt(until), now)
+    set_setting(db, "paused_until", timestamps.fmt(tomorrow_at(now.astimezone())), now)
 
 
 def resume(db: Database, now: datetime) -> None:
-    settings.write_setting(db, "paused_until", None, now)
+    set_setting(db, "paused_until", None, now)
 
 
 def retry_failed(db: Database, now: datetime) -> int:
-    return deliveries.retry_failed(db, now)
+    return housekeeping.retry_failed(db, now)
 
 
 def mark_all_read(db: Database, now: datetime) -> int:
-    return deliveries.mark_all_read(db, now)
+    return queries.mark_all_read(db, now)
 
 
-def is_web_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+def set_autostart(enabled: bool) -> str:
+    """Switch start at login on or off; returns where the entry lives."""
+    mechanism = autostart.for_platform()
+    return mechanism.enable() if enabled else mechanism.disable()
+
+
+def autostart_enabled() -> bool:
+    return autostart.for_platform().is_enabled()
 
 
 def open_url(url: str) -> bool:
@@ -64,13 +74,21 @@ def open_url(url: str) -> bool:
     return webbrowser.open(url)
 
 
+def opener_command(platform: ostype.Platform, path: Path) -> list[str] | None:
+    """The program that shows `path` with the desktop's default application (pure);
+    None on Windows, where the shell API does it."""
+    if platform == "windows":
+        return None
+    return ["open" if platform == "darwin" else "xdg-open", str(path)]
+
+
 def open_path(path: Path) -> None:
     """Show a folder or file with the desktop's default application."""
-    if sys.platform.startswith("win"):
-        os.startfile(path)  # type: ignore[attr-defined]
-        return
-    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    command = opener_command(ostype.current(), path)
     try:
-        subprocess.Popen([opener, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if command is None:
+            os.startfile(path)  # type: ignore[attr-defined]
+        else:
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError as err:
         log.warning("cannot open %s: %s", path, err)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from agent.notifier import PlyerNotifier, default_notifier
-from store import LATEST_VERSION, Database, StoreError
+from traycourier.agent import ostype, trayhost
+from traycourier.agent.backends import default_notifier
+from traycourier.agent.notifier import Notifier
+from traycourier.store import LATEST_VERSION, Database, StoreError
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -38,7 +40,7 @@ def check_database(path: Path) -> Check:
     return Check("database", "ok", f"{path} (schema {version} of {LATEST_VERSION}), writable")
 
 
-def check_notifier(notifier: PlyerNotifier) -> Check:
+def check_notifier(notifier: Notifier) -> Check:
     if not notifier.available:
         return Check(
             "notifier",
@@ -80,7 +82,6 @@ def check_dbus_daemon() -> list[Check]:
     try:
         owned = bool(bus.name_has_owner(name))
     except dbus.exceptions.DBusException as err:
-        owned = False
         checks.append(Check("notification daemon", "fail", str(err), ""))
         return checks
     if not owned:
@@ -111,12 +112,14 @@ def check_dbus_daemon() -> list[Check]:
 
 def check_tray() -> Check:
     backend = os.environ.get("PYSTRAY_BACKEND", "auto")
-    if sys.platform.startswith("linux"):
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    platform = ostype.current()
+    if platform == "linux":
+        missing = trayhost.no_display_reason(platform)
+        if missing:
             return Check(
                 "tray",
                 "warn",
-                "no display: the agent will run headless",
+                f"{missing}: the agent will run headless",
                 "run inside a desktop session",
             )
         try:
@@ -132,9 +135,10 @@ def check_tray() -> Check:
 
 
 def run_checks(db_path: Path) -> list[Check]:
-    notifier = PlyerNotifier()
+    """The notifier checked is the one `run` would use (`backends.default_notifier`)."""
+    notifier = default_notifier()
     checks = [check_database(db_path), check_notifier(notifier)]
-    if notifier.implementation in ("NotifyDbus", "NotifySendNotification"):
+    if notifier.needs_session_bus:
         checks += check_dbus_daemon()
     checks.append(check_tray())
     return checks
@@ -146,24 +150,24 @@ def self_test() -> dict[str, object]:
     database round trip in a scratch file."""
     import tempfile
 
-    from agent import __version__, paths, tray
-    from store import enqueue, queries
+    from traycourier.agent import __version__, paths
+    from traycourier.store import enqueue, queries
 
     report: dict[str, object] = {
         "version": __version__,
-        "frozen": bool(getattr(sys, "frozen", False)),
-        "platform": sys.platform,
+        "frozen": ostype.is_frozen(),
+        "platform": ostype.current(),
         "python": sys.version.split()[0],
     }
     chosen = default_notifier()
     report["notifier"] = chosen.name
-    report["notifier_ok"] = not isinstance(chosen, PlyerNotifier) or chosen.available
+    report["notifier_ok"] = chosen.available
     try:
         report["icon"] = str(paths.asset_path("traycourier.png"))
         icon_ok = True
     except FileNotFoundError as err:
         report["icon"], icon_ok = str(err), False
-    reason = tray.unavailable_reason()
+    reason = trayhost.unavailable_reason()
     if reason is None:
         import pystray
 

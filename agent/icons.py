@@ -6,7 +6,7 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageOps
 
-from agent import paths
+from traycourier.agent import paths
 
 SOURCE = "traycourier.png"
 STATES = ("on", "off", "paused", "attention")

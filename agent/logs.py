@@ -6,7 +6,7 @@ import logging
 import logging.handlers
 import sys
 
-from agent import paths
+from traycourier.agent import paths
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from agent import APP_NAME
+from traycourier.agent import APP_NAME
 
 DB_ENV = "TRAYCOURIER_DB"
 
@@ -19,6 +19,12 @@ def default_db_path() -> Path:
     if env:
         return Path(env).expanduser()
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / f"{APP_NAME}.db"
+
+
+def database(given: Path | None) -> Path:
+    """The database every command uses: `--db` if given, else the default; absolute, so the
+    lock, the log and the autostart entry all name the same file."""
+    return (given or default_db_path()).expanduser().absolute()
 
 
 def log_dir() -> Path:
@@ -35,7 +41,7 @@ def asset_path(name: str) -> Path:
     `assets` is a package, so importlib.resources finds it wherever the code was loaded
     from; PyInstaller collects it as package data.
     """
-    path = Path(str(resources.files("assets").joinpath(name)))
+    path = Path(str(resources.files("traycourier.assets").joinpath(name)))
     if not path.is_file():
         raise FileNotFoundError(f"asset {name!r} is missing from {path.parent}")
     return path

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from store import Settings, schema, timestamps
-from store.deliveries import RouteDecision, Unrouted
-
-
-def priority_rank(priority: str) -> int:
-    """0 = urgent, the most important."""
-    return schema.PRIORITIES.index(priority)
-
-
-def is_at_least(priority: str, minimum: str) -> bool:
-    return priority_rank(priority) <= priority_rank(minimum)
+from traycourier.store import timestamps
+from traycourier.store.model import DeliveryStatus, Priority, RouteDecision, Settings, Unrouted
 
 
 def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDecision | None:
@@ -25,17 +16,19 @@ def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDe
     - older than `max_age_seconds` (0 = no limit): `skipped` with code `stale`;
     - otherwise `queued`.
     """
-    if item.archived or not is_at_least(item.priority, settings.min_priority):
+    if item.archived or not Priority(item.priority).at_least(Priority(settings.min_priority)):
         return None
     if not settings.enable_notifications:
-        return RouteDecision("skipped", "disabled", "notifications were switched off")
+        return RouteDecision(DeliveryStatus.SKIPPED, "disabled", "notifications were switched off")
     if settings.max_age_seconds and _age(item.created_at, now) > timedelta(
         seconds=settings.max_age_seconds
     ):
         return RouteDecision(
-            "skipped", "stale", f"older than max_age_seconds ({settings.max_age_seconds} s)"
+            DeliveryStatus.SKIPPED,
+            "stale",
+            f"older than max_age_seconds ({settings.max_age_seconds} s)",
         )
-    return RouteDecision("queued")
+    return RouteDecision(DeliveryStatus.QUEUED)
 
 
 def _age(created_at: str, now: datetime) -> timedelta:

@@ -21,26 +21,33 @@ import os
 import random
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from agent import APP_NAME, __version__, backoff, burst, errors, routing, textfit
-from agent.notifier import (
-    InvalidNotification,
-    Notifier,
-    NotifyError,
-    OsNotification,
-    show_within,
+from traycourier.agent import APP_NAME, __version__, backoff, burst, routing
+from traycourier.agent.delivery import Attempts, Marker
+from traycourier.agent.notifier import Notifier
+from traycourier.agent.wakeup import Waker
+from traycourier.store import (
+    Database,
+    Settings,
+    StoreError,
+    agents,
+    deliveries,
+    housekeeping,
+    read_settings,
+    timestamps,
 )
-from agent.wakeup import Waker
-from store import Database, Settings, StoreError, agents, deliveries, read_settings, timestamps
-from store.deliveries import Claimed, Outcome
-from store.queries import HEARTBEAT_S
+from traycourier.store.model import Claimed, Outcome, OutcomeKind, RouteDecision, Unrouted
 
 log = logging.getLogger(__name__)
 
+HEARTBEAT_S = 30.0
+"""How often a running agent refreshes its heartbeat. Every heartbeat wakes the agent (and
+redraws the tray), so it is the idle cost's main term."""
+STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_S)
+"""An agent that missed three heartbeats is gone (`status` no longer lists it)."""
 SAFETY_WAKE_S = 30.0
 """The longest the loop sleeps without an event (the next due time is usually sooner)."""
 CLAIM_MORE = 1000
@@ -77,38 +84,6 @@ class TickReport:
     fenced_off: int = 0
 
 
-class _Marker:
-    """Collects a round's outcomes and writes them in batches: every `FLUSH_S` of wall time,
-    so a slow real notifier has each result written right after its call (a crash repeats
-    at most the one in flight), while a fast one still gets large transactions."""
-
-    FLUSH_S = 0.05
-
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-        self._pending: list[Outcome] = []
-        self._last = time.monotonic()
-        self.kinds: list[str] = []
-        self.fenced = 0
-        self.hold_until: str | None = None
-
-    def add(self, outcome: Outcome) -> None:
-        self._pending.append(outcome)
-        self.kinds.append(outcome.kind)
-        if outcome.kind == "retry" and self.hold_until is None:
-            self.hold_until = outcome.next_attempt_at
-        if time.monotonic() - self._last >= self.FLUSH_S:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            rt = self._runtime
-            report = deliveries.mark(rt.db, rt.owner, self._pending, rt.clock())
-            self.fenced += len(report.fenced_off)
-            self._pending = []
-        self._last = time.monotonic()
-
-
 class Runtime:
     def __init__(
         self,
@@ -128,6 +103,9 @@ class Runtime:
         self._last_heartbeat: datetime | None = None
         self._settings: Settings | None = None
         self.on_tick: Callable[[TickReport], None] | None = None
+        self._attempts = Attempts(
+            notifier, self.config.icon, self.config.notify_timeout_s, clock, rand
+        )
 
     @property
     def owner(self) -> str:
@@ -163,7 +141,7 @@ class Runtime:
         """Return unshown leases (no attempt counted) and mark this agent stopped."""
         try:
             now = self.clock()
-            released = deliveries.release_all(self.db, self.owner, now)
+            released = housekeeping.release_all(self.db, self.owner, now)
             agents.stopped(self.db, self.owner, now)
             log.info("agent %s stopped; %d unshown lease(s) returned", self.owner, released)
         except StoreError as err:
@@ -192,13 +170,13 @@ class Runtime:
         if self._last_heartbeat is not None:
             heartbeat_due = self._last_heartbeat + timedelta(seconds=HEARTBEAT_S)
             timeout = min(timeout, (heartbeat_due - now).total_seconds())
-        next_event = deliveries.next_event_at(self.db)
+        next_event = housekeeping.next_event_at(self.db)
         if next_event is not None:
             timeout = min(timeout, (next_event - now).total_seconds() + 0.001)
         # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
         settings = self._settings
-        if settings is not None and settings.is_paused(now) and settings.paused_until:
-            resume = timestamps.parse(settings.paused_until)
+        resume = settings.paused_until_time() if settings is not None else None
+        if resume is not None and resume > now:
             timeout = min(timeout, (resume - now).total_seconds() + 0.001)
         return max(timeout, 0.0)
 
@@ -210,9 +188,9 @@ class Runtime:
         todo = deliveries.pending(self.db, now)
         expired = cancelled = routed = 0
         if todo.expired_leases:
-            expired = deliveries.expire_leases(self.db, now, self._retry_plan)
+            expired = housekeeping.expire_leases(self.db, now, self._retry_plan)
         if not settings.enable_notifications and todo.waiting:
-            cancelled = deliveries.cancel_pending(self.db, now)
+            cancelled = housekeeping.cancel_pending(self.db, now)
         if todo.unrouted:
             routed = self._route_all(settings, now)
         report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
@@ -226,7 +204,7 @@ class Runtime:
         return report
 
     def _route_all(self, settings: Settings, now: datetime) -> int:
-        def decide(item: deliveries.Unrouted) -> deliveries.RouteDecision | None:
+        def decide(item: Unrouted) -> RouteDecision | None:
             return routing.decide_desktop(item, settings, now)
 
         total = 0
@@ -247,13 +225,13 @@ class Runtime:
             limit = settings.burst_limit
             if limit and len(claimed) > limit:
                 claimed += self._claim_rest(ttl)
-            marker = _Marker(self)
+            marker = Marker(self.db, self.owner, self.clock)
             self._show_round(burst.plan(claimed, limit), marker)
             marker.flush()
             report = _count(report, marker.kinds, marker.fenced)
             if marker.hold_until is not None:
                 break  # the notifier is failing: the others wait for the retry time
-            if all(kind == "release" for kind in marker.kinds):
+            if all(kind == OutcomeKind.RELEASE for kind in marker.kinds):
                 break  # nothing could be attempted (stopping): do not spin
         return report
 
@@ -265,19 +243,19 @@ class Runtime:
             if len(more) < CLAIM_MORE:
                 return rest
 
-    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: _Marker) -> None:
+    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker) -> None:
         for item in plan.individual:
             if self._must_hold(item, marker.hold_until):
                 marker.add(self._release(item, marker.hold_until))
             else:
-                marker.add(self._attempt(item, self._compose(item)))
+                marker.add(self._attempts.attempt(item))
         if not plan.coalesced:
             return
         if self._must_hold(plan.coalesced[0], marker.hold_until):
             for item in plan.coalesced:
                 marker.add(self._release(item, marker.hold_until))
         else:
-            for outcome in self._attempt_summary(plan.coalesced):
+            for outcome in self._attempts.attempt_summary(plan.coalesced):
                 marker.add(outcome)
 
     def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
@@ -290,75 +268,8 @@ class Runtime:
         return self.clock() > latest_start
 
     def _release(self, item: Claimed, until: str | None) -> Outcome:
-        return Outcome(item, "release", next_attempt_at=until or timestamps.fmt(self.clock()))
-
-    def _compose(self, item: Claimed) -> OsNotification | InvalidNotification:
-        if not isinstance(item.title, str) or not isinstance(item.message, str):
-            return InvalidNotification("title and message must be text")
-        fitted = textfit.fit(
-            item.title,
-            item.message,
-            platform=self.notifier.platform,
-            body_markup=self.notifier.body_markup,
-            command_line=self.notifier.command_line,
-        )
-        if not fitted.title.strip(textfit.ZERO_WIDTH_SPACE):
-            return InvalidNotification("the title is empty once control characters are removed")
-        return OsNotification(
-            title=fitted.title,
-            body=fitted.body,
-            priority=item.priority,
-            icon=self.config.icon,
-            display_s=0 if item.priority == "urgent" else 10,
-        )
-
-    def _attempt(self, item: Claimed, message: OsNotification | InvalidNotification) -> Outcome:
-        """Show one notification and turn what happened into an outcome for `item`."""
-        try:
-            if isinstance(message, InvalidNotification):
-                raise NotifyError(errors.INVALID, str(message))
-            external_id = show_within(self.notifier, message, self.config.notify_timeout_s)
-        except NotifyError as err:
-            return self._failure(item, err)
-        return Outcome(item, "sent", external_id=external_id)
-
-    def _attempt_summary(self, members: tuple[Claimed, ...]) -> list[Outcome]:
-        title, body = burst.summary_text([m.title for m in members])
-        top = min(members, key=lambda m: m.rank)
-        summary = replace(top, title=title, message=body)
-        outcome = self._attempt(summary, self._compose(summary))
-        if outcome.kind == "sent":
-            return [Outcome(m, "coalesced", external_id=outcome.external_id) for m in members]
-        error = NotifyError(
-            errors.ErrorClass(outcome.error_code or "error", outcome.kind == "retry"),
-            f"summary notification: {outcome.error}",
-        )
-        return [self._failure(m, error) for m in members]
-
-    def _failure(self, item: Claimed, err: NotifyError) -> Outcome:
-        code, message = err.error_class.code, str(err)
-        delay = None
-        if err.error_class.transient:
-            delay = backoff.next_attempt_in(item.attempt_no, item.max_attempts, self.rand())
-        if delay is None:
-            log.warning(
-                "notification %s failed for good after attempt %d: [%s] %s",
-                item.notification_id,
-                item.attempt_no,
-                code,
-                message,
-            )
-            return Outcome(item, "failed", error_code=code, error=message)
-        next_at = timestamps.fmt(self.clock() + timedelta(seconds=delay))
-        log.warning(
-            "notification %s attempt %d failed: [%s] %s; retrying in %.1f s",
-            item.notification_id,
-            item.attempt_no,
-            code,
-            message,
-            delay,
-        )
-        return Outcome(item, "retry", error_code=code, error=message, next_attempt_at=next_at)
+        next_at = until or timestamps.fmt(self.clock())
+        return Outcome(item, OutcomeKind.RELEASE, next_attempt_at=next_at)
 
     def _retry_plan(self, attempt_no: int, max_attempts: int) -> float | None:
         return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
@@ -376,13 +287,14 @@ _parse_stamp = functools.lru_cache(maxsize=64)(timestamps.parse)
 """A round's rows share their claim time: parse it once, not once per row."""
 
 
-def _count(report: TickReport, kinds: list[str], fenced: int) -> TickReport:
+def _count(report: TickReport, kinds: list[OutcomeKind], fenced: int) -> TickReport:
+    k = OutcomeKind
     return replace(
         report,
-        sent=report.sent + kinds.count("sent") + kinds.count("coalesced"),
-        retried=report.retried + kinds.count("retry"),
-        failed=report.failed + kinds.count("failed"),
-        released=report.released + kinds.count("release"),
+        sent=report.sent + kinds.count(k.SENT) + kinds.count(k.COALESCED),
+        retried=report.retried + kinds.count(k.RETRY),
+        failed=report.failed + kinds.count(k.FAILED),
+        released=report.released + kinds.count(k.RELEASE),
         fenced_off=report.fenced_off + fenced,
     )
 

@@ -12,93 +12,46 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent import APP_NAME, __version__, autostart, controls, icons, paths, tray_model
-from agent.notifier import PlyerNotifier
-from agent.runtime import Runtime
-from agent.wakeup import Waker
-from store import Database, StoreError, queries, read_settings, timestamps
+from traycourier.agent import (
+    APP_NAME,
+    __version__,
+    controls,
+    icons,
+    ostype,
+    paths,
+    tray_model,
+    trayhost,
+)
+from traycourier.agent.notifier import OsNotification, show_within
+from traycourier.agent.runtime import Runtime
+from traycourier.agent.tray_model import (
+    About,
+    MarkAllRead,
+    MenuAction,
+    OpenDataFolder,
+    OpenLog,
+    OpenRecent,
+    PauseFor,
+    PauseUntilTomorrow,
+    Quit,
+    Resume,
+    RetryFailed,
+    SetAutostart,
+    SetEnabled,
+    SetMinPriority,
+)
+from traycourier.agent.wakeup import Waker
+from traycourier.store import Database, StoreError, queries, read_settings, timestamps
 
 log = logging.getLogger(__name__)
 
 DUMP_ENV = "TRAYCOURIER_MENU_DUMP"
 """When set, the menu is also written there as JSON after each refresh (tests, support)."""
-
-
-def _prepare_gtk() -> None:
-    """A tray icon draws no OpenGL: without this GDK opens GL at start-up, which loads Mesa
-    (under Xvfb llvmpipe's libLLVM, ~55 MiB of resident memory) for nothing."""
-    os.environ.setdefault("GDK_GL", "disable")
-
-
-def unavailable_reason() -> str | None:
-    """Why a tray icon cannot be shown here, or None. Checked before pystray is imported,
-    because pystray's import itself fails (or its icon waits forever) without a display."""
-    if not sys.platform.startswith("linux"):
-        return None
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
-    backend = os.environ.get("PYSTRAY_BACKEND", "")
-    if backend in ("", "gtk", "appindicator"):
-        _prepare_gtk()
-        try:
-            import gi
-
-            gi.require_version("Gtk", "3.0")
-            from gi.repository import Gtk  # noqa: F401
-        except (ImportError, ValueError) as err:
-            return f"no GTK for the tray ({err})"
-    if os.environ.get("DISPLAY") and not _tray_host_present():
-        return "no tray host on the display (no system tray or status notifier)"
-    if not backend:
-        _prefer_a_working_backend()
-    try:
-        import pystray  # noqa: F401 - the import picks and loads the backend
-    except Exception as err:
-        return f"the tray backend does not load ({type(err).__name__}: {err})"
-    return None
-
-
-def _prefer_a_working_backend() -> None:
-    """pystray tries AppIndicator first and falls back only on ImportError, but a missing
-    AppIndicator typelib raises ValueError -- seen on a fresh Debian, where it would end the
-    agent. Pick GTK (XEmbed) ourselves when no AppIndicator library is installed."""
-    import gi
-
-    for namespace in ("AyatanaAppIndicator3", "AppIndicator3"):
-        try:
-            gi.require_version(namespace, "0.1")
-            return
-        except ValueError:
-            continue
-    os.environ["PYSTRAY_BACKEND"] = "gtk"
-
-
-def _tray_host_present() -> bool:
-    """An XEMBED tray owns _NET_SYSTEM_TRAY_S<n>, or a StatusNotifierWatcher is on the bus."""
-    try:
-        from Xlib import display as xdisplay
-
-        disp = xdisplay.Display()
-        try:
-            atom = disp.intern_atom(f"_NET_SYSTEM_TRAY_S{disp.get_default_screen()}")
-            if disp.get_selection_owner(atom) != 0:
-                return True
-        finally:
-            disp.close()
-    except Exception as err:
-        log.debug("XEMBED tray check failed: %s", err)
-    try:
-        import dbus
-
-        return bool(dbus.SessionBus().name_has_owner("org.kde.StatusNotifierWatcher"))
-    except Exception:
-        return False
 
 
 class TrayApp:
@@ -114,14 +67,10 @@ class TrayApp:
     # -- state ----------------------------------------------------------------------------
 
     def load_state(self) -> tray_model.TrayState:
-        current = read_settings(self.db)
         summary = queries.tray_summary(self.db)
         recent = queries.recent_notifications(self.db, tray_model.RECENT)
-        notifier = self.runtime.notifier
         return tray_model.TrayState(
-            enabled=current.enable_notifications,
-            paused_until=timestamps.parse(current.paused_until) if current.paused_until else None,
-            min_priority=current.min_priority,
+            settings=read_settings(self.db),
             pending=summary.pending,
             failed=summary.failed,
             last_delivered=(
@@ -137,8 +86,8 @@ class TrayApp:
                 )
                 for r in recent
             ),
-            autostart=autostart.is_enabled(),
-            notifier_broken=isinstance(notifier, PlyerNotifier) and not notifier.available,
+            autostart=controls.autostart_enabled(),
+            notifier_broken=not self.runtime.notifier.available,
             version=__version__,
             db_path=str(self.db.path),
         )
@@ -153,7 +102,7 @@ class TrayApp:
             if state == self._state and not force:
                 return
             self._state = state
-        if sys.platform == "darwin":
+        if ostype.current() == "darwin":
             # AppKit must only be touched from the main thread; pystray does not marshal there.
             from PyObjCTools import AppHelper
 
@@ -204,7 +153,7 @@ class TrayApp:
             )
         return pystray.Menu(*items)
 
-    def _handler(self, action: str | None) -> Callable[..., None]:
+    def _handler(self, action: MenuAction | None) -> Callable[..., None]:
         def handle(_icon: Any = None, _item: Any = None) -> None:
             if action is None:
                 return
@@ -217,52 +166,43 @@ class TrayApp:
 
         return handle
 
-    def perform(self, action: str) -> None:
+    def perform(self, action: MenuAction) -> None:
         """Run one menu action; the same `controls` functions the CLI uses."""
         log.info("menu: %s", action)
         now = timestamps.utcnow()
-        state = self._state
-        if action == "quit":
-            self.quit()
-            return
-        if action == "toggle_enabled":
-            controls.set_enabled(self.db, not (state.enabled if state else True), now)
-        elif action.startswith("pause:"):
-            arg = action.split(":", 1)[1]
-            if arg == "tomorrow":
+        match action:
+            case Quit():
+                self.quit()
+                return
+            case SetEnabled(enabled):
+                controls.set_enabled(self.db, enabled, now)
+            case PauseFor(minutes):
+                controls.pause_for(self.db, minutes, now)
+            case PauseUntilTomorrow():
                 controls.pause_until_tomorrow(self.db, now)
-            else:
-                controls.pause_for(self.db, int(arg), now)
-        elif action == "resume":
-            controls.resume(self.db, now)
-        elif action.startswith("min:"):
-            controls.set_min_priority(self.db, action.split(":", 1)[1], now)
-        elif action.startswith("open:"):
-            ntf_id = action.split(":", 1)[1]
-            item = next((r for r in (state.recent if state else ()) if r.id == ntf_id), None)
-            if item and item.url:
-                controls.open_url(item.url)
-        elif action == "mark_all_read":
-            controls.mark_all_read(self.db, now)
-        elif action == "retry_failed":
-            controls.retry_failed(self.db, now)
-        elif action == "open_data":
-            controls.open_path(self.db.path.parent)
-        elif action == "open_log":
-            controls.open_path(paths.log_file())
-        elif action == "toggle_autostart":
-            if autostart.is_enabled():
-                autostart.disable()
-            else:
-                autostart.enable()
-        elif action == "about":
-            self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.path}")
+            case Resume():
+                controls.resume(self.db, now)
+            case SetMinPriority(priority):
+                controls.set_min_priority(self.db, priority, now)
+            case OpenRecent(_, url):
+                if url:
+                    controls.open_url(url)
+            case MarkAllRead():
+                controls.mark_all_read(self.db, now)
+            case RetryFailed():
+                controls.retry_failed(self.db, now)
+            case OpenDataFolder():
+                controls.open_path(self.db.path.parent)
+            case OpenLog():
+                controls.open_path(paths.log_file())
+            case SetAutostart(enabled):
+                controls.set_autostart(enabled)
+            case About():
+                self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.path}")
         self.waker.poke()
         self.refresh(force=True)
 
     def _icon_notify(self, title: str, body: str) -> None:
-        from agent.notifier import OsNotification, show_within
-
         try:
             show_within(self.runtime.notifier, OsNotification(title, body, "info"), 5)
         except Exception as err:
@@ -272,7 +212,7 @@ class TrayApp:
 
     def run(self) -> None:
         """Blocks on the main thread until Quit, a signal, or the session ends."""
-        _prepare_gtk()
+        trayhost.prepare_gtk()
         try:
             from gi.repository import GLib
 

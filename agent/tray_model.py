@@ -1,7 +1,9 @@
 """What the tray shows, computed from plain state: the icon state, the tooltip and the menu.
 
-Pure, so the whole menu can be tested without a display; `agent.tray` turns the entries into
-pystray objects and actions into calls of `agent.controls`.
+Pure, so the whole menu can be tested without a display. Each clickable entry carries its
+action as a value (a small frozen dataclass below) that holds what the item showed, such as
+the state a checkbox switches to; `agent.tray` turns entries into pystray objects and runs
+the actions through `agent.controls`, the functions the CLI uses too.
 """
 
 from __future__ import annotations
@@ -10,10 +12,99 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from agent import APP_NAME
-from store import schema
+from traycourier.agent import APP_NAME, textfit
+from traycourier.store.model import Priority, Settings
 
 RECENT = 10
+
+
+# -- menu actions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetEnabled:
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class PauseFor:
+    minutes: int
+
+
+@dataclass(frozen=True)
+class PauseUntilTomorrow:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class SetMinPriority:
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class OpenRecent:
+    notification_id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class MarkAllRead:
+    pass
+
+
+@dataclass(frozen=True)
+class RetryFailed:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenDataFolder:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenLog:
+    pass
+
+
+@dataclass(frozen=True)
+class SetAutostart:
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class About:
+    pass
+
+
+@dataclass(frozen=True)
+class Quit:
+    pass
+
+
+MenuAction = (
+    SetEnabled
+    | PauseFor
+    | PauseUntilTomorrow
+    | Resume
+    | SetMinPriority
+    | OpenRecent
+    | MarkAllRead
+    | RetryFailed
+    | OpenDataFolder
+    | OpenLog
+    | SetAutostart
+    | About
+    | Quit
+)
+
+
+# -- state and entries ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -27,9 +118,7 @@ class RecentItem:
 
 @dataclass(frozen=True)
 class TrayState:
-    enabled: bool
-    paused_until: datetime | None
-    min_priority: str
+    settings: Settings
     pending: int
     failed: int
     last_delivered: datetime | None
@@ -43,7 +132,7 @@ class TrayState:
 @dataclass(frozen=True)
 class Entry:
     text: str
-    action: str | None = None
+    action: MenuAction | None = None
     checked: bool | None = None
     radio: bool = False
     enabled: bool = True
@@ -67,34 +156,31 @@ def first_url(actions_json: str) -> str | None:
     return None
 
 
-def is_paused(state: TrayState, now: datetime) -> bool:
-    return state.paused_until is not None and state.paused_until > now
-
-
 def icon_state(state: TrayState, now: datetime) -> str:
     """on, off, paused or attention (a delivery failed or the notifier is broken)."""
     if state.notifier_broken or state.failed:
         return "attention"
-    if not state.enabled:
+    if not state.settings.enable_notifications:
         return "off"
-    if is_paused(state, now):
+    if state.settings.is_paused(now):
         return "paused"
     return "on"
 
 
-def _clock(moment: datetime) -> str:
+def _clock(moment: datetime, now: datetime) -> str:
+    """A time of today as 14:30; of another day with its weekday (both local)."""
     local = moment.astimezone()
-    if local.date() == datetime.now(local.tzinfo).date():
+    if local.date() == now.astimezone(local.tzinfo).date():
         return local.strftime("%H:%M")
     return local.strftime("%a %H:%M")
 
 
 def tooltip(state: TrayState, now: datetime) -> str:
-    if not state.enabled:
+    resume = state.settings.paused_until_time()
+    if not state.settings.enable_notifications:
         words = "notifications off"
-    elif is_paused(state, now):
-        assert state.paused_until is not None
-        words = f"paused until {_clock(state.paused_until)}"
+    elif resume is not None and state.settings.is_paused(now):
+        words = f"paused until {_clock(resume, now)}"
     else:
         words = "on"
     if state.notifier_broken:
@@ -104,63 +190,69 @@ def tooltip(state: TrayState, now: datetime) -> str:
     return f"{APP_NAME} — {words}"
 
 
-def status_line(state: TrayState) -> str:
-    last = _clock(state.last_delivered) if state.last_delivered else "never"
+def status_line(state: TrayState, now: datetime) -> str:
+    last = _clock(state.last_delivered, now) if state.last_delivered else "never"
     return f"{state.pending} pending · last shown {last}"
 
 
 def _shorten(text: str, limit: int = 48) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return textfit.cut(textfit.strip_controls(text, single_line=True), limit)
 
 
 def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
-    paused = is_paused(state, now)
-    pause_label = (
-        f"Paused until {_clock(state.paused_until)}" if paused and state.paused_until else "Pause"
-    )
+    current = state.settings
+    resume = current.paused_until_time()
+    paused = current.is_paused(now)
+    pause_label = f"Paused until {_clock(resume, now)}" if paused and resume else "Pause"
     recent = tuple(
         Entry(
             ("" if item.read else "● ") + _shorten(item.title),
-            action=f"open:{item.id}",
+            action=OpenRecent(item.id, item.url),
             enabled=item.url is not None,
         )
         for item in state.recent
     ) or (Entry("No notifications yet", enabled=False),)
     return (
-        Entry(status_line(state), enabled=False),
+        Entry(status_line(state, now), enabled=False),
         SEPARATOR,
-        Entry("Notifications enabled", action="toggle_enabled", checked=state.enabled),
+        Entry(
+            "Notifications enabled",
+            action=SetEnabled(not current.enable_notifications),
+            checked=current.enable_notifications,
+        ),
         Entry(
             pause_label,
             children=(
-                Entry("For 30 minutes", action="pause:30"),
-                Entry("For 1 hour", action="pause:60"),
-                Entry("Until tomorrow 08:00", action="pause:tomorrow"),
-                Entry("Resume", action="resume", enabled=paused),
+                Entry("For 30 minutes", action=PauseFor(30)),
+                Entry("For 1 hour", action=PauseFor(60)),
+                Entry("Until tomorrow 08:00", action=PauseUntilTomorrow()),
+                Entry("Resume", action=Resume(), enabled=paused),
             ),
         ),
         Entry(
             "Minimum priority",
             children=tuple(
                 Entry(
-                    p.capitalize(), action=f"min:{p}", checked=p == state.min_priority, radio=True
+                    p.value.capitalize(),
+                    action=SetMinPriority(p),
+                    checked=p == current.min_priority,
+                    radio=True,
                 )
-                for p in schema.PRIORITIES
+                for p in Priority
             ),
         ),
         Entry(
             "Recent notifications",
-            children=(*recent, SEPARATOR, Entry("Mark all read", action="mark_all_read")),
+            children=(*recent, SEPARATOR, Entry("Mark all read", action=MarkAllRead())),
         ),
-        Entry(f"Retry failed ({state.failed})", action="retry_failed", enabled=state.failed > 0),
+        Entry(f"Retry failed ({state.failed})", action=RetryFailed(), enabled=state.failed > 0),
         SEPARATOR,
-        Entry("Open data folder", action="open_data"),
-        Entry("Open log", action="open_log"),
-        Entry("Start at login", action="toggle_autostart", checked=state.autostart),
-        Entry(f"About {APP_NAME} {state.version}", action="about"),
+        Entry("Open data folder", action=OpenDataFolder()),
+        Entry("Open log", action=OpenLog()),
+        Entry("Start at login", action=SetAutostart(not state.autostart), checked=state.autostart),
+        Entry(f"About {APP_NAME} {state.version}", action=About()),
         SEPARATOR,
-        Entry("Quit", action="quit"),
+        Entry("Quit", action=Quit()),
     )
 
 

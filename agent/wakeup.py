@@ -18,7 +18,7 @@ from pathlib import Path
 from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from store.db import DataVersionProbe
+from traycourier.store.db import DataVersionProbe
 
 log = logging.getLogger(__name__)
 

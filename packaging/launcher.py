@@ -1,7 +1,7 @@
-"""The frozen program's entry point (PyInstaller runs this file, not `python -m agent`)."""
+"""The frozen program's entry point: PyInstaller runs this file, not `python -m`."""
 
 import sys
 
-from agent.cli import main
+from traycourier.agent.cli import main
 
 sys.exit(main())

@@ -1,20 +1,22 @@
 """The shared-database contract: schema, migrations, and every SQL statement traycourier runs.
 
 Producers in Python use `Database.open(path)` and `enqueue(...)`; everything else here is
-what the agent, the CLI and the tray call. Nothing outside this package writes SQL.
+what the agent, the CLI and the tray call. Nothing outside this package writes SQL, and
+`store.model` (the vocabulary and records) is the only module here that runs none.
 """
 
-from store.db import Database
-from store.errors import (
+from traycourier.store.db import Database
+from traycourier.store.errors import (
     CorruptDatabase,
     DatabaseUnavailable,
     InvalidInput,
     SchemaTooNew,
     StoreError,
 )
-from store.migrations import LATEST_VERSION
-from store.producer import Action, Enqueued, enqueue
-from store.settings import DEFAULTS, Settings, read_settings, write_setting
+from traycourier.store.migrations import LATEST_VERSION
+from traycourier.store.model import DEFAULTS, Action, Enqueued, Priority, Settings
+from traycourier.store.producer import enqueue
+from traycourier.store.settings import read_settings, write_setting
 
 __all__ = [
     "DEFAULTS",
@@ -25,6 +27,7 @@ __all__ = [
     "DatabaseUnavailable",
     "Enqueued",
     "InvalidInput",
+    "Priority",
     "SchemaTooNew",
     "Settings",
     "StoreError",

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from store import timestamps
-from store.db import Database
+from traycourier.store import timestamps
+from traycourier.store.db import Database
 
 _REGISTER = text(
     "INSERT INTO agents (owner, pid, host, version, mode, notifier, started_at, heartbeat_at) "

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 
-from store.errors import CorruptDatabase, DatabaseUnavailable, SchemaTooNew, StoreError
-from store.migrations import LATEST_VERSION, MIGRATIONS
+from traycourier.store.errors import CorruptDatabase, DatabaseUnavailable, SchemaTooNew, StoreError
+from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS
 
 BUSY_TIMEOUT_S = 10.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -1,5 +1,6 @@
-"""Versioned schema: every step is plain SQLite DDL, applied in order, each in its own
-write transaction together with `PRAGMA user_version`.
+"""Versioned schema: every step is plain SQLite DDL, applied in order. All the steps a file
+needs run in one write transaction together with `PRAGMA user_version`, so an upgrade
+happens entirely or not at all (`store.db.Database._migrate`).
 
 A fresh file runs every step from version 0, so the upgrade path is exercised on every
 install, not only on old files. Steps are only ever appended: the schema is a public
@@ -7,6 +8,8 @@ interface, so a step may add tables, columns and indexes but never drop or renam
 """
 
 from __future__ import annotations
+
+from traycourier.store.model import Priority
 
 NOW = "(strftime('%Y-%m-%d %H:%M:%f','now'))"
 
@@ -58,7 +61,7 @@ _V1 = [
     """,
 ]
 
-# Version 2: the contract of DESIGN.md -- kinds, payloads and actions, read/archive marks,
+# Version 2: kinds, payloads and actions, read/archive marks,
 # the attempt log, live agents, the claim rank, and the indexes that keep a tick O(new rows).
 _V2 = [
     "ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT ''",
@@ -71,12 +74,9 @@ _V2 = [
     # rank = index of the notification's priority (0 = urgent): the claim orders by it
     # without a join. Additive, so producers never write it.
     "ALTER TABLE notification_deliveries ADD COLUMN rank INTEGER NOT NULL DEFAULT 3",
-    """
-    UPDATE notification_deliveries SET rank = (
-        SELECT CASE n.priority WHEN 'urgent' THEN 0 WHEN 'action' THEN 1
-                               WHEN 'warning' THEN 2 ELSE 3 END
-        FROM notifications n WHERE n.id = notification_deliveries.notification_id)
-    """,
+    "UPDATE notification_deliveries SET rank = (SELECT CASE n.priority "
+    + " ".join(f"WHEN '{p}' THEN {p.rank}" for p in Priority)
+    + " ELSE 3 END FROM notifications n WHERE n.id = notification_deliveries.notification_id)",
     f"""
     CREATE TABLE notification_delivery_attempts (
         id INTEGER PRIMARY KEY,

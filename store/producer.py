@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 
-from store import schema
-from store.db import Database
-from store.errors import InvalidInput
-
-
-@dataclass(frozen=True)
-class Action:
-    """A button/menu entry that opens a web address."""
-
-    label: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Enqueued:
-    id: str
-    created: bool
-    """False when the dedupe key already named a notification: `id` is that one."""
+from traycourier.store import schema
+from traycourier.store.db import Database
+from traycourier.store.errors import InvalidInput
+from traycourier.store.model import PRIORITIES, Action, Enqueued, is_web_url
 
 
 def check_action(action: Action) -> Action:
     if not action.label.strip():
         raise InvalidInput("an action needs a label")
-    scheme = urlsplit(action.url).scheme.lower()
-    if scheme not in ("http", "https"):
-        raise InvalidInput(f"action URLs must be http(s), not {action.url!r}")
+    if not is_web_url(action.url):
+        raise InvalidInput(f"action URLs must be http(s) addresses, not {action.url!r}")
     return action
 
 
@@ -54,8 +37,8 @@ def enqueue(
     """Add one notification; the same `dedupe_key` twice gives one notification."""
     if not isinstance(title, str) or not title.strip():
         raise InvalidInput("a notification needs a non-empty title")
-    if priority not in schema.PRIORITIES:
-        raise InvalidInput(f"priority must be one of {', '.join(schema.PRIORITIES)}")
+    if priority not in PRIORITIES:
+        raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
     if dedupe_key is not None and not dedupe_key:
         raise InvalidInput("a dedupe key may not be empty")
     checked = [check_action(a) for a in actions]

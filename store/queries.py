@@ -1,69 +1,26 @@
-"""Read-side queries for the CLI and the tray: counts, listings, recent notifications."""
+"""What the CLI and the tray read (counts, listings, recent notifications), and the one
+write the tray makes to notifications: marking them read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
-from store import schema, timestamps
-from store.db import Database
+from traycourier.store import schema, timestamps
+from traycourier.store.db import Database
+from traycourier.store.deliveries import WAITING
+from traycourier.store.model import (
+    DELIVERY_STATUSES,
+    AgentRow,
+    DeliveryRow,
+    DeliveryStatus,
+    NotificationRow,
+    Status,
+    TraySummary,
+)
 
-HEARTBEAT_S = 30.0
-"""How often a running agent refreshes its heartbeat; three missed ones mean it is gone.
-Every heartbeat wakes the agent (and redraws the tray), so it is the idle cost's main term."""
-
-
-@dataclass(frozen=True)
-class DeliveryRow:
-    id: int
-    notification_id: str
-    title: str
-    priority: str
-    status: str
-    attempts: int
-    max_attempts: int
-    next_attempt_at: str | None
-    lease_owner: str | None
-    last_error_code: str | None
-    last_error: str | None
-    created_at: str
-    updated_at: str
-    delivered_at: str | None
-
-
-@dataclass(frozen=True)
-class AgentRow:
-    owner: str
-    pid: int
-    host: str
-    version: str
-    mode: str
-    notifier: str
-    started_at: str
-    heartbeat_at: str
-
-
-@dataclass(frozen=True)
-class NotificationRow:
-    id: str
-    title: str
-    message: str
-    priority: str
-    source: str
-    actions_json: str
-    created_at: str
-    read_at: str | None
-
-
-@dataclass(frozen=True)
-class Status:
-    counts: dict[str, int]
-    unrouted: int
-    live_agents: tuple[AgentRow, ...]
-    last_errors: tuple[DeliveryRow, ...]
-    last_delivered_at: str | None
+S = DeliveryStatus
 
 
 def _delivery_query():  # type: ignore[no-untyped-def]
@@ -96,9 +53,10 @@ def list_deliveries(db: Database, status: str | None = None, limit: int = 50) ->
         return [DeliveryRow(*row) for row in conn.execute(query)]
 
 
-def live_agents(db: Database, now: datetime) -> list[AgentRow]:
+def live_agents(db: Database, now: datetime, stale_after: timedelta) -> list[AgentRow]:
+    """Agents not stopped whose last heartbeat is more recent than `stale_after`."""
     a = schema.agents
-    cutoff = timestamps.fmt(now - timedelta(seconds=3 * HEARTBEAT_S))
+    cutoff = timestamps.fmt(now - stale_after)
     query = (
         select(
             a.c.owner,
@@ -117,7 +75,7 @@ def live_agents(db: Database, now: datetime) -> list[AgentRow]:
         return [AgentRow(*row) for row in conn.execute(query)]
 
 
-def status(db: Database, now: datetime, errors: int = 5) -> Status:
+def status(db: Database, now: datetime, stale_after: timedelta, errors: int = 5) -> Status:
     d, n = schema.deliveries, schema.notifications
     with db.read() as conn:
         counts = dict(conn.execute(select(d.c.status, func.count()).group_by(d.c.status)).all())
@@ -135,29 +93,21 @@ def status(db: Database, now: datetime, errors: int = 5) -> Status:
         ]
         last_delivered = conn.execute(select(func.max(d.c.delivered_at))).scalar_one()
     return Status(
-        counts={s: int(counts.get(s, 0)) for s in schema.DELIVERY_STATUSES},
+        counts={s: int(counts.get(s, 0)) for s in DELIVERY_STATUSES},
         unrouted=int(unrouted),
-        live_agents=tuple(live_agents(db, now)),
+        live_agents=tuple(live_agents(db, now, stale_after)),
         last_errors=tuple(last_errors),
         last_delivered_at=last_delivered,
     )
-
-
-@dataclass(frozen=True)
-class TraySummary:
-    pending: int
-    failed: int
-    last_delivered_at: str | None
 
 
 # Each count walks a partial index (pending, leased, failed) and the maximum reads one end of
 # the delivered_at index: the cost follows the rows that matter, not the history.
 _TRAY_SUMMARY = text(
     "SELECT "
-    "(SELECT count(*) FROM notification_deliveries "
-    "  WHERE sink = 'desktop' AND status IN ('queued', 'retry_wait')) "
-    "+ (SELECT count(*) FROM notification_deliveries WHERE status = 'leased'), "
-    "(SELECT count(*) FROM notification_deliveries WHERE status = 'failed'), "
+    f"(SELECT count(*) FROM notification_deliveries WHERE {WAITING}) "
+    f"+ (SELECT count(*) FROM notification_deliveries WHERE status = '{S.LEASED}'), "
+    f"(SELECT count(*) FROM notification_deliveries WHERE status = '{S.FAILED}'), "
     "(SELECT max(delivered_at) FROM notification_deliveries WHERE delivered_at IS NOT NULL)"
 )
 
@@ -189,3 +139,11 @@ def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]
     )
     with db.read() as conn:
         return [NotificationRow(*row) for row in conn.execute(query)]
+
+
+_MARK_ALL_READ = text("UPDATE notifications SET read_at = :now WHERE read_at IS NULL")
+
+
+def mark_all_read(db: Database, now: datetime) -> int:
+    with db.write() as conn:
+        return conn.execute(_MARK_ALL_READ, {"now": timestamps.fmt(now)}).rowcount

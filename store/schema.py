@@ -2,34 +2,13 @@
 
 The DDL itself lives in `store.migrations` as plain SQLite SQL, because the schema is the
 public interface for producers in any language; a test checks that these definitions and
-the migrated file agree column for column.
+the migrated file agree column for column. The words stored in the columns (priorities,
+states, outcomes) are in `store.model`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Integer, MetaData, Table, Text
-
-PRIORITIES: tuple[str, ...] = ("urgent", "action", "warning", "info")
-"""Most important first; a priority's index is its rank (0 = urgent)."""
-
-DELIVERY_STATUSES: tuple[str, ...] = (
-    "queued",
-    "leased",
-    "retry_wait",
-    "sent",
-    "failed",
-    "skipped",
-    "cancelled",
-)
-ATTEMPT_OUTCOMES: tuple[str, ...] = (
-    "sent",
-    "retryable_failed",
-    "failed",
-    "lease_expired",
-    "coalesced",
-)
-DESKTOP_SINK = "desktop"
-DESKTOP_ROUTE = "desktop"
 
 metadata = MetaData()
 

@@ -1,45 +1,23 @@
-"""The user's settings: their keys, defaults and validation, and reading/writing them.
+"""The user's settings: validating and parsing values, and reading/writing them.
 
-Absent keys mean "default", so a newer version can change a default without a migration.
-Values are JSON text, so a producer or a shell script can read them with json_extract.
+The keys and defaults are `store.model.Settings`. Values are JSON text, so a producer or a
+shell script can read them with json_extract.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 
-from store import schema, timestamps
-from store.db import Database
-from store.errors import InvalidInput
-
-DEFAULTS: dict[str, Any] = {
-    "enable_notifications": True,
-    "min_priority": "action",
-    "paused_until": None,
-    "max_age_seconds": 86400,
-    "burst_limit": 3,
-}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A snapshot of the settings, as the agent reads them once per tick."""
-
-    enable_notifications: bool = True
-    min_priority: str = "action"
-    paused_until: str | None = None
-    max_age_seconds: int = 86400
-    burst_limit: int = 3
-
-    def is_paused(self, now: datetime) -> bool:
-        return self.paused_until is not None and timestamps.parse(self.paused_until) > now
+from traycourier.store import schema, timestamps
+from traycourier.store.db import Database
+from traycourier.store.errors import InvalidInput
+from traycourier.store.model import DEFAULTS, PRIORITIES, Settings
 
 
 def validate(key: str, value: Any) -> Any:
@@ -51,8 +29,8 @@ def validate(key: str, value: Any) -> Any:
             raise InvalidInput("enable_notifications must be true or false")
         return value
     if key == "min_priority":
-        if value not in schema.PRIORITIES:
-            raise InvalidInput(f"min_priority must be one of {', '.join(schema.PRIORITIES)}")
+        if value not in PRIORITIES:
+            raise InvalidInput(f"min_priority must be one of {', '.join(PRIORITIES)}")
         return value
     if key == "paused_until":
         if value is None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from store import Database
+from traycourier.agent import cli
+from traycourier.store import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -69,20 +74,51 @@ def db(db_path: Path):  # type: ignore[no-untyped-def]
 
 def agent_command(db: Path, *run_args: str) -> list[str]:
     """The argv of `traycourier --db DB run RUN_ARGS...` as a separate Python process."""
-    return [sys.executable, "-m", "agent", "--db", str(db), "run", *run_args]
+    return [sys.executable, "-m", "traycourier.agent", "--db", str(db), "run", *run_args]
 
 
 def run_cli(
     *args: str, db: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m agent ...` as a user would, in a fresh process."""
+    """Run `python -m traycourier.agent ...` as a user would, in a fresh process."""
     full_env = dict(os.environ)
     full_env.pop("TRAYCOURIER_DB", None)
     if env:
         full_env.update(env)
-    cmd = [sys.executable, "-m", "agent"]
+    cmd = [sys.executable, "-m", "traycourier.agent"]
     if db is not None:
         cmd += ["--db", str(db)]
     return subprocess.run(
         [*cmd, *args], capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout
     )
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def _environment(changes: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.pop("TRAYCOURIER_DB", None)
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_in_process(
+    *args: str, db: Path | None = None, env: dict[str, str] | None = None
+) -> CliResult:
+    """`traycourier [--db DB] ARGS...` through `cli.main(argv)` in this process: what a user
+    sees (exit status, stdout, stderr) without the cost of starting Python."""
+    argv = (["--db", str(db)] if db is not None else []) + list(args)
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-version=$("$PY" -c 'import agent; print(agent.__version__)')
+version=$("$PY" -c 'from traycourier import agent; print(agent.__version__)')
 arch=$(dpkg --print-architecture)
 stage=build/deb/root
 out=build/traycourier_${version}_${arch}.deb

@@ -17,8 +17,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent import __version__
 from tests.bench import contention, latency, memory, scale, stats, throughput
+from traycourier.agent import __version__
 
 FULL = {
     "latency": {"count": 200, "idle_s": 30.0, "rounds": 1},

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from store import Database, timestamps, write_setting
 from tests.conftest import agent_command
+from traycourier.store import Database, timestamps, write_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 

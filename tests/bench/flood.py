@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from store import Database, enqueue
+from traycourier.store import Database, enqueue
 
 
 def main() -> None:

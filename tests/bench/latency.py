@@ -26,9 +26,9 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from store import Database, enqueue, timestamps, write_setting
 from tests.bench import stats
 from tests.conftest import agent_command
+from traycourier.store import Database, enqueue, timestamps, write_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -51,7 +51,7 @@ def agent_rss(
 ) -> tuple[float, float | None]:
     """Peak RSS after `settle_s`, and CPU % over a further `idle_s` (None when 0)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent", "--db", str(work / "m.db"), "run", *args],
+        [sys.executable, "-m", "traycourier.agent", "--db", str(work / "m.db"), "run", *args],
         cwd=ROOT,
         env={**env, "XDG_STATE_HOME": str(work / "state")},
         stdout=subprocess.DEVNULL,

@@ -9,10 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.notifier import NullNotifier
-from agent.runtime import Runtime, RuntimeConfig
-from store import Database
 from tests.bench import stats, throughput
+from traycourier.agent.notifier import NullNotifier
+from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.store import Database
 
 OLD = "2026-01-01 00:00:00"
 

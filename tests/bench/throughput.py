@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.notifier import NullNotifier
-from agent.runtime import Runtime, RuntimeConfig
-from store import Database, timestamps, write_setting
 from tests.bench import stats
 from tests.bench.baselines import peers, raw_cycle
+from traycourier.agent.notifier import NullNotifier
+from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.store import Database, timestamps, write_setting
 
 
 def prepare(path: Path) -> None:

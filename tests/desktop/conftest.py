@@ -31,7 +31,7 @@ class Desktop:
 
     def cli(self, *args: str, db: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "agent", "--db", str(db), *args],
+            [sys.executable, "-m", "traycourier.agent", "--db", str(db), *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -41,7 +41,7 @@ class Desktop:
 
     def start_agent(self, db: Path, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "agent", "--db", str(db), "run", *args],
+            [sys.executable, "-m", "traycourier.agent", "--db", str(db), "run", *args],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,

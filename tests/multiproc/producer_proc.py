@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from store import Database, enqueue
+from traycourier.store import Database, enqueue
 
 
 def main() -> None:

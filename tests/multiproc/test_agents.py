@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from store import Database, enqueue, write_setting
-from store.timestamps import utcnow
 from tests.conftest import ROOT, agent_command, wait_for
+from traycourier.store import Database, enqueue, write_setting
+from traycourier.store.timestamps import utcnow
 
 
 def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subprocess.Popen[str]:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from store import Database
 from tests.conftest import ROOT
+from traycourier.store import Database
 
 PRODUCERS = 4
 PER_PRODUCER = 500
@@ -49,7 +49,7 @@ def test_four_producers_and_a_reader_lose_nothing_and_never_see_locked(
     reader_runs = []
     while any(p.poll() is None for p in producers):
         reader = subprocess.run(
-            [sys.executable, "-m", "agent", "--db", str(db_path), "status", "--json"],
+            [sys.executable, "-m", "traycourier.agent", "--db", str(db_path), "status", "--json"],
             cwd=ROOT,
             env=env,
             capture_output=True,

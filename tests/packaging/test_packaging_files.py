@@ -10,7 +10,6 @@ import pytest
 import yaml
 from PIL import Image
 
-from agent.notifier import OsascriptNotifier, OsNotification, choose_backend
 from tests.conftest import ROOT, require_tool
 
 sys.path.insert(0, str(ROOT / "packaging"))
@@ -83,30 +82,6 @@ def test_the_spec_names_plyers_platform_module_for_each_os() -> None:
     ):
         assert module in spec
     assert "LSUIElement" in spec
-
-
-@pytest.mark.parametrize(
-    ("platform", "available", "shows", "expected"),
-    [
-        ("linux", True, False, "plyer"),
-        ("windows", True, False, "plyer"),
-        ("darwin", True, True, "plyer"),
-        ("darwin", True, False, "osascript"),  # frozen/unsigned: NSUserNotificationCenter is None
-        ("darwin", False, False, "osascript"),
-    ],
-)
-def test_the_notifier_is_chosen_by_capability(
-    platform: str, available: bool, shows: bool, expected: str
-) -> None:
-    assert choose_backend(platform, available, shows) == expected
-
-
-def test_osascript_gets_the_text_as_arguments_never_as_script() -> None:
-    command = OsascriptNotifier().command(OsNotification('say "hi" & quit', 'x" end run', "info"))
-    assert command[0] == "osascript"
-    assert command[-2:] == ['say "hi" & quit', 'x" end run']
-    script = " ".join(command[1:-2])
-    assert "quit" not in script and "hi" not in script
 
 
 def test_linux_desktop_files_are_valid() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from store import (
+from traycourier.store import (
     LATEST_VERSION,
     Action,
     CorruptDatabase,

@@ -5,15 +5,22 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store import Database, InvalidInput, read_settings, write_setting
-from store.settings import DEFAULTS
+from traycourier.store import Database, InvalidInput, read_settings, write_setting
+
+CONTRACT_DEFAULTS = {
+    "enable_notifications": True,
+    "min_priority": "action",
+    "paused_until": None,
+    "max_age_seconds": 86400,
+    "burst_limit": 3,
+}
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def test_defaults_when_nothing_is_stored(db: Database) -> None:
     current = read_settings(db)
-    assert {k: getattr(current, k) for k in DEFAULTS} == DEFAULTS
+    assert {k: getattr(current, k) for k in CONTRACT_DEFAULTS} == CONTRACT_DEFAULTS
 
 
 def test_written_values_are_json_any_process_can_read(db: Database) -> None:
@@ -36,5 +43,5 @@ def test_a_value_broken_by_a_foreign_writer_falls_back_to_its_default(db: Databa
         conn.execute("INSERT INTO settings(key, value) VALUES ('burst_limit', '\"lots\"')")
         conn.execute("INSERT INTO settings(key, value) VALUES ('min_priority', '\"info\"')")
     current = read_settings(db)
-    assert current.burst_limit == DEFAULTS["burst_limit"]
+    assert current.burst_limit == CONTRACT_DEFAULTS["burst_limit"]
     assert current.min_priority == "info"

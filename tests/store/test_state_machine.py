@@ -7,19 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent import routing
-from store import Database, Settings, enqueue, timestamps
-from store.deliveries import (
-    Outcome,
-    cancel_pending,
+from traycourier.agent import routing
+from traycourier.store import Database, Settings, enqueue, timestamps
+from traycourier.store.deliveries import (
     claim,
-    expire_leases,
     mark,
+    route_batch,
+)
+from traycourier.store.housekeeping import (
+    cancel_pending,
+    expire_leases,
     next_event_at,
     release_all,
     retry_failed,
-    route_batch,
 )
+from traycourier.store.model import Outcome
+from traycourier.store.model import OutcomeKind as K
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -97,7 +100,7 @@ def test_sent_writes_the_attempt_and_clears_the_lease(db: Database) -> None:
     enqueue(db, "a", priority="urgent")
     route(db)
     (c,) = claim(db, "A", T0, TTL, 10)
-    report = mark(db, "A", [Outcome(c, "sent", external_id="42")], T0 + timedelta(seconds=1))
+    report = mark(db, "A", [Outcome(c, K.SENT, external_id="42")], T0 + timedelta(seconds=1))
     assert report.applied == 1 and report.fenced_off == ()
     assert rows(db) == [("a", "sent", 1, None)]
     assert attempts(db) == [(c.delivery_id, 1, "A", "sent", None)]
@@ -119,10 +122,10 @@ def test_a_late_writer_changes_nothing(db: Database) -> None:
     late = T0 + TTL + timedelta(seconds=1)
     assert expire_leases(db, late, lambda n, m: 1.0) == 1
     (c2,) = claim(db, "B", late + timedelta(seconds=2), TTL, 10)
-    report = mark(db, "A", [Outcome(c, "sent")], late + timedelta(seconds=3))
+    report = mark(db, "A", [Outcome(c, K.SENT)], late + timedelta(seconds=3))
     assert report.applied == 0 and report.fenced_off == (c.delivery_id,)
     assert rows(db) == [("a", "leased", 1, "lease_expired")]
-    mark(db, "B", [Outcome(c2, "sent")], late + timedelta(seconds=3))
+    mark(db, "B", [Outcome(c2, K.SENT)], late + timedelta(seconds=3))
     assert rows(db) == [("a", "sent", 2, None)]
     assert [a[3] for a in attempts(db)] == ["lease_expired", "sent"]
 
@@ -147,7 +150,7 @@ def test_retry_waits_for_its_time(db: Database) -> None:
     mark(
         db,
         "A",
-        [Outcome(c, "retry", "timeout", "slow", next_attempt_at=timestamps.fmt(retry_at))],
+        [Outcome(c, K.RETRY, "timeout", "slow", next_attempt_at=timestamps.fmt(retry_at))],
         T0,
     )
     assert rows(db) == [("a", "retry_wait", 1, "timeout")]
@@ -179,7 +182,7 @@ def test_retry_failed_resets_the_budget(db: Database) -> None:
     enqueue(db, "a", priority="urgent")
     route(db)
     (c,) = claim(db, "A", T0, TTL, 10)
-    mark(db, "A", [Outcome(c, "failed", "no_backend", "none")], T0)
+    mark(db, "A", [Outcome(c, K.FAILED, "no_backend", "none")], T0)
     assert rows(db) == [("a", "failed", 1, "no_backend")]
     assert retry_failed(db, T0) == 1
     assert rows(db) == [("a", "queued", 0, None)]
@@ -199,32 +202,33 @@ def test_a_title_that_is_not_utf8_does_not_break_claiming(db: Database, bad: obj
 
 
 def test_the_tray_summary_agrees_with_the_full_status(db: Database) -> None:
-    from store import queries
+    from traycourier.store import queries
 
     for title in ("a", "b", "c", "d"):
         enqueue(db, title, priority="urgent")
     route(db)
     a, b, _c = claim(db, "A", T0, TTL, 3)
-    mark(db, "A", [Outcome(a, "sent"), Outcome(b, "failed", "invalid", "x")], T0)
+    mark(db, "A", [Outcome(a, K.SENT), Outcome(b, K.FAILED, "invalid", "x")], T0)
     summary = queries.tray_summary(db)
-    counts = queries.status(db, T0).counts
+    status = queries.status(db, T0, timedelta(seconds=90))
+    counts = status.counts
     assert summary.pending == counts["queued"] + counts["retry_wait"] + counts["leased"] == 2
     assert summary.failed == counts["failed"] == 1
-    assert summary.last_delivered_at == queries.status(db, T0).last_delivered_at is not None
+    assert summary.last_delivered_at == status.last_delivered_at is not None
 
 
 def test_the_per_tick_queries_use_indexes_not_history_scans(db: Database) -> None:
     """What the agent and the tray run after every change must not read the whole history:
     SQLite's plan for each names an index (a SCAN of a table without one would grow with it)."""
-    from store import deliveries as d
-    from store import queries
+    from traycourier.store import deliveries as d
+    from traycourier.store import housekeeping, queries
 
     statements = [
         (d._PENDING, {"now": "2026-01-01"}),
         (queries._TRAY_SUMMARY, {}),
         (d._SELECT_UNROUTED, {"limit": 10}),
         (d._CLAIM, {"owner": "A", "expires": "x", "now": "y", "limit": 10}),
-        (d._NEXT_EVENT, {}),
+        (housekeeping._NEXT_EVENT, {}),
     ]
     with db.read() as conn:
         for statement, params in statements:

@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from agent import backoff, routing
-from store import Database, Settings, enqueue, schema, timestamps
-from store.deliveries import Claimed, Outcome, claim, expire_leases, mark, route_batch
+from traycourier.agent import backoff, routing
+from traycourier.store import Database, Settings, enqueue, timestamps
+from traycourier.store.deliveries import claim, mark, route_batch
+from traycourier.store.housekeeping import expire_leases
+from traycourier.store.model import PRIORITIES, Claimed, Outcome, OutcomeKind, Priority
 
 TTL = timedelta(seconds=30)
 OWNERS = ("A", "B")
@@ -38,7 +40,7 @@ class DeliveryMachine(RuleBasedStateMachine):
     def conn(self) -> sqlite3.Connection:
         return sqlite3.connect(self.db.path)
 
-    @rule(priority=st.sampled_from(schema.PRIORITIES))
+    @rule(priority=st.sampled_from(PRIORITIES))
     def produce(self, priority: str) -> None:
         enqueue(self.db, f"n-{priority}", priority=priority)
 
@@ -52,7 +54,7 @@ class DeliveryMachine(RuleBasedStateMachine):
         current, now = self.settings, self.now
         route_batch(self.db, lambda item: routing.decide_desktop(item, current, now), now)
         for ntf_id, priority in unrouted:
-            if not routing.is_at_least(priority, current.min_priority):
+            if not Priority(priority).at_least(Priority(current.min_priority)):
                 self.expected_rows[ntf_id] = None
             else:
                 self.expected_rows[ntf_id] = "queued" if current.enable_notifications else "skipped"
@@ -64,9 +66,11 @@ class DeliveryMachine(RuleBasedStateMachine):
 
     @rule(
         index=st.integers(0, 20),
-        kind=st.sampled_from(["sent", "retry", "failed", "release"]),
+        kind=st.sampled_from(
+            [OutcomeKind.SENT, OutcomeKind.RETRY, OutcomeKind.FAILED, OutcomeKind.RELEASE]
+        ),
     )
-    def mark_one(self, index: int, kind: str) -> None:
+    def mark_one(self, index: int, kind: OutcomeKind) -> None:
         if not self.held:
             return
         owner, c = self.held.pop(index % len(self.held))
@@ -75,10 +79,10 @@ class DeliveryMachine(RuleBasedStateMachine):
             before[0] == "leased" and before[3] == owner and timestamps.parse(before[4]) > self.now
         )
         delay = backoff.next_attempt_in(c.attempt_no, c.max_attempts, 0.5)
-        if kind == "retry" and delay is None:
-            kind = "failed"
+        if kind == OutcomeKind.RETRY and delay is None:
+            kind = OutcomeKind.FAILED
         next_at = timestamps.fmt(self.now + timedelta(seconds=delay or 0))
-        outcome = Outcome(c, kind, "error", "boom", next_attempt_at=next_at)  # type: ignore[arg-type]
+        outcome = Outcome(c, kind, "error", "boom", next_attempt_at=next_at)
         report = mark(self.db, owner, [outcome], self.now)
         if holds:
             assert report.applied == 1
@@ -103,7 +107,7 @@ class DeliveryMachine(RuleBasedStateMachine):
     def expire(self) -> None:
         expire_leases(self.db, self.now, lambda n, m: backoff.next_attempt_in(n, m, 0.5))
 
-    @rule(enabled=st.booleans(), minimum=st.sampled_from(schema.PRIORITIES))
+    @rule(enabled=st.booleans(), minimum=st.sampled_from(PRIORITIES))
     def change_settings(self, enabled: bool, minimum: str) -> None:
         self.settings = Settings(
             enable_notifications=enabled, min_priority=minimum, max_age_seconds=0

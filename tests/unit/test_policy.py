@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent import backoff, burst, errors, routing
-from store import Settings
-from store.deliveries import RouteDecision, Unrouted
+from traycourier.agent import backoff, burst, errors, routing
+from traycourier.store.model import DeliveryStatus, RouteDecision, Settings, Unrouted
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -56,7 +55,7 @@ def _item(priority: str = "action", age_s: int = 0, archived: bool = False) -> U
     return Unrouted(1, "ntf_1", priority, created.strftime("%Y-%m-%d %H:%M:%S"), archived)
 
 
-QUEUED = RouteDecision("queued")
+QUEUED = RouteDecision(DeliveryStatus.QUEUED)
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.notifier import OsNotification
-from agent.runtime import Runtime, RuntimeConfig
-from store import Database, enqueue, timestamps, write_setting
+from traycourier.agent.notifier import OsNotification
+from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.store import Database, enqueue, timestamps, write_setting
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -32,6 +32,8 @@ class ScriptedNotifier:
     """Records what it shows; `fail` decides per call whether to raise instead."""
 
     name = "scripted"
+    available = True
+    needs_session_bus = False
     may_block = True
     degraded = False
     platform = "linux"
@@ -42,6 +44,9 @@ class ScriptedNotifier:
         self.shown: list[OsNotification] = []
         self.calls = 0
         self.fail = fail
+
+    def describe(self) -> str:
+        return self.name
 
     def show(self, notification: OsNotification) -> str | None:
         self.calls += 1
@@ -102,14 +107,14 @@ def test_a_burst_shows_the_most_important_and_one_summary(db: Database) -> None:
     assert dict(outcomes) == {"sent": 2, "coalesced": 4}
 
 
-def test_a_missing_daemon_is_retried_with_backoff_and_fails_after_five(db: Database) -> None:
-    import dbus
+class DBusException(Exception):
+    """Stands in for dbus-python's exception: errors are classified by type name and text."""
 
+
+def test_a_missing_daemon_is_retried_with_backoff_and_fails_after_five(db: Database) -> None:
     enqueue(db, "a", priority="urgent")
     enqueue(db, "b", priority="urgent")
-    unreachable = dbus.exceptions.DBusException(
-        "org.freedesktop.DBus.Error.ServiceUnknown: nobody home"
-    )
+    unreachable = DBusException("org.freedesktop.DBus.Error.ServiceUnknown: nobody home")
     notifier, clock = ScriptedNotifier(fail=lambda n: unreachable), Clock()
     runtime = make(db, notifier, clock, lease_ttl_s=30)
     runtime.tick()

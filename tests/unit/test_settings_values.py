@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store import InvalidInput
-from store.settings import Settings, parse_text, validate
+from traycourier.store import InvalidInput, Settings
+from traycourier.store.settings import parse_text, validate
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from agent.textfit import ELLIPSIS, ZERO_WIDTH_SPACE, fit
+from traycourier.agent.textfit import ELLIPSIS, ZERO_WIDTH_SPACE, fit
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent import controls, icons
-from agent.tray_model import (
+from traycourier.agent.tray_model import (
+    MarkAllRead,
+    OpenRecent,
+    PauseFor,
+    PauseUntilTomorrow,
     RecentItem,
+    Resume,
+    RetryFailed,
+    SetEnabled,
+    SetMinPriority,
     TrayState,
     as_plain,
     build_menu,
@@ -16,15 +23,25 @@ from agent.tray_model import (
     icon_state,
     tooltip,
 )
+from traycourier.store import Priority, Settings, timestamps
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def state(**changes: object) -> TrayState:
+def state(
+    *,
+    enabled: bool = True,
+    paused_until: datetime | None = None,
+    min_priority: str = "action",
+    **changes: object,
+) -> TrayState:
+    settings = Settings(
+        enable_notifications=enabled,
+        min_priority=min_priority,
+        paused_until=timestamps.fmt(paused_until) if paused_until else None,
+    )
     base = {
-        "enabled": True,
-        "paused_until": None,
-        "min_priority": "action",
+        "settings": settings,
         "pending": 2,
         "failed": 0,
         "last_delivered": None,
@@ -65,7 +82,8 @@ def test_the_menu_lists_what_the_contract_names() -> None:
 @pytest.mark.parametrize("enabled", [True, False])
 def test_enabled_checkbox_follows_the_setting(enabled: bool) -> None:
     entry = find(build_menu(state(enabled=enabled), NOW), "Notifications enabled")
-    assert entry.checked is enabled and entry.action == "toggle_enabled"
+    # the click sets what the checkbox did not show: it acts on what the user saw
+    assert entry.checked is enabled and entry.action == SetEnabled(not enabled)
 
 
 @pytest.mark.parametrize("minimum", ["urgent", "action", "warning", "info"])
@@ -74,16 +92,17 @@ def test_minimum_priority_is_a_radio_group_with_one_checked(minimum: str) -> Non
     assert [e.text for e in group] == ["Urgent", "Action", "Warning", "Info"]
     assert all(e.radio for e in group)
     assert [e.text.lower() for e in group if e.checked] == [minimum]
+    assert [e.action for e in group] == [SetMinPriority(p) for p in Priority]
 
 
 def test_pause_submenu_and_resume_only_while_paused() -> None:
     menu = build_menu(state(), NOW)
     pause = find(menu, "Pause")
     assert [(e.text, e.action, e.enabled) for e in pause.children] == [
-        ("For 30 minutes", "pause:30", True),
-        ("For 1 hour", "pause:60", True),
-        ("Until tomorrow 08:00", "pause:tomorrow", True),
-        ("Resume", "resume", False),
+        ("For 30 minutes", PauseFor(30), True),
+        ("For 1 hour", PauseFor(60), True),
+        ("Until tomorrow 08:00", PauseUntilTomorrow(), True),
+        ("Resume", Resume(), False),
     ]
     paused = build_menu(state(paused_until=NOW + timedelta(minutes=30)), NOW)
     assert find(paused, "Paused until").children[-1].enabled
@@ -92,7 +111,7 @@ def test_pause_submenu_and_resume_only_while_paused() -> None:
 def test_retry_failed_is_disabled_at_zero() -> None:
     assert not find(build_menu(state(failed=0), NOW), "Retry failed").enabled
     entry = find(build_menu(state(failed=3), NOW), "Retry failed (3)")
-    assert entry.enabled and entry.action == "retry_failed"
+    assert entry.enabled and entry.action == RetryFailed()
 
 
 def test_recent_notifications_link_only_web_addresses() -> None:
@@ -102,9 +121,9 @@ def test_recent_notifications_link_only_web_addresses() -> None:
     )
     items = find(build_menu(state(recent=recent), NOW), "Recent notifications").children
     assert [(e.text, e.action, e.enabled) for e in items if not e.separator] == [
-        ("● with link", "open:ntf_1", True),
-        ("no link", "open:ntf_2", False),
-        ("Mark all read", "mark_all_read", True),
+        ("● with link", OpenRecent("ntf_1", "https://x.example"), True),
+        ("no link", OpenRecent("ntf_2", None), False),
+        ("Mark all read", MarkAllRead(), True),
     ]
 
 
@@ -149,29 +168,22 @@ def test_first_url(actions_json: str, url: str | None) -> None:
     assert first_url(actions_json) == url
 
 
-@pytest.mark.parametrize(
-    ("url", "opened"),
-    [
-        ("https://example.com/x", True),
-        ("http://example.com", True),
-        ("file:///etc/passwd", False),
-        ("javascript:alert(1)", False),
-        ("mailto:a@b", False),
-        ("https:///no-host", False),
-    ],
-)
-def test_only_web_addresses_are_opened(url: str, opened: bool) -> None:
-    assert controls.is_web_url(url) is opened
+def test_long_or_hostile_titles_are_cut_to_one_line() -> None:
+    recent = (RecentItem("ntf_1", "a\x1b[31m\nb " + "x" * 80, "info", None, read=True),)
+    text = find(build_menu(state(recent=recent), NOW), "Recent notifications").children[0].text
+    assert text.startswith("a[31m b x") and text.endswith("…") and len(text) == 48
 
 
-def test_tomorrow_at_eight_in_the_users_zone() -> None:
-    local = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
-    assert controls.tomorrow_at(local) == datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
-
-
-def test_each_icon_state_is_drawn_differently_from_one_source() -> None:
-    drawn = {s: icons.render(s, 32).tobytes() for s in icons.STATES}
-    assert len(set(drawn.values())) == len(icons.STATES)
-    assert all(icons.render(s, 32).size == (32, 32) for s in icons.STATES)
-    with pytest.raises(ValueError):
-        icons.render("sparkly")
+def test_times_of_today_show_the_clock_and_later_days_the_weekday() -> None:
+    today = tooltip(state(paused_until=NOW + timedelta(minutes=5)), NOW)
+    later = tooltip(state(paused_until=NOW + timedelta(days=3)), NOW)
+    assert today.removeprefix("traycourier — paused until ").count(" ") == 0
+    assert later.removeprefix("traycourier — paused until ").split()[0] in {
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Sat",
+        "Sun",
+    }

@@ -1,4 +1,6 @@
-"""The producer-side CLI, run as a user runs it: a fresh process per command."""
+"""The CLI as a user sees it: exit status, stdout and stderr. Most commands run in this
+process through `cli.main(argv)`; the few that must prove the installed command itself (the
+entry point, `--version`, a corrupt file, the headless fallback of `run`) start a process."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import __version__
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_in_process
+from traycourier.agent import __version__
 
 
 def test_version() -> None:
@@ -20,7 +22,7 @@ def test_version() -> None:
 
 
 def test_send_prints_the_id_and_stores_the_row(db_path: Path) -> None:
-    result = run_cli(
+    result = run_in_process(
         "send",
         "Build failed",
         "main is red",
@@ -34,7 +36,7 @@ def test_send_prints_the_id_and_stores_the_row(db_path: Path) -> None:
         "Open=https://ci.example/1",
         db=db_path,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     ntf_id = result.stdout.strip()
     assert re.fullmatch(r"ntf_[0-9a-f]{16}", ntf_id)
     row = (
@@ -57,34 +59,34 @@ def test_send_prints_the_id_and_stores_the_row(db_path: Path) -> None:
 
 
 def test_send_with_a_known_dedupe_key_prints_the_existing_id(db_path: Path) -> None:
-    first = run_cli("send", "a", "--dedupe-key", "k", db=db_path)
-    second = run_cli("send", "b", "--dedupe-key", "k", db=db_path)
-    assert first.returncode == second.returncode == 0
+    first = run_in_process("send", "a", "--dedupe-key", "k", db=db_path)
+    second = run_in_process("send", "b", "--dedupe-key", "k", db=db_path)
+    assert first.code == second.code == 0
     assert first.stdout == second.stdout
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM notifications").fetchone() == (1,)
 
 
 def test_the_database_comes_from_the_environment(tmp_path: Path) -> None:
     target = tmp_path / "env" / "x.db"
-    result = run_cli("send", "hi", env={"TRAYCOURIER_DB": str(target)})
-    assert result.returncode == 0, result.stderr
+    result = run_in_process("send", "hi", env={"TRAYCOURIER_DB": str(target)})
+    assert result.code == 0, result.stderr
     assert target.exists()
 
 
 def test_settings_set_and_get(db_path: Path) -> None:
-    assert run_cli("settings", "set", "min_priority", "urgent", db=db_path).returncode == 0
-    assert run_cli("settings", "set", "paused_until", "2h", db=db_path).returncode == 0
-    got = run_cli("settings", "get", "min_priority", db=db_path)
+    assert run_in_process("settings", "set", "min_priority", "urgent", db=db_path).code == 0
+    assert run_in_process("settings", "set", "paused_until", "2h", db=db_path).code == 0
+    got = run_in_process("settings", "get", "min_priority", db=db_path)
     assert got.stdout.strip() == '"urgent"'
-    everything = run_cli("settings", "get", db=db_path).stdout
+    everything = run_in_process("settings", "get", db=db_path).stdout
     assert "enable_notifications = true" in everything
     assert 'paused_until = "20' in everything
 
 
 def test_status_json(db_path: Path) -> None:
-    run_cli("send", "x", db=db_path)
-    result = run_cli("status", "--json", db=db_path)
-    assert result.returncode == 0, result.stderr
+    run_in_process("send", "x", db=db_path)
+    result = run_in_process("status", "--json", db=db_path)
+    assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["unrouted"] == 1
     assert data["schema_version"] == 3
@@ -94,8 +96,8 @@ def test_status_json(db_path: Path) -> None:
 
 
 def test_deliveries_on_an_empty_file(db_path: Path) -> None:
-    result = run_cli("deliveries", "--status", "failed", "--limit", "5", db=db_path)
-    assert result.returncode == 0
+    result = run_in_process("deliveries", "--status", "failed", "--limit", "5", db=db_path)
+    assert result.code == 0
     assert result.stdout.strip() == "no deliveries"
 
 
@@ -116,8 +118,8 @@ def test_deliveries_on_an_empty_file(db_path: Path) -> None:
 def test_bad_input_is_one_line_and_writes_nothing(
     db_path: Path, args: list[str], message: str
 ) -> None:
-    result = run_cli(*args, db=db_path)
-    assert result.returncode == 2
+    result = run_in_process(*args, db=db_path)
+    assert result.code == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -144,11 +146,11 @@ def test_a_corrupt_file_gives_one_line_and_stays_untouched(
 
 
 def test_a_newer_schema_is_refused_by_the_cli(db_path: Path) -> None:
-    run_cli("send", "x", db=db_path)
+    run_in_process("send", "x", db=db_path)
     with sqlite3.connect(db_path) as conn:
         conn.execute("PRAGMA user_version = 7")
-    result = run_cli("send", "y", db=db_path)
-    assert result.returncode == 1
+    result = run_in_process("send", "y", db=db_path)
+    assert result.code == 1
     assert "schema version 7" in result.stderr
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM notifications").fetchone() == (1,)
 

@@ -1,0 +1,136 @@
+"""Starting, supervising and stopping one agent process: `traycourier run`.
+
+The CLI parses the options and calls `run_agent`; this module owns the rest of the process's
+life: the one-tray-per-database lock, choosing tray or headless, logging, signals, and a
+clean shutdown that returns unshown leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from traycourier.agent import APP_NAME, backends, logs, ostype, paths
+from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
+from traycourier.agent.wakeup import Waker
+from traycourier.store import Database, InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyRunning(Exception):
+    """Another tray agent holds this database: one line, exit 1."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    db: Path
+    headless: bool = False
+    once: bool = False
+    owner: str | None = None
+    notifier: str = "plyer"
+    notify_timeout_s: float = 10.0
+    lease_ttl_s: float = 30.0
+    debug: bool = False
+
+
+def single_instance(db_path: Path) -> FileLock:
+    """One tray agent per database: a lock file beside it, and the holder's pid for the
+    message a second one prints."""
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(str(db_path) + ".tray.lock")
+    pid_file = Path(str(db_path) + ".tray.pid")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = pid_file.read_text().strip() if pid_file.exists() else "unknown"
+        raise AlreadyRunning(
+            f"a tray agent already runs for {db_path} (pid {holder}); "
+            "use --headless for another agent"
+        ) from None
+    pid_file.write_text(str(os.getpid()))
+    return lock
+
+
+def run_agent(options: RunOptions) -> int:
+    """Run until Quit, a signal, or (with `once`) one tick; returns the exit status."""
+    try:
+        notifier = backends.from_spec(options.notifier)
+    except ValueError as err:
+        raise InvalidInput(str(err)) from None
+    headless = options.headless
+    # The lock comes first: a second tray agent is refused before GTK is even loaded.
+    lock = None if headless else single_instance(options.db)
+    if not headless:
+        from traycourier.agent import trayhost  # GTK stays out of a headless agent's memory
+
+        reason = trayhost.unavailable_reason()
+        if reason:
+            print(f"{APP_NAME}: running headless: {reason}", file=sys.stderr)
+            headless = True
+            assert lock is not None
+            lock.release()
+            lock = None
+    try:
+        config = RuntimeConfig(
+            owner=options.owner or default_owner(),
+            notify_timeout_s=options.notify_timeout_s,
+            lease_ttl_s=options.lease_ttl_s,
+            mode="headless" if headless else "tray",
+            icon=str(paths.asset_path("traycourier.png")),
+        )
+    except ValueError as err:
+        raise InvalidInput(str(err)) from None
+    logs.setup(to_stderr=headless, debug=options.debug)
+    db = Database.open(options.db)
+    agent = Runtime(db, notifier, config)
+    if not notifier.available:
+        log.error("%s; deliveries will fail until it is fixed", notifier.describe())
+    waker = Waker(db.path)
+    try:
+        agent.start()
+        if options.once:
+            log.info("tick: %s", agent.tick())
+        elif headless:
+            _run_headless(agent, waker)
+        else:
+            from traycourier.agent import tray
+
+            tray.TrayApp(db, agent, waker).run()
+    finally:
+        agent.close()
+        waker.close()
+        db.close()
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+def _run_headless(agent: Runtime, waker: Waker) -> None:
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        agent.stop.set()
+        waker.poke()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, request_stop)
+    agent.run(waker)
+
+
+def restore_child_environment() -> None:
+    """A PyInstaller bundle points LD_LIBRARY_PATH at its own libraries; programs we start
+    (xdg-open, notify-send) must get the environment they would have had without it."""
+    if not ostype.is_frozen():
+        return
+    original = os.environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is not None:
+        os.environ["LD_LIBRARY_PATH"] = original
+    else:
+        os.environ.pop("LD_LIBRARY_PATH", None)

@@ -1,0 +1,119 @@
+"""State transitions outside the tick's hot path: expired leases, a clean shutdown, switching
+notifications off, "Retry failed", and when the next row comes due.
+
+Every statement here moves rows between the states of `store.model.DeliveryStatus`; the
+time is passed in, never read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import TextClause, text
+
+from traycourier.store import timestamps
+from traycourier.store.db import Database
+from traycourier.store.deliveries import CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
+from traycourier.store.model import DESKTOP, AttemptOutcome, DeliveryStatus
+
+S = DeliveryStatus
+
+RetryPlan = Callable[[int, int], float | None]
+"""(attempt_no, max_attempts) -> seconds until the next attempt, or None for `failed`."""
+
+_SELECT_EXPIRED = text(
+    "SELECT id, attempts, max_attempts, lease_owner, updated_at FROM notification_deliveries "
+    f"WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
+)
+_EXPIRE = text(
+    "UPDATE notification_deliveries SET status = json_extract(value, '$[1]'), "
+    "attempts = attempts + 1, next_attempt_at = json_extract(value, '$[2]'), "
+    f"last_error_code = '{AttemptOutcome.LEASE_EXPIRED}', "
+    "last_error = json_extract(value, '$[3]'), "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = :now "
+    "FROM json_each(:rows) AS j WHERE notification_deliveries.id = json_extract(j.value, '$[0]') "
+    f"AND status = '{S.LEASED}' AND lease_expires_at <= :now"
+)
+
+
+def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
+    """Leases whose owner crashed or hung: count the attempt, back off, let anyone retry."""
+    stamp = timestamps.fmt(now)
+    with db.write() as conn:
+        expired = conn.execute(_SELECT_EXPIRED, {"now": stamp}).all()
+        if not expired:
+            return 0
+        updates, attempts = [], []
+        for row in expired:
+            attempt_no = row.attempts + 1
+            delay = plan(attempt_no, row.max_attempts)
+            error = f"lease held by {row.lease_owner} expired before it reported"
+            if delay is None:
+                updates.append([row.id, S.FAILED, None, error])
+            else:
+                next_at = timestamps.fmt(now + timedelta(seconds=delay))
+                updates.append([row.id, S.RETRY_WAIT, next_at, error])
+            outcome = AttemptOutcome.LEASE_EXPIRED
+            attempts.append(
+                [row.id, attempt_no, row.lease_owner, outcome, outcome, error, row.updated_at]
+            )
+        conn.execute(_EXPIRE, {"rows": json.dumps(updates), "now": stamp})
+        conn.execute(INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "now": stamp})
+    return len(expired)
+
+
+_RELEASE_OWNER = text(
+    f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :now, "
+    f"{CLEAR_LEASE} WHERE status = '{S.LEASED}' AND lease_owner = :owner"
+)
+
+
+def release_all(db: Database, owner: str, now: datetime) -> int:
+    """Clean shutdown: every lease this owner holds goes back to `queued`, no attempt counted."""
+    with db.write() as conn:
+        return conn.execute(_RELEASE_OWNER, {"owner": owner, "now": timestamps.fmt(now)}).rowcount
+
+
+_CANCEL_PENDING = text(
+    f"UPDATE notification_deliveries SET status = '{S.CANCELLED}', "
+    "last_error_code = 'disabled', last_error = 'notifications were switched off', "
+    f"next_attempt_at = NULL, updated_at = :now WHERE {WAITING}"
+)
+_RETRY_FAILED = text(
+    f"UPDATE notification_deliveries SET status = '{S.QUEUED}', attempts = 0, "
+    "next_attempt_at = :now, last_error_code = NULL, last_error = NULL, updated_at = :now "
+    f"WHERE sink = '{DESKTOP}' AND status = '{S.FAILED}'"
+)
+
+
+def cancel_pending(db: Database, now: datetime) -> int:
+    """Notifications switched off: drop what is waiting (leased rows finish as they are)."""
+    return _update_all(db, _CANCEL_PENDING, now)
+
+
+def retry_failed(db: Database, now: datetime) -> int:
+    """Requeue every failed desktop delivery with a fresh attempt budget."""
+    return _update_all(db, _RETRY_FAILED, now)
+
+
+def _update_all(db: Database, statement: TextClause, now: datetime) -> int:
+    """Run one bulk UPDATE stamped with `now`; returns how many rows it changed."""
+    with db.write() as conn:
+        return conn.execute(statement, {"now": timestamps.fmt(now)}).rowcount
+
+
+_NEXT_EVENT = text(
+    "SELECT min(t) FROM ("
+    f" SELECT min(next_attempt_at) AS t FROM notification_deliveries WHERE {WAITING}"
+    " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
+    f"  WHERE status = '{S.LEASED}')"
+)
+
+
+def next_event_at(db: Database) -> datetime | None:
+    """The earliest time a pending delivery comes due or a lease expires."""
+    with db.read() as conn:
+        value = conn.execute(_NEXT_EVENT).scalar_one()
+    return timestamps.parse(value) if value else None

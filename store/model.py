@@ -1,0 +1,295 @@
+"""The vocabulary of the shared database: priorities, delivery states, outcomes, and the frozen
+records that travel between the store and the agent.
+
+Pure: no SQL, no I/O, no clock. The agent's policy modules import their types from here and
+never from a module that runs SQL, so a rule can be read and tested without a database.
+The enum values are the exact strings stored in the file (`StrEnum`): producers in any
+language read and write the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from traycourier.store import timestamps
+
+
+class Priority(StrEnum):
+    """A notification's importance, most important first."""
+
+    URGENT = "urgent"
+    ACTION = "action"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for urgent … 3 for info: the claim order, stored as `deliveries.rank`."""
+        return _PRIORITY_ORDER.index(self)
+
+    def at_least(self, minimum: Priority) -> bool:
+        return self.rank <= minimum.rank
+
+
+_PRIORITY_ORDER: tuple[Priority, ...] = tuple(Priority)
+PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
+
+
+class DeliveryStatus(StrEnum):
+    """Where one delivery stands (the contract's state machine).
+
+    `queued` and `retry_wait` wait to be claimed; `leased` is being shown by one agent;
+    `sent`, `failed`, `skipped` and `cancelled` are final (`failed` until "Retry failed").
+    """
+
+    QUEUED = "queued"
+    LEASED = "leased"
+    RETRY_WAIT = "retry_wait"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+DELIVERY_STATUSES: tuple[str, ...] = tuple(s.value for s in DeliveryStatus)
+
+
+class AttemptOutcome(StrEnum):
+    """What one attempt row records (`notification_delivery_attempts.outcome`)."""
+
+    SENT = "sent"
+    RETRYABLE_FAILED = "retryable_failed"
+    FAILED = "failed"
+    LEASE_EXPIRED = "lease_expired"
+    COALESCED = "coalesced"
+
+
+class OutcomeKind(StrEnum):
+    """What the agent decided for one claimed delivery; `mark` turns it into a state.
+
+    `release` gives the row back unshown (shutdown, or held while the notifier is down):
+    it is the only kind that counts no attempt.
+    """
+
+    SENT = "sent"
+    COALESCED = "coalesced"
+    RETRY = "retry"
+    FAILED = "failed"
+    RELEASE = "release"
+
+    @property
+    def attempt_outcome(self) -> AttemptOutcome | None:
+        return _ATTEMPT_OF.get(self)
+
+
+_ATTEMPT_OF = {
+    OutcomeKind.SENT: AttemptOutcome.SENT,
+    OutcomeKind.COALESCED: AttemptOutcome.COALESCED,
+    OutcomeKind.RETRY: AttemptOutcome.RETRYABLE_FAILED,
+    OutcomeKind.FAILED: AttemptOutcome.FAILED,
+}
+
+DESKTOP = "desktop"
+"""The sink (and route name) of this agent's deliveries; other sinks may share the table."""
+
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+# -- routing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unrouted:
+    """What routing needs to know about a notification."""
+
+    seq: int
+    id: str
+    priority: str
+    created_at: str
+    archived: bool
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """A desktop row to create: `queued`, or `skipped` with a reason code."""
+
+    status: DeliveryStatus
+    code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteReport:
+    routed: int
+    queued: int
+    skipped: int
+
+
+# -- claiming and marking -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased delivery and the notification to show."""
+
+    delivery_id: int
+    notification_id: str
+    attempt_no: int
+    max_attempts: int
+    rank: int
+    title: str
+    message: str
+    priority: str
+    source: str
+    kind: str
+    actions_json: str
+    created_at: str
+    claimed_at: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one claimed delivery. `retry` and `release` need `next_attempt_at`."""
+
+    claimed: Claimed
+    kind: OutcomeKind
+    error_code: str | None = None
+    error: str | None = None
+    external_id: str | None = None
+    next_attempt_at: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkReport:
+    applied: int
+    fenced_off: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Which write transactions a tick needs at all (an idle tick needs none)."""
+
+    expired_leases: bool
+    unrouted: bool
+    waiting: bool
+    """Any queued or retry_wait desktop delivery, due or not."""
+    due: bool
+
+
+# -- what the CLI and the tray read ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    notification_id: str
+    title: str
+    priority: str
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: str | None
+    lease_owner: str | None
+    last_error_code: str | None
+    last_error: str | None
+    created_at: str
+    updated_at: str
+    delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    owner: str
+    pid: int
+    host: str
+    version: str
+    mode: str
+    notifier: str
+    started_at: str
+    heartbeat_at: str
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: str
+    title: str
+    message: str
+    priority: str
+    source: str
+    actions_json: str
+    created_at: str
+    read_at: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    counts: dict[str, int]
+    unrouted: int
+    live_agents: tuple[AgentRow, ...]
+    last_errors: tuple[DeliveryRow, ...]
+    last_delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class TraySummary:
+    pending: int
+    failed: int
+    last_delivered_at: str | None
+
+
+# -- producers ------------------------------------------------------------------------------
+
+
+def is_web_url(url: str) -> bool:
+    """An http(s) address with a host: the only links traycourier stores or opens."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button/menu entry that opens a web address."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: str
+    created: bool
+    """False when the dedupe key already named a notification: `id` is that one."""
+
+
+# -- settings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The user's settings as one snapshot; the field defaults are the contract's defaults.
+
+    Absent keys in the file mean "default", so a newer version can change a default without
+    a migration.
+    """
+
+    enable_notifications: bool = True
+    min_priority: str = Priority.ACTION.value
+    paused_until: str | None = None
+    max_age_seconds: int = 86400
+    burst_limit: int = 3
+
+    def is_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and timestamps.parse(self.paused_until) > now
+
+    def paused_until_time(self) -> datetime | None:
+        return timestamps.parse(self.paused_until) if self.paused_until else None
+
+
+DEFAULTS: dict[str, object] = asdict(Settings())
+"""Every settings key with its default, in the order the CLI lists them."""

@@ -1,0 +1,140 @@
+"""The shape a newcomer relies on, checked from the source: small modules, pure policy that
+imports no SQL, SQL only under store/, OS differences read in one place, no import cycles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("agent", "store")
+MAX_LINES = 350
+
+PURE_POLICY = {
+    "agent/routing.py",
+    "agent/backoff.py",
+    "agent/errors.py",
+    "agent/burst.py",
+    "agent/textfit.py",
+    "agent/tray_model.py",
+}
+"""Plain functions over plain values: no clock reads, no I/O, no SQL."""
+PURE_STORE = {"traycourier.store.model", "traycourier.store.timestamps"}
+"""The only store modules pure policy may import: the vocabulary, and the timestamp format."""
+PLATFORM_MODULE = "agent/ostype.py"
+SQL_MARKERS = ("sqlalchemy", "sqlite3")
+
+
+def sources() -> list[Path]:
+    return sorted(p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py"))
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, with `from X import y` counted as X and X.y."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def module_name(path: Path) -> str:
+    return f"traycourier.{path.parent.name}.{path.stem}"
+
+
+@pytest.mark.parametrize("path", sources(), ids=rel)
+def test_no_module_is_too_long_to_read_in_one_sitting(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{rel(path)} has {lines} lines; split it by what it holds"
+
+
+def store_imports(path: Path) -> set[str]:
+    """The store modules a file imports (`from traycourier.store import x` counts as x)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "traycourier.store":
+            found.update(f"traycourier.store.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "traycourier.store."
+        ):
+            found.add(str(node.module))
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("traycourier.store"))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(PURE_POLICY))
+def test_pure_policy_imports_types_never_sql(name: str) -> None:
+    path = ROOT / name
+    assert store_imports(path) <= PURE_STORE, f"{name} imports {store_imports(path)}"
+    imports = imported_modules(path)
+    assert not [m for m in imports if m.split(".")[0] in SQL_MARKERS], name
+    assert not {"time", "subprocess", "os", "socket"} & imports, f"{name} does I/O or reads time"
+
+
+def test_the_vocabulary_module_runs_no_sql() -> None:
+    imports = imported_modules(ROOT / "store" / "model.py")
+    assert not [m for m in imports if m.split(".")[0] in SQL_MARKERS]
+    assert imports & {"traycourier.store.db", "traycourier.store.schema"} == set()
+
+
+@pytest.mark.parametrize("path", [p for p in sources() if p.parent.name == "agent"], ids=rel)
+def test_sql_lives_in_store_only(path: Path) -> None:
+    imports = imported_modules(path)
+    assert not [m for m in imports if m.split(".")[0] in SQL_MARKERS], rel(path)
+    text = path.read_text(encoding="utf-8")
+    for keyword in ("SELECT ", "UPDATE notification", "INSERT INTO"):
+        assert keyword not in text, f"{rel(path)} holds SQL ({keyword.strip()})"
+
+
+def test_store_never_imports_the_agent() -> None:
+    for path in sources():
+        if path.parent.name == "store":
+            assert not [m for m in imported_modules(path) if m.startswith("traycourier.agent")]
+
+
+@pytest.mark.parametrize("path", sources(), ids=rel)
+def test_the_os_is_read_in_one_place(path: Path) -> None:
+    if rel(path) == PLATFORM_MODULE:
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            assert (node.value.id, node.attr) not in {("sys", "platform"), ("os", "name")}, (
+                f"{rel(path)}:{node.lineno} reads the OS; ask agent.ostype.current() instead"
+            )
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "system":
+            assert getattr(node.func.value, "id", "") != "platform", rel(path)
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """Top-level imports only (a function-level import is a deliberate late load)."""
+    graph: dict[str, set[str]] = {}
+    known = {module_name(p) for p in sources()}
+    for path in sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        deps: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                deps.add(node.module)
+                deps.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+        graph[module_name(path)] = {d for d in deps if d in known} - {module_name(path)}
+
+    def visit(node: str, trail: tuple[str, ...]) -> None:
+        assert node not in trail, " -> ".join((*trail, node))
+        for dep in graph.get(node, ()):
+            visit(dep, (*trail, node))
+
+    for start in graph:
+        visit(start, ())
