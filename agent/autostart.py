@@ -12,7 +12,6 @@ The tray's "Start at login" and `traycourier autostart` both go through `for_pla
 from __future__ import annotations
 
 import os
-import plistlib
 import shlex
 import shutil
 import sys
@@ -161,6 +160,8 @@ class LaunchAgent:
 
     @staticmethod
     def plist(command: list[str]) -> bytes:
+        import plistlib  # only macOS needs it; it loads an XML parser
+
         return plistlib.dumps(
             {
                 "Label": LABEL,

@@ -13,13 +13,15 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from traycourier.agent import APP_NAME, backends, logs, ostype, paths
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.wakeup import Waker
 from traycourier.store import Database, InvalidInput
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,12 @@ class RunOptions:
     debug: bool = False
 
 
-def single_instance(db_path: Path) -> FileLock:
+def single_instance(db_path: Path) -> BaseFileLock:
     """One tray agent per database: a lock file beside it, and the holder's pid for the
-    message a second one prints."""
+    message a second one prints. filelock is imported here, not at the top: it loads asyncio,
+    half a MiB a headless agent never needs."""
+    from filelock import FileLock, Timeout
+
     db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = FileLock(str(db_path) + ".tray.lock")
     pid_file = Path(str(db_path) + ".tray.pid")

@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = {
     "python -c pass": "pass",
     "import sqlalchemy": "import sqlalchemy",
-    "imports of a headless agent": "import agent.cli, agent.runtime, agent.notifier, "
-    "agent.wakeup, store, dbus, plyer.platforms.linux.notification",
-    "imports of a tray agent (+ pystray, Pillow, GTK)": "import agent.cli, agent.runtime, "
-    "agent.tray, agent.icons, gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
+    "imports of a headless agent": "import traycourier.agent.cli, traycourier.agent.process, "
+    "traycourier.agent.backends, traycourier.agent.wakeup, traycourier.store, dbus, "
+    "plyer.platforms.linux.notification",
+    "imports of a tray agent (+ pystray, Pillow, GTK)": "import traycourier.agent.cli, "
+    "traycourier.agent.runtime, traycourier.agent.tray, traycourier.agent.icons, gi; "
+    "gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
 }
 _CHILD_RSS = (
     "import resource, subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]], "

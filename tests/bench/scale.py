@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.bench import stats, throughput
-from traycourier.agent.notifier import NullNotifier
+from traycourier.agent.backends import NullNotifier
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.bench import stats
 from tests.bench.baselines import peers, raw_cycle
-from traycourier.agent.notifier import NullNotifier
+from traycourier.agent.backends import NullNotifier
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, timestamps, write_setting
 
