@@ -209,6 +209,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("agent       none running")
     for err in state.last_errors:
         print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
+    for agent in state.live_agents:
+        if agent.last_error:
+            print(f"internal    {agent.owner} at {agent.last_error_at}: {agent.last_error}")
     return 0
 
 

@@ -21,7 +21,7 @@ from traycourier.agent.notifier import (
     OsNotification,
     show_within,
 )
-from traycourier.store import Database, deliveries, timestamps
+from traycourier.store import Database, leases, timestamps
 from traycourier.store.model import Claimed, Outcome, OutcomeKind, Priority
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Attempts:
 
     def attempt_summary(self, members: tuple[Claimed, ...]) -> list[Outcome]:
         """One notification standing for all `members` ("N more notifications")."""
-        title, body = burst.summary_text([m.title for m in members])
+        title, body = burst.summary_text([m.title or "(no title)" for m in members])
         top = min(members, key=lambda m: m.rank)
         outcome = self.attempt(replace(top, title=title, message=body))
         if outcome.kind == OutcomeKind.SENT:
@@ -141,7 +141,7 @@ class Marker:
 
     def flush(self) -> None:
         if self._pending:
-            report = deliveries.mark(self._db, self._owner, self._pending, self._clock())
+            report = leases.mark(self._db, self._owner, self._pending, self._clock())
             self.fenced += len(report.fenced_off)
             self._pending = []
         self._last = time.monotonic()

@@ -11,7 +11,7 @@ from typing import Literal
 from traycourier.agent import ostype, trayhost
 from traycourier.agent.backends import default_notifier
 from traycourier.agent.notifier import Notifier
-from traycourier.store import LATEST_VERSION, Database, StoreError
+from traycourier.store import LATEST_VERSION, Database, StoreError, agents
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -24,20 +24,36 @@ class Check:
     fix: str = ""
 
 
-def check_database(path: Path) -> Check:
+def check_database(path: Path) -> list[Check]:
+    """Open and writable; not damaged (`quick_check`, bounded in time); and the last
+    internal error an agent on this file recorded, if any."""
     try:
         db = Database.open(path)
     except StoreError as err:
-        return Check("database", "fail", str(err), "pass another --db or move the file aside")
+        return [Check("database", "fail", str(err), "pass another --db or move the file aside")]
     try:
         version = db.schema_version()
         with db.write():
             pass  # proves we can take the write lock
+        integrity = db.quick_check()
+        last = agents.last_error(db)
     except StoreError as err:
-        return Check("database", "fail", str(err), "close the process that holds the lock")
+        return [Check("database", "fail", str(err), "close the process that holds the lock")]
     finally:
         db.close()
-    return Check("database", "ok", f"{path} (schema {version} of {LATEST_VERSION}), writable")
+    checks = [Check("database", "ok", f"{path} (schema {version} of {LATEST_VERSION}), writable")]
+    if integrity == "ok":
+        checks.append(Check("integrity", "ok", "quick_check: ok"))
+    elif integrity.startswith("not finished"):
+        checks.append(Check("integrity", "warn", f"quick_check {integrity}", ""))
+    else:
+        fix = "stop the agents, keep a copy, and recover with: sqlite3 FILE .recover"
+        checks.append(Check("integrity", "fail", f"quick_check: {integrity}", fix))
+    if last is not None:
+        owner, error, when = last
+        detail = f"{owner} at {when}: {error}"
+        checks.append(Check("agent errors", "warn", detail, "see the log (traycourier status)"))
+    return checks
 
 
 def check_notifier(notifier: Notifier) -> Check:
@@ -137,7 +153,7 @@ def check_tray() -> Check:
 def run_checks(db_path: Path) -> list[Check]:
     """The notifier checked is the one `run` would use (`backends.default_notifier`)."""
     notifier = default_notifier()
-    checks = [check_database(db_path), check_notifier(notifier)]
+    checks = [*check_database(db_path), check_notifier(notifier)]
     if notifier.needs_session_bus:
         checks += check_dbus_daemon()
     checks.append(check_tray())

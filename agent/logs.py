@@ -1,14 +1,51 @@
-"""Logging: a rotating file in the platform's log folder, and stderr when headless."""
+"""Logging: a rotating file in the platform's log folder, and stderr when headless.
+
+The folder is 0700 and the files 0600 (a log names titles and paths), opened without
+following a symlink. Every message is written with control characters escaped: a title a
+producer wrote can contain a newline and a fake "ERROR" line, which must stay one line.
+"""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import re
 import sys
+from pathlib import Path
 
 from traycourier.agent import paths
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """Control characters (newlines, escape sequences, bidi overrides) as visible escapes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class EscapingFormatter(logging.Formatter):
+    """Escapes the message; a traceback (added after it) keeps its own lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape(record.message)
+        return super().formatMessage(record)
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    def _open(self):  # type: ignore[no-untyped-def]
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self.baseFilename, flags, 0o600)
+        if os.chmod in os.supports_fd and os.stat(fd).st_mode & 0o077:  # an older 0644 file
+            os.chmod(fd, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def setup(*, to_stderr: bool, debug: bool) -> None:
@@ -16,10 +53,10 @@ def setup(*, to_stderr: bool, debug: bool) -> None:
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    formatter = logging.Formatter(FORMAT)
+    formatter = EscapingFormatter(FORMAT)
     try:
-        paths.log_dir().mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
+        private_dir(paths.log_dir())
+        file_handler = PrivateRotatingFileHandler(
             paths.log_file(), maxBytes=1_000_000, backupCount=3, encoding="utf-8"
         )
         file_handler.setFormatter(formatter)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from traycourier.agent import APP_NAME, backends, logs, ostype, paths
+from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.wakeup import Waker
 from traycourier.store import Database, InvalidInput
@@ -59,8 +60,21 @@ def single_instance(db_path: Path) -> BaseFileLock:
             f"a tray agent already runs for {db_path} (pid {holder}); "
             "use --headless for another agent"
         ) from None
-    pid_file.write_text(str(os.getpid()))
+    _write_private(pid_file, str(os.getpid()))
     return lock
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a small file beside the database (which may be a shared folder): 0600, and
+    never through a symlink someone else planted there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as err:
+        log.warning("cannot write %s: %s", path, err.strerror)
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def run_agent(options: RunOptions) -> int:
@@ -94,39 +108,43 @@ def run_agent(options: RunOptions) -> int:
         raise InvalidInput(str(err)) from None
     logs.setup(to_stderr=headless, debug=options.debug)
     db = Database.open(options.db)
+    check = db.quick_check()
+    if check != "ok":
+        log.error("quick_check of %s: %s", db.path, check)
     agent = Runtime(db, notifier, config)
     if not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())
     waker = Waker(db.path)
+    status = 0
     try:
         agent.start()
         if options.once:
             log.info("tick: %s", agent.tick())
         elif headless:
-            _run_headless(agent, waker)
+            _run_headless(AgentLoop(agent, waker))
         else:
             from traycourier.agent import tray
 
-            tray.TrayApp(db, agent, waker).run()
+            status = tray.TrayApp(db, AgentLoop(agent, waker)).run()
     finally:
         agent.close()
         waker.close()
         db.close()
         if lock is not None:
             lock.release()
-    return 0
+    return status
 
 
-def _run_headless(agent: Runtime, waker: Waker) -> None:
+def _run_headless(loop: AgentLoop) -> None:
     def request_stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
-        agent.stop.set()
-        waker.poke()
+        loop.runtime.stop.set()
+        loop.waker.poke()
 
     for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, request_stop)
-    agent.run(waker)
+    loop.run()
 
 
 def restore_child_environment() -> None:

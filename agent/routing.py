@@ -1,39 +1,67 @@
-"""Which desktop delivery a notification gets. Pure: settings and `now` come in as values."""
+"""Which desktop delivery a notification gets. Pure: settings and `now` come in as values.
+
+Every value comes from another program and may be anything; a row that cannot be routed is
+not an error of the agent but an outcome of the row: `failed` with code `invalid_row` and
+the reason, while the others go on.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from traycourier.store import timestamps
-from traycourier.store.model import DeliveryStatus, Priority, RouteDecision, Settings, Unrouted
+from traycourier.store.model import (
+    PRIORITIES,
+    Code,
+    DeliveryStatus,
+    Priority,
+    RouteDecision,
+    Settings,
+    Unrouted,
+)
+
+
+def problem(item: Unrouted) -> str | None:
+    """Why the row cannot be routed or shown, or None when it can."""
+    if not item.id_is_text:
+        return f"the id {item.id} is not text"
+    if not item.title_is_text:
+        return "the title is not text"
+    if not item.message_is_text:
+        return "the message is not text"
+    if item.priority not in PRIORITIES:
+        shown = repr(item.priority)[:40]
+        return f"unknown priority {shown} (one of {', '.join(PRIORITIES)})"
+    try:
+        timestamps.from_stored(item.created_at)
+    except ValueError as err:
+        return f"created_at is not a time: {err}"
+    return None
 
 
 def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDecision | None:
     """The contract's routing rules, in order:
 
+    - the row cannot be read (bad type, bad time, unknown priority): `failed`, `invalid_row`;
     - archived, or below `min_priority`: no desktop row (the notification is still routed);
     - notifications switched off: `skipped` with code `disabled`;
     - older than `max_age_seconds` (0 = no limit): `skipped` with code `stale`;
     - otherwise `queued`.
     """
+    reason = problem(item)
+    if reason is not None:
+        return RouteDecision(DeliveryStatus.FAILED, Code.INVALID_ROW, reason)
     if item.archived or not Priority(item.priority).at_least(Priority(settings.min_priority)):
         return None
     if not settings.enable_notifications:
-        return RouteDecision(DeliveryStatus.SKIPPED, "disabled", "notifications were switched off")
-    if settings.max_age_seconds and _age(item.created_at, now) > timedelta(
-        seconds=settings.max_age_seconds
-    ):
+        return RouteDecision(
+            DeliveryStatus.SKIPPED, Code.DISABLED, "notifications were switched off"
+        )
+    age = now - timestamps.from_stored(item.created_at)
+    if settings.max_age_seconds and age > timedelta(seconds=settings.max_age_seconds):
         return RouteDecision(
             DeliveryStatus.SKIPPED,
-            "stale",
+            Code.STALE,
             f"older than max_age_seconds ({settings.max_age_seconds} s)",
         )
     return RouteDecision(DeliveryStatus.QUEUED)
-
-
-def _age(created_at: str, now: datetime) -> timedelta:
-    """A created_at a producer mangled counts as new: better shown than silently dropped."""
-    try:
-        return now - timestamps.parse(created_at)
-    except (ValueError, TypeError):
-        return timedelta(0)

@@ -21,14 +21,14 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from traycourier.agent import APP_NAME, __version__, backoff, burst, routing
 from traycourier.agent.delivery import Attempts, Marker
 from traycourier.agent.notifier import Notifier
-from traycourier.agent.wakeup import Waker
 from traycourier.store import (
     Database,
     Settings,
@@ -36,6 +36,7 @@ from traycourier.store import (
     agents,
     deliveries,
     housekeeping,
+    leases,
     read_settings,
     timestamps,
 )
@@ -102,7 +103,9 @@ class Runtime:
         self.stop = threading.Event()
         self._last_heartbeat: datetime | None = None
         self._settings: Settings | None = None
-        self.on_tick: Callable[[TickReport], None] | None = None
+        self._call_s = 1.0 if notifier.may_block else 0.0
+        """How long a notifier call takes (moving average): decides whether a round's calls
+        are marked started all at once (fast) or one by one just before each (slow)."""
         self._attempts = Attempts(
             notifier, self.config.icon, self.config.notify_timeout_s, clock, rand
         )
@@ -147,24 +150,9 @@ class Runtime:
         except StoreError as err:
             log.error("could not record the shutdown: %s", err)
 
-    def run(self, waker: Waker) -> None:
-        """Tick until `stop` is set; a database error is logged and retried with backoff."""
-        failures = 0
-        while not self.stop.is_set():
-            waker.mark()
-            try:
-                report = self.tick()
-                failures = 0
-                if self.on_tick is not None:
-                    self.on_tick(report)
-                timeout = self._sleep_s()
-            except StoreError as err:
-                failures += 1
-                timeout = min(2.0**failures, 60.0)
-                log.error("tick failed (%s); retrying in %.0f s", err, timeout)
-            waker.wait(timeout, self.stop)
-
-    def _sleep_s(self) -> float:
+    def next_wake_s(self) -> float:
+        """Seconds until this agent has something to do without a database change: the next
+        due row or lease expiry, the end of a pause, or the heartbeat."""
         now = self.clock()
         timeout = SAFETY_WAKE_S
         if self._last_heartbeat is not None:
@@ -179,6 +167,10 @@ class Runtime:
         if resume is not None and resume > now:
             timeout = min(timeout, (resume - now).total_seconds() + 0.001)
         return max(timeout, 0.0)
+
+    def record_error(self, error: str) -> None:
+        """Keep the last internal error where `status` and `doctor` read it."""
+        agents.record_error(self.db, self.owner, error, self.clock())
 
     # -- one tick -------------------------------------------------------------------------
 
@@ -217,16 +209,16 @@ class Runtime:
     def _deliver(self, settings: Settings, report: TickReport) -> TickReport:
         ttl = timedelta(seconds=self.config.lease_ttl_s)
         while not self.stop.is_set():
-            claimed = deliveries.claim(
-                self.db, self.owner, self.clock(), ttl, limit=self.config.round_size
-            )
+            size = self.config.round_size
+            bulk = self._call_s * size <= Marker.FLUSH_S
+            claimed = leases.claim(self.db, self.owner, self.clock(), ttl, size, started=bulk)
             if not claimed:
                 break
             limit = settings.burst_limit
             if limit and len(claimed) > limit:
                 claimed += self._claim_rest(ttl)
             marker = Marker(self.db, self.owner, self.clock)
-            self._show_round(burst.plan(claimed, limit), marker)
+            self._show_round(burst.plan(claimed, limit), marker, started=bulk)
             marker.flush()
             report = _count(report, marker.kinds, marker.fenced)
             if marker.hold_until is not None:
@@ -238,25 +230,44 @@ class Runtime:
     def _claim_rest(self, ttl: timedelta) -> list[Claimed]:
         rest: list[Claimed] = []
         while True:
-            more = deliveries.claim(self.db, self.owner, self.clock(), ttl, limit=CLAIM_MORE)
+            more = leases.claim(self.db, self.owner, self.clock(), ttl, CLAIM_MORE)
             rest += more
             if len(more) < CLAIM_MORE:
                 return rest
 
-    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker) -> None:
+    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker, *, started: bool) -> None:
+        """`started`: the claim already counted every call as started (a fast notifier);
+        otherwise each call is marked started just before it is made."""
         for item in plan.individual:
             if self._must_hold(item, marker.hold_until):
                 marker.add(self._release(item, marker.hold_until))
             else:
-                marker.add(self._attempts.attempt(item))
+                marker.add(
+                    self._timed(started, [item], lambda i=item: [self._attempts.attempt(i)])[0]
+                )
         if not plan.coalesced:
             return
         if self._must_hold(plan.coalesced[0], marker.hold_until):
             for item in plan.coalesced:
                 marker.add(self._release(item, marker.hold_until))
         else:
-            for outcome in self._attempts.attempt_summary(plan.coalesced):
+            summary = self._timed(
+                started, plan.coalesced, lambda: self._attempts.attempt_summary(plan.coalesced)
+            )
+            for outcome in summary:
                 marker.add(outcome)
+
+    def _timed(
+        self, started: bool, items: Sequence[Claimed], call: Callable[[], list[Outcome]]
+    ) -> list[Outcome]:
+        """Make one notifier call for `items`, marked started first unless the claim did,
+        and fold its duration into the running estimate of a call's cost."""
+        if not started:
+            leases.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
+        began = time.monotonic()
+        outcomes = call()
+        self._call_s = 0.8 * self._call_s + 0.2 * (time.monotonic() - began)
+        return outcomes
 
     def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
         """Do not start a call that could outlive the lease, or after a transient failure,

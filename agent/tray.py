@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from traycourier.agent import (
     tray_model,
     trayhost,
 )
+from traycourier.agent.loop import AgentLoop
 from traycourier.agent.notifier import OsNotification, show_within
-from traycourier.agent.runtime import Runtime
 from traycourier.agent.tray_model import (
     About,
     MarkAllRead,
@@ -45,7 +46,6 @@ from traycourier.agent.tray_model import (
     SetEnabled,
     SetMinPriority,
 )
-from traycourier.agent.wakeup import Waker
 from traycourier.store import Database, StoreError, queries, read_settings, timestamps
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,13 @@ DUMP_ENV = "TRAYCOURIER_MENU_DUMP"
 
 
 class TrayApp:
-    def __init__(self, db: Database, runtime: Runtime, waker: Waker) -> None:
+    def __init__(self, db: Database, loop: AgentLoop) -> None:
         self.db = db
-        self.runtime = runtime
-        self.waker = waker
+        self.loop = loop
+        self.runtime = loop.runtime
+        self.waker = loop.waker
+        self.exit_status = 0
+        """Non-zero when the tray ends because of an error rather than Quit or a signal."""
         self._state: tray_model.TrayState | None = None
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -88,16 +91,25 @@ class TrayApp:
             ),
             autostart=controls.autostart_enabled(),
             notifier_broken=not self.runtime.notifier.available,
+            agent_failing=self.loop.failing,
             version=__version__,
             db_path=str(self.db.path),
         )
 
     def refresh(self, force: bool = False) -> None:
+        """Redraw from the database. Never raises: it runs after every tick and every click,
+        and what it reads is another program's data; while it cannot read, the icon shows
+        the attention state."""
         try:
             state = self.load_state()
-        except StoreError as err:
-            log.error("cannot read the database for the tray: %s", err)
-            return
+        except Exception as err:
+            if isinstance(err, StoreError):
+                log.error("cannot read the database for the tray: %s", err)
+            else:
+                log.exception("cannot build the tray's state")
+            if self._state is None:
+                return
+            state = replace(self._state, agent_failing=True)
         with self._lock:
             if state == self._state and not force:
                 return
@@ -111,6 +123,12 @@ class TrayApp:
             self._apply(state)
 
     def _apply(self, state: tray_model.TrayState) -> None:
+        try:
+            self._draw(state)
+        except Exception:
+            log.exception("cannot draw the tray icon and menu")
+
+    def _draw(self, state: tray_model.TrayState) -> None:
         now = timestamps.utcnow()
         entries = tray_model.build_menu(state, now)
         icon = self._icon
@@ -210,8 +228,9 @@ class TrayApp:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Blocks on the main thread until Quit, a signal, or the session ends."""
+    def run(self) -> int:
+        """Blocks on the main thread until Quit, a signal, or the session ends; returns the
+        exit status."""
         trayhost.prepare_gtk()
         try:
             from gi.repository import GLib
@@ -221,13 +240,14 @@ class TrayApp:
             pass
         import pystray
 
-        self.runtime.on_tick = lambda _report: self.refresh()
+        self.loop.on_tick = lambda _report: self.refresh()
         self._icon = pystray.Icon(
             APP_NAME, icons.render("on"), f"{APP_NAME} — starting", pystray.Menu()
         )
         self._install_signals()
         self._icon.run(setup=self._setup)
         self._finish()
+        return self.exit_status
 
     def _setup(self, icon: Any) -> None:
         icon.visible = True
@@ -238,9 +258,10 @@ class TrayApp:
 
     def _run_runtime(self) -> None:
         try:
-            self.runtime.run(self.waker)
-        except Exception:
-            log.exception("the runtime stopped unexpectedly")
+            self.loop.run()  # survives every error of a tick; this is for what it cannot
+        except BaseException:
+            self.exit_status = 1
+            log.exception("the delivery thread stopped; the tray quits")
         finally:
             if self._icon is not None and not self.runtime.stop.is_set():
                 self._icon.stop()

@@ -127,6 +127,8 @@ class TrayState:
     notifier_broken: bool
     version: str
     db_path: str
+    agent_failing: bool = False
+    """Ticks are failing (database locked or broken, an internal error): see the log."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def first_url(actions_json: str) -> str | None:
 
 def icon_state(state: TrayState, now: datetime) -> str:
     """on, off, paused or attention (a delivery failed or the notifier is broken)."""
-    if state.notifier_broken or state.failed:
+    if state.notifier_broken or state.failed or state.agent_failing:
         return "attention"
     if not state.settings.enable_notifications:
         return "off"
@@ -168,8 +170,12 @@ def icon_state(state: TrayState, now: datetime) -> str:
 
 
 def _clock(moment: datetime, now: datetime) -> str:
-    """A time of today as 14:30; of another day with its weekday (both local)."""
-    local = moment.astimezone()
+    """A time of today as 14:30; of another day with its weekday (both local). A time the
+    local zone cannot hold (a stored year 9999 east of UTC) is shown in UTC."""
+    try:
+        local = moment.astimezone()
+    except OverflowError:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
     if local.date() == now.astimezone(local.tzinfo).date():
         return local.strftime("%H:%M")
     return local.strftime("%a %H:%M")
@@ -183,7 +189,9 @@ def tooltip(state: TrayState, now: datetime) -> str:
         words = f"paused until {_clock(resume, now)}"
     else:
         words = "on"
-    if state.notifier_broken:
+    if state.agent_failing:
+        words += " — not delivering, see the log"
+    elif state.notifier_broken:
         words += " — the notifier is not working"
     elif state.failed:
         words += f" — {state.failed} failed"

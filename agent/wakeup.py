@@ -38,6 +38,7 @@ class _Handler(FileSystemEventHandler):
 
 class Waker:
     def __init__(self, db_path: Path) -> None:
+        self._path = db_path
         self._event = threading.Event()
         self._probe = DataVersionProbe(db_path)
         self._seen = self._probe.value()
@@ -60,6 +61,12 @@ class Waker:
 
     def mark(self) -> None:
         """Called before a tick reads: any commit after this point wakes the next wait."""
+        self._seen = self._probe.value()
+
+    def reopen(self) -> None:
+        """The database file was replaced: watch the new one's commits."""
+        self._probe.close()
+        self._probe = DataVersionProbe(self._path)
         self._seen = self._probe.value()
 
     def poke(self) -> None:

@@ -56,3 +56,29 @@ def heartbeat(db: Database, owner: str, notifier: str, now: datetime) -> None:
 def stopped(db: Database, owner: str, now: datetime) -> None:
     with db.write() as conn:
         conn.execute(_STOPPED, {"owner": owner, "now": timestamps.fmt(now)})
+
+
+_RECORD_ERROR = text(
+    "UPDATE agents SET last_error = :error, last_error_at = :now WHERE owner = :owner"
+)
+
+
+def record_error(db: Database, owner: str, error: str, now: datetime) -> None:
+    """The agent's last internal error (cut to 500 characters), for `status` and `doctor`."""
+    with db.write() as conn:
+        conn.execute(
+            _RECORD_ERROR, {"owner": owner, "error": error[:500], "now": timestamps.fmt(now)}
+        )
+
+
+_LAST_ERROR = text(
+    "SELECT owner, last_error, last_error_at FROM agents WHERE last_error IS NOT NULL "
+    "ORDER BY last_error_at DESC LIMIT 1"
+)
+
+
+def last_error(db: Database) -> tuple[str, str, str] | None:
+    """(owner, error, when) of the most recent internal error any agent recorded."""
+    with db.read() as conn:
+        row = conn.execute(_LAST_ERROR).first()
+    return None if row is None else (row[0], row[1], row[2])

@@ -7,11 +7,14 @@ lock up front is what lets the busy timeout do its job for many writer processes
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -19,7 +22,11 @@ from sqlalchemy import exc as sa_exc
 from traycourier.store.errors import CorruptDatabase, DatabaseUnavailable, SchemaTooNew, StoreError
 from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_S = 10.0
+QUICK_CHECK_S = 5.0
+"""How long `quick_check` may read before it stops and says it did not finish."""
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -39,17 +46,76 @@ def _check_header(path: Path) -> None:
         )
 
 
-def _create_private_file(path: Path) -> None:
-    """Create the directory and an empty file readable by its owner only (mode 0600).
+def _check_not_a_dangling_link(path: Path) -> None:
+    """SQLite would follow a symlink to a missing file and create the target wherever it
+    points (another user's folder, a shared one): refuse instead."""
+    if path.is_symlink() and not path.exists():
+        raise DatabaseUnavailable(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist; "
+            "refusing to create a database through it"
+        )
 
-    SQLite gives the -wal and -shm files the mode of the main file, so they stay private too.
+
+def _refuse_a_foreign_file(path: Path) -> None:
+    """Version 0 is a new, empty file; one with tables of its own belongs to another program
+    and is never written into. Read-only, before the engine would switch the file to WAL."""
+    try:
+        if path.stat().st_size == 0:
+            return
+    except FileNotFoundError:
+        return
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != 0:
+            return
+        found = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3"
+            )
+        ]
+    except sqlite3.DatabaseError as err:
+        raise translate(err, path) from err
+    finally:
+        conn.close()
+    if found:
+        raise CorruptDatabase(
+            f"{path} is another program's SQLite database (tables: {', '.join(found)}), "
+            "not traycourier's; it was left untouched — pass another --db"
+        )
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the directory and an empty file readable by its owner only (mode 0600), or make
+    an existing one private: a producer's `sqlite3 file "INSERT …"` creates it 0644.
+
+    SQLite gives new -wal and -shm files the mode of the main file; existing ones are
+    made private here too.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | _NOFOLLOW, 0o600)
     except FileExistsError:
+        for member in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            _make_private(member)
         return
     os.close(fd)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _make_private(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        try:
+            path.chmod(0o600)
+        except PermissionError:  # another user's file: reading may still work
+            log.warning("%s is readable by others and not ours to make private", path)
 
 
 def translate(err: BaseException, path: Path) -> StoreError:
@@ -75,6 +141,7 @@ class Database:
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        self._identity = _identity(path)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, migrate: bool = True) -> Database:
@@ -83,28 +150,43 @@ class Database:
         Raises CorruptDatabase or SchemaTooNew without writing a byte to the file.
         """
         db_path = Path(path).expanduser().absolute()
-        _check_header(db_path)
-        try:
-            _create_private_file(db_path)
-        except OSError as err:
-            raise DatabaseUnavailable(f"cannot create {db_path}: {err.strerror}") from err
-        engine = create_engine(
-            f"sqlite:///{db_path}",
-            connect_args={
-                "timeout": BUSY_TIMEOUT_S,
-                "isolation_level": None,
-                "check_same_thread": False,
-            },
-        )
-        event.listen(engine, "connect", _on_connect)
-        event.listen(engine, "begin", _on_begin)
-        db = cls(db_path, engine)
+        db = cls(db_path, _prepare(db_path))
         try:
             db._gate_version(migrate)
         except BaseException:
-            engine.dispose()
+            db.engine.dispose()
             raise
         return db
+
+    def replaced(self) -> bool:
+        """Whether the file at `path` is no longer the one this object opened (deleted,
+        moved away, or replaced by another file)."""
+        return _identity(self.path) != self._identity
+
+    def reopen(self) -> None:
+        """Open the file at `path` again (creating and migrating it if it is gone)."""
+        self.engine.dispose()
+        self.engine = _prepare(self.path)
+        self._identity = _identity(self.path)
+        self._gate_version(migrate=True)
+
+    def quick_check(self, limit_s: float = QUICK_CHECK_S) -> str:
+        """SQLite's `PRAGMA quick_check`, stopped after `limit_s`: "ok", the first problems
+        it found, or that it did not finish in time (a very large file)."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        deadline = time.monotonic() + limit_s
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        try:
+            rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+        except sqlite3.OperationalError as err:
+            if "interrupt" in str(err).lower():
+                return f"not finished within {limit_s:g} s"
+            raise translate(err, self.path) from err
+        except sqlite3.DatabaseError as err:
+            raise translate(err, self.path) from err
+        finally:
+            conn.close()
+        return "; ".join(str(row[0]) for row in rows)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -154,6 +236,36 @@ class Database:
                 for statement in step:
                     conn.exec_driver_sql(statement)
             conn.exec_driver_sql(f"PRAGMA user_version = {LATEST_VERSION}")
+
+
+def _prepare(db_path: Path) -> Engine:
+    """Check the file, make it private, and build the engine (no connection opened yet)."""
+    _check_not_a_dangling_link(db_path)
+    _check_header(db_path)
+    _refuse_a_foreign_file(db_path)
+    try:
+        _create_private_file(db_path)
+    except OSError as err:
+        raise DatabaseUnavailable(f"cannot create {db_path}: {err.strerror}") from err
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        connect_args={
+            "timeout": BUSY_TIMEOUT_S,
+            "isolation_level": None,
+            "check_same_thread": False,
+        },
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import TextClause, text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
-from traycourier.store.model import DESKTOP, AttemptOutcome, DeliveryStatus
+from traycourier.store.model import DESKTOP, AttemptOutcome, Code, DeliveryStatus
 
 S = DeliveryStatus
 
@@ -24,22 +24,27 @@ RetryPlan = Callable[[int, int], float | None]
 """(attempt_no, max_attempts) -> seconds until the next attempt, or None for `failed`."""
 
 _SELECT_EXPIRED = text(
-    "SELECT id, attempts, max_attempts, lease_owner, updated_at FROM notification_deliveries "
-    f"WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
+    "SELECT id, attempts, max_attempts, lease_owner, updated_at, attempt_started_at "
+    f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
 )
 _EXPIRE = text(
-    "UPDATE notification_deliveries SET status = json_extract(value, '$[1]'), "
-    "attempts = attempts + 1, next_attempt_at = json_extract(value, '$[2]'), "
-    f"last_error_code = '{AttemptOutcome.LEASE_EXPIRED}', "
-    "last_error = json_extract(value, '$[3]'), "
-    "lease_owner = NULL, lease_expires_at = NULL, updated_at = :now "
-    "FROM json_each(:rows) AS j WHERE notification_deliveries.id = json_extract(j.value, '$[0]') "
+    "UPDATE notification_deliveries SET status = json_extract(j.value, '$[1]'), "
+    "attempts = attempts + json_extract(j.value, '$[4]'), "
+    "next_attempt_at = json_extract(j.value, '$[2]'), "
+    "last_error_code = CASE WHEN json_extract(j.value, '$[4]') = 1 "
+    f"  THEN '{Code.LEASE_EXPIRED}' ELSE last_error_code END, "
+    "last_error = CASE WHEN json_extract(j.value, '$[4]') = 1 "
+    "  THEN json_extract(j.value, '$[3]') ELSE last_error END, "
+    f"{CLEAR_LEASE} FROM json_each(:rows) AS j "
+    "WHERE notification_deliveries.id = json_extract(j.value, '$[0]') "
     f"AND status = '{S.LEASED}' AND lease_expires_at <= :now"
 )
 
 
 def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
-    """Leases whose owner crashed or hung: count the attempt, back off, let anyone retry."""
+    """Leases whose owner crashed, hung or could not write in time. A row whose notifier call
+    had started may have been shown: the attempt counts and it backs off. A row whose call
+    never started goes back to `queued` at once, no attempt counted."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
         expired = conn.execute(_SELECT_EXPIRED, {"now": stamp}).all()
@@ -47,20 +52,23 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
             return 0
         updates, attempts = [], []
         for row in expired:
+            if row.attempt_started_at is None:
+                updates.append([row.id, S.QUEUED, stamp, None, 0])
+                continue
             attempt_no = row.attempts + 1
             delay = plan(attempt_no, row.max_attempts)
             error = f"lease held by {row.lease_owner} expired before it reported"
             if delay is None:
-                updates.append([row.id, S.FAILED, None, error])
+                updates.append([row.id, S.FAILED, None, error, 1])
             else:
                 next_at = timestamps.fmt(now + timedelta(seconds=delay))
-                updates.append([row.id, S.RETRY_WAIT, next_at, error])
+                updates.append([row.id, S.RETRY_WAIT, next_at, error, 1])
             outcome = AttemptOutcome.LEASE_EXPIRED
-            attempts.append(
-                [row.id, attempt_no, row.lease_owner, outcome, outcome, error, row.updated_at]
-            )
+            started = row.attempt_started_at
+            attempts.append([row.id, attempt_no, row.lease_owner, outcome, outcome, error, started])
         conn.execute(_EXPIRE, {"rows": json.dumps(updates), "now": stamp})
-        conn.execute(INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "now": stamp})
+        if attempts:
+            conn.execute(INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "now": stamp})
     return len(expired)
 
 
@@ -78,7 +86,7 @@ def release_all(db: Database, owner: str, now: datetime) -> int:
 
 _CANCEL_PENDING = text(
     f"UPDATE notification_deliveries SET status = '{S.CANCELLED}', "
-    "last_error_code = 'disabled', last_error = 'notifications were switched off', "
+    f"last_error_code = '{Code.DISABLED}', last_error = 'notifications were switched off', "
     f"next_attempt_at = NULL, updated_at = :now WHERE {WAITING}"
 )
 _RETRY_FAILED = text(

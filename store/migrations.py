@@ -123,7 +123,15 @@ _V3 = [
     "WHERE delivered_at IS NOT NULL",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3))
+# Version 4: an expired lease counts an attempt only when the notifier call had started
+# (`attempt_started_at`), and each agent records its last internal error for `status`/`doctor`.
+_V4 = [
+    "ALTER TABLE notification_deliveries ADD COLUMN attempt_started_at TEXT",
+    "ALTER TABLE agents ADD COLUMN last_error TEXT",
+    "ALTER TABLE agents ADD COLUMN last_error_at TEXT",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3), tuple(_V4))
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

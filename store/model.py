@@ -92,6 +92,23 @@ _ATTEMPT_OF = {
     OutcomeKind.FAILED: AttemptOutcome.FAILED,
 }
 
+
+class Code(StrEnum):
+    """Reason codes the state machine itself records in `last_error_code` (the notifier's
+    own error classes are in `agent.errors`)."""
+
+    DISABLED = "disabled"
+    STALE = "stale"
+    INVALID_ROW = "invalid_row"
+    ORPHANED = "orphaned"
+    LEASE_EXPIRED = "lease_expired"
+
+
+def rank_of(priority: object) -> int:
+    """The claim rank of whatever a producer wrote: unknown values sort last, with info."""
+    return Priority(priority).rank if priority in PRIORITIES else len(PRIORITIES) - 1
+
+
 DESKTOP = "desktop"
 """The sink (and route name) of this agent's deliveries; other sinks may share the table."""
 
@@ -103,12 +120,18 @@ DEFAULT_MAX_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Unrouted:
-    """What routing needs to know about a notification."""
+    """What routing needs to know about a notification, as the producer wrote it: any
+    column may hold any SQLite type, so the values are what the file holds and the flags say
+    whether a text column really holds text."""
 
     seq: int
     id: str
-    priority: str
-    created_at: str
+    id_is_text: bool
+    """False for a BLOB, a number, or bytes that are not UTF-8 (`id` is then a readable form)."""
+    priority: object
+    created_at: object
+    title_is_text: bool
+    message_is_text: bool
     archived: bool
 
 
@@ -140,8 +163,9 @@ class Claimed:
     attempt_no: int
     max_attempts: int
     rank: int
-    title: str
-    message: str
+    title: str | None
+    """None when the file holds no text there (a BLOB): the row cannot be shown."""
+    message: str | None
     priority: str
     source: str
     kind: str
@@ -210,6 +234,8 @@ class AgentRow:
     notifier: str
     started_at: str
     heartbeat_at: str
+    last_error: str | None = None
+    last_error_at: str | None = None
 
 
 @dataclass(frozen=True)

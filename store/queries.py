@@ -4,8 +4,9 @@ write the tray makes to notifications: marking them read."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Text, case, func, select, text
 
 from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
@@ -23,13 +24,27 @@ from traycourier.store.model import (
 S = DeliveryStatus
 
 
+def as_text(column: Any, limit: int = 200) -> Any:
+    """A producer-written column as at most `limit` characters of text, whatever it holds:
+    text is cut, a BLOB becomes `x'…'` (its first bytes in hex), a number its digits, NULL
+    stays NULL. What the CLI and tray read can then always be printed, JSON-encoded and drawn."""
+    return case(
+        (func.typeof(column) == "text", func.substr(column, 1, limit)),
+        (
+            func.typeof(column) == "blob",
+            "x'" + func.lower(func.hex(func.substr(column, 1, 16))) + "'",
+        ),
+        else_=func.cast(column, Text),
+    )
+
+
 def _delivery_query():  # type: ignore[no-untyped-def]
     d, n = schema.deliveries, schema.notifications
     return select(
         d.c.id,
-        d.c.notification_id,
-        n.c.title,
-        n.c.priority,
+        as_text(d.c.notification_id),
+        as_text(n.c.title),
+        as_text(n.c.priority, 20),
         d.c.status,
         d.c.attempts,
         d.c.max_attempts,
@@ -67,6 +82,8 @@ def live_agents(db: Database, now: datetime, stale_after: timedelta) -> list[Age
             a.c.notifier,
             a.c.started_at,
             a.c.heartbeat_at,
+            a.c.last_error,
+            a.c.last_error_at,
         )
         .where(a.c.stopped_at.is_(None), a.c.heartbeat_at >= cutoff)
         .order_by(a.c.started_at)
@@ -124,14 +141,14 @@ def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]
     n = schema.notifications
     query = (
         select(
-            n.c.id,
-            n.c.title,
-            n.c.message,
-            n.c.priority,
-            n.c.source,
-            n.c.actions_json,
-            n.c.created_at,
-            n.c.read_at,
+            as_text(n.c.id),
+            as_text(n.c.title),
+            as_text(n.c.message, 1000),
+            as_text(n.c.priority, 20),
+            as_text(n.c.source),
+            as_text(n.c.actions_json, 4096),
+            as_text(n.c.created_at, 40),
+            as_text(n.c.read_at, 40),
         )
         .where(n.c.archived_at.is_(None))
         .order_by(n.c.seq.desc())

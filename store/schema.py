@@ -52,6 +52,7 @@ deliveries = Table(
     Column("created_at", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
     Column("delivered_at", Text),
+    Column("attempt_started_at", Text),
 )
 
 attempts = Table(
@@ -88,4 +89,6 @@ agents = Table(
     Column("started_at", Text, nullable=False),
     Column("heartbeat_at", Text, nullable=False),
     Column("stopped_at", Text),
+    Column("last_error", Text),
+    Column("last_error_at", Text),
 )

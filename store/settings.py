@@ -7,8 +7,9 @@ shell script can read them with json_extract.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import DEFAULTS, PRIORITIES, Settings
+
+log = logging.getLogger(__name__)
 
 
 def validate(key: str, value: Any) -> Any:
@@ -36,13 +39,29 @@ def validate(key: str, value: Any) -> Any:
         if value is None:
             return None
         try:
-            return timestamps.fmt(timestamps.parse(str(value)))
+            moment = timestamps.parse(value)
         except ValueError as err:
             raise InvalidInput(f"paused_until must be a UTC timestamp or null: {err}") from None
+        return _in_range(moment)
     # the integer keys
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{key} must be a whole number >= 0")
+    highest = INTEGER_LIMITS[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= highest:
+        raise InvalidInput(f"{key} must be a whole number from 0 to {highest}")
     return value
+
+
+INTEGER_LIMITS = {"max_age_seconds": 100 * 365 * 86400, "burst_limit": 10_000}
+"""Past these a value means nothing more (a century; more summaries than a screen holds),
+and every value up to them is one the agent can compute with."""
+
+
+def _in_range(moment: datetime) -> str:
+    if not timestamps.in_range(moment):
+        raise InvalidInput(
+            f"paused_until must be between {timestamps.EARLIEST:%Y-%m-%d} and "
+            f"{timestamps.LATEST:%Y-%m-%d} (UTC)"
+        )
+    return timestamps.fmt(moment)
 
 
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
@@ -70,24 +89,31 @@ def parse_text(key: str, text: str, now: datetime) -> Any:
     if key == "paused_until":
         if lowered in ("off", "none", "null", "resume", ""):
             return None
-        match = _DURATION.match(lowered)
-        if match:
-            seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-            return timestamps.fmt(now + timedelta(seconds=seconds))
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            raise InvalidInput(
-                f"paused_until takes 30m, 2h, an ISO time or off, not {raw!r}"
-            ) from None
-        if moment.tzinfo is None:
-            moment = moment.astimezone()  # a user's wall-clock time means local time
-        return timestamps.fmt(moment)
+        return _in_range(_pause_end(raw, lowered, now))
     try:
         number = int(raw)
     except ValueError:
         raise InvalidInput(f"{key} takes a whole number, not {raw!r}") from None
     return validate(key, number)
+
+
+def _pause_end(raw: str, lowered: str, now: datetime) -> datetime:
+    match = _DURATION.match(lowered)
+    try:
+        if match:
+            seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            return now + timedelta(seconds=seconds)
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # a user's wall-clock time means local time
+        return moment.astimezone(UTC)
+    except ValueError:
+        raise InvalidInput(f"paused_until takes 30m, 2h, an ISO time or off, not {raw!r}") from None
+    except OverflowError:
+        raise InvalidInput(f"paused_until {raw!r} is too far away") from None
+
+
+_warned: set[tuple[str, str]] = set()
 
 
 def read_settings(db: Database) -> Settings:
@@ -97,13 +123,22 @@ def read_settings(db: Database) -> Settings:
         rows = conn.execute(select(schema.settings.c.key, schema.settings.c.value)).all()
     values = dict(DEFAULTS)
     for key, text in rows:
-        if key not in DEFAULTS:
+        if not isinstance(key, str) or key not in DEFAULTS:
             continue
         try:
             values[key] = validate(key, json.loads(text))
-        except (InvalidInput, ValueError):
-            continue
+        except (InvalidInput, ValueError, TypeError, RecursionError) as err:
+            _warn_once(key, text, err)
     return Settings(**values)
+
+
+def _warn_once(key: str, text: object, err: Exception) -> None:
+    """A broken value is logged once per process, not on every tick that reads it."""
+    shown = repr(text)[:80]
+    if (key, shown) in _warned:
+        return
+    _warned.add((key, shown))
+    log.warning("setting %s = %s cannot be used (%s); its default applies", key, shown, err)
 
 
 def write_setting(db: Database, key: str, value: Any, now: datetime) -> Any:

@@ -2,11 +2,20 @@
 
 `YYYY-MM-DD HH:MM:SS.ffffff` compares correctly as text with the `YYYY-MM-DD HH:MM:SS[.fff]`
 that SQL defaults write, so Python and SQL timestamps can be mixed in one WHERE clause.
+
+Every value read from the file is untrusted: anything that is not a time this code can
+compute with raises ValueError (never OverflowError or TypeError), so callers have one
+exception to handle.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+"""Times a setting may hold: a day inside datetime's range, so converting one to any local
+zone (UTC-12 to UTC+14) and adding a tick's worth of seconds never overflows."""
 
 
 def fmt(moment: datetime) -> str:
@@ -18,10 +27,33 @@ def fmt(moment: datetime) -> str:
 
 def parse(text: str) -> datetime:
     """Parse a timestamp from the file (either precision; ISO 'T' also accepted)."""
-    value = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    if not isinstance(text, str):
+        raise ValueError(f"a time must be text, not {type(text).__name__}")
+    try:
+        value = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text[:40]!r} is outside the range of times") from None
+
+
+def from_stored(value: object) -> datetime:
+    """A time a producer wrote in any SQLite type: text as above, or a number of seconds
+    since 1970 (what `strftime('%s')` and most languages' clocks give)."""
+    if isinstance(value, bool):
+        raise ValueError("a time cannot be true or false")
+    if isinstance(value, int | float):
+        try:
+            return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+        except (OverflowError, ValueError):
+            raise ValueError(f"{value!r} seconds is outside the range of times") from None
+    return parse(value)  # type: ignore[arg-type]
+
+
+def in_range(moment: datetime) -> bool:
+    """Whether a time may be stored as a setting (see EARLIEST and LATEST)."""
+    return EARLIEST <= moment <= LATEST
 
 
 def utcnow() -> datetime:

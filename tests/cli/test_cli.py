@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import run_cli, run_in_process
 from traycourier.agent import __version__
+from traycourier.store import LATEST_VERSION
 
 
 def test_version() -> None:
@@ -89,7 +90,7 @@ def test_status_json(db_path: Path) -> None:
     assert result.code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["unrouted"] == 1
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == LATEST_VERSION
     assert data["settings"]["min_priority"] == "action"
     assert data["deliveries"]["queued"] == 0
     assert data["agents"] == []

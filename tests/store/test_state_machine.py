@@ -9,11 +9,7 @@ import pytest
 
 from traycourier.agent import routing
 from traycourier.store import Database, Settings, enqueue, timestamps
-from traycourier.store.deliveries import (
-    claim,
-    mark,
-    route_batch,
-)
+from traycourier.store.deliveries import route_batch
 from traycourier.store.housekeeping import (
     cancel_pending,
     expire_leases,
@@ -21,6 +17,7 @@ from traycourier.store.housekeeping import (
     release_all,
     retry_failed,
 )
+from traycourier.store.leases import claim, mark, mark_started
 from traycourier.store.model import Outcome
 from traycourier.store.model import OutcomeKind as K
 
@@ -118,7 +115,7 @@ def test_sent_writes_the_attempt_and_clears_the_lease(db: Database) -> None:
 def test_a_late_writer_changes_nothing(db: Database) -> None:
     enqueue(db, "a", priority="urgent")
     route(db)
-    (c,) = claim(db, "A", T0, TTL, 10)
+    (c,) = claim(db, "A", T0, TTL, 10, started=True)
     late = T0 + TTL + timedelta(seconds=1)
     assert expire_leases(db, late, lambda n, m: 1.0) == 1
     (c2,) = claim(db, "B", late + timedelta(seconds=2), TTL, 10)
@@ -135,11 +132,32 @@ def test_an_expired_lease_counts_and_fails_at_the_budget(db: Database) -> None:
     route(db)
     now = T0
     for attempt in range(1, 6):
-        assert len(claim(db, f"crashy{attempt}", now, TTL, 10)) == 1
+        assert len(claim(db, f"crashy{attempt}", now, TTL, 10, started=True)) == 1
         now += TTL + timedelta(seconds=1)
         expire_leases(db, now, lambda n, m: None if n >= m else 0.0)
     assert rows(db) == [("a", "failed", 5, "lease_expired")]
     assert [a[1] for a in attempts(db)] == [1, 2, 3, 4, 5]
+
+
+def test_an_expired_lease_whose_call_never_started_counts_nothing(db: Database) -> None:
+    """A crashed owner (or one that could not write for longer than the lease) that never
+    called the notifier for a row gives it back untouched, however often that happens."""
+    enqueue(db, "a", priority="urgent")
+    enqueue(db, "b", priority="urgent")
+    route(db)
+    now = T0
+    for _ in range(8):
+        assert len(claim(db, "crashy", now, TTL, 10)) == 2
+        now += TTL + timedelta(seconds=1)
+        assert expire_leases(db, now, lambda n, m: 0.0) == 2
+    assert rows(db) == [("a", "queued", 0, None), ("b", "queued", 0, None)]
+    assert attempts(db) == []
+    a, _b = claim(db, "C", now, TTL, 10)
+    mark_started(db, "C", [a.delivery_id], now)  # the call for a began, then C died
+    now += TTL + timedelta(seconds=1)
+    expire_leases(db, now, lambda n, m: 0.0)
+    assert rows(db) == [("a", "retry_wait", 1, "lease_expired"), ("b", "queued", 0, None)]
+    assert [x[3] for x in attempts(db)] == ["lease_expired"]
 
 
 def test_retry_waits_for_its_time(db: Database) -> None:
@@ -221,13 +239,13 @@ def test_the_per_tick_queries_use_indexes_not_history_scans(db: Database) -> Non
     """What the agent and the tray run after every change must not read the whole history:
     SQLite's plan for each names an index (a SCAN of a table without one would grow with it)."""
     from traycourier.store import deliveries as d
-    from traycourier.store import housekeeping, queries
+    from traycourier.store import housekeeping, leases, queries
 
     statements = [
         (d._PENDING, {"now": "2026-01-01"}),
         (queries._TRAY_SUMMARY, {}),
         (d._SELECT_UNROUTED, {"limit": 10}),
-        (d._CLAIM, {"owner": "A", "expires": "x", "now": "y", "limit": 10}),
+        (leases._CLAIM, {"owner": "A", "expires": "x", "now": "y", "limit": 10, "started": None}),
         (housekeeping._NEXT_EVENT, {}),
     ]
     with db.read() as conn:

@@ -15,8 +15,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from traycourier.agent import backoff, routing
 from traycourier.store import Database, Settings, enqueue, timestamps
-from traycourier.store.deliveries import claim, mark, route_batch
+from traycourier.store.deliveries import route_batch
 from traycourier.store.housekeeping import expire_leases
+from traycourier.store.leases import claim, mark
 from traycourier.store.model import PRIORITIES, Claimed, Outcome, OutcomeKind, Priority
 
 TTL = timedelta(seconds=30)

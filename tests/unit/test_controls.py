@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import run_in_process
 from traycourier.agent import controls
 from traycourier.agent.backends import NullNotifier
+from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.agent.tray import TrayApp
 from traycourier.agent.tray_model import (
@@ -34,7 +35,7 @@ class _NoWaker:
 @pytest.fixture
 def app(db: Database) -> TrayApp:
     runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="t"))
-    tray = TrayApp(db, runtime, _NoWaker())  # type: ignore[arg-type]
+    tray = TrayApp(db, AgentLoop(runtime, _NoWaker()))  # type: ignore[arg-type]
     tray.refresh(force=True)  # loads state; no icon, so nothing is drawn
     return tray
 

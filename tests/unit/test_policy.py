@@ -50,9 +50,22 @@ def test_budget(attempt: int, max_attempts: int, gives_up: bool) -> None:
     assert (backoff.next_attempt_in(attempt, max_attempts, 0.5) is None) is gives_up
 
 
-def _item(priority: str = "action", age_s: int = 0, archived: bool = False) -> Unrouted:
+def _item(
+    priority: object = "action", age_s: int = 0, archived: bool = False, **changes: object
+) -> Unrouted:
     created = datetime.fromtimestamp(NOW.timestamp() - age_s, UTC)
-    return Unrouted(1, "ntf_1", priority, created.strftime("%Y-%m-%d %H:%M:%S"), archived)
+    values: dict[str, object] = {
+        "seq": 1,
+        "id": "ntf_1",
+        "id_is_text": True,
+        "priority": priority,
+        "created_at": created.strftime("%Y-%m-%d %H:%M:%S"),
+        "title_is_text": True,
+        "message_is_text": True,
+        "archived": archived,
+    }
+    values.update(changes)
+    return Unrouted(**values)  # type: ignore[arg-type]
 
 
 QUEUED = RouteDecision(DeliveryStatus.QUEUED)
@@ -84,9 +97,37 @@ def test_routing_rules(item: Unrouted, settings: Settings, expected: object) -> 
         assert decision == expected
 
 
-def test_a_mangled_created_at_counts_as_new() -> None:
-    item = Unrouted(1, "ntf_1", "urgent", "yesterday-ish", False)
-    assert routing.decide_desktop(item, Settings(), NOW) == QUEUED
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (_item(id="x'6e7466ff'", id_is_text=False), "the id x'6e7466ff' is not text"),
+        (_item(title_is_text=False), "the title is not text"),
+        (_item(message_is_text=False), "the message is not text"),
+        (_item("bogus"), "unknown priority 'bogus'"),
+        (_item(b"urgent"), "unknown priority b'urgent'"),
+        (_item(None), "unknown priority None"),
+        (_item(created_at="yesterday-ish"), "created_at is not a time"),
+        (_item(created_at="0001-01-01T00:00:00+05:00"), "outside the range of times"),
+        (_item(created_at="9999-12-31T23:59:59-05:00"), "outside the range of times"),
+        (_item(created_at=1e300), "outside the range of times"),
+        (_item(created_at=b"\x00"), "created_at is not a time"),
+        (_item(created_at=None), "created_at is not a time"),
+        # an archived or low-priority row that cannot be read is still reported
+        (_item("bogus", archived=True), "unknown priority"),
+    ],
+)
+def test_a_row_that_cannot_be_read_fails_alone_with_its_reason(item: Unrouted, reason: str) -> None:
+    decision = routing.decide_desktop(item, Settings(), NOW)
+    assert decision is not None
+    assert (decision.status, decision.code) == ("failed", "invalid_row")
+    assert decision.reason is not None and reason in decision.reason
+
+
+@pytest.mark.parametrize("created_at", [int(NOW.timestamp()) - 5, NOW.timestamp() - 5.5])
+def test_a_time_given_as_seconds_since_1970_is_understood(created_at: float) -> None:
+    assert routing.decide_desktop(_item(created_at=created_at), Settings(), NOW) == QUEUED
+    stale = _item(created_at=created_at - 90000)
+    assert routing.decide_desktop(stale, Settings(), NOW).code == "stale"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,16 @@ def test_parse_text_accepts(key: str, text: str, expected: object) -> None:
         ("min_priority", "critical", "one of urgent, action, warning, info"),
         ("paused_until", "tomorrowish", "30m, 2h, an ISO time or off"),
         ("paused_until", "30x", "30m, 2h"),
-        ("max_age_seconds", "-1", ">= 0"),
+        ("max_age_seconds", "-1", "from 0 to 3153600000"),
+        ("max_age_seconds", "100000000000000", "from 0 to 3153600000"),
+        ("max_age_seconds", "9" * 5000, "whole number"),
         ("burst_limit", "3.5", "whole number"),
+        ("burst_limit", "10001", "from 0 to 10000"),
+        ("paused_until", "99999999d", "too far away|between 1970-01-02 and 9999-12-30"),
+        ("paused_until", "9" * 5000 + "d", "30m, 2h"),
+        ("paused_until", "0001-01-01T00:00:00+05:00", "too far away|between"),
+        ("paused_until", "9999-12-31T23:59:59-05:00", "too far away|between"),
+        ("paused_until", "1969-12-31T00:00:00Z", "between 1970-01-02 and 9999-12-30"),
         ("volume", "11", "unknown setting 'volume'"),
     ],
 )
@@ -59,9 +67,19 @@ def test_a_local_wall_clock_time_is_stored_as_utc() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("enable_notifications", 1), ("burst_limit", True), ("burst_limit", "3"), ("min_priority", 2)],
+    [
+        ("enable_notifications", 1),
+        ("burst_limit", True),
+        ("burst_limit", "3"),
+        ("burst_limit", 10**30),
+        ("min_priority", 2),
+        ("paused_until", 1700000000),
+        ("paused_until", "0001-01-01T00:00:00+05:00"),
+        ("paused_until", "9999-12-31T23:59:59Z"),
+    ],
 )
 def test_validate_rejects_wrong_types(key: str, value: object) -> None:
+    """What another program stored is checked the same way as what the CLI was given."""
     with pytest.raises(InvalidInput):
         validate(key, value)
 

@@ -1,0 +1,221 @@
+"""The lease: claiming due deliveries, noting that a notifier call started, and writing what
+happened, each fenced by the lease (same owner, not expired) so a late writer changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from traycourier.store import timestamps
+from traycourier.store.db import Database
+from traycourier.store.deliveries import (
+    CLEAR_LEASE,
+    INSERT_ATTEMPTS,
+    MAX_BODY_READ,
+    MAX_TITLE_READ,
+    WAITING,
+    readable_id,
+)
+from traycourier.store.model import (
+    Claimed,
+    Code,
+    DeliveryStatus,
+    MarkReport,
+    Outcome,
+    OutcomeKind,
+)
+
+log = logging.getLogger(__name__)
+
+S = DeliveryStatus
+
+
+# -- claiming -----------------------------------------------------------------------------
+
+_CLAIM = text(
+    f"UPDATE notification_deliveries SET status = '{S.LEASED}', lease_owner = :owner, "
+    "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
+    "WHERE id IN (SELECT id FROM notification_deliveries "
+    f"  WHERE {WAITING} AND next_attempt_at <= :now "
+    "  ORDER BY rank, next_attempt_at, id LIMIT :limit) "
+    "RETURNING id, attempts, max_attempts, rank, next_attempt_at"
+)
+# Reads are bounded: a 10 MB title costs what the OS can show, not 10 MB per row. A value
+# that is not text (a BLOB) reads as NULL; a delivery whose notification is gone reads
+# n.seq NULL and is failed as `orphaned` in the same transaction.
+_CLAIMED_CONTENT = text(
+    "SELECT d.id, n.seq, typeof(n.id), CAST(n.id AS BLOB), "
+    f"CASE typeof(n.title) WHEN 'text' THEN substr(n.title, 1, {MAX_TITLE_READ}) END, "
+    f"CASE typeof(n.message) WHEN 'text' THEN substr(n.message, 1, {MAX_BODY_READ}) END, "
+    "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
+    "substr(n.actions_json, 1, 4096), n.created_at "
+    "FROM notification_deliveries AS d LEFT JOIN notifications AS n ON n.id = d.notification_id "
+    "WHERE d.id IN (SELECT value FROM json_each(:ids))"
+)
+_ORPHANED = text(
+    f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
+    f"last_error_code = '{Code.ORPHANED}', last_error = 'its notification no longer exists', "
+    f"next_attempt_at = NULL, attempt_started_at = NULL, {CLEAR_LEASE} "
+    "WHERE id IN (SELECT value FROM json_each(:ids))"
+)
+
+
+def claim(
+    db: Database,
+    owner: str,
+    now: datetime,
+    lease_ttl: timedelta,
+    limit: int,
+    *,
+    started: bool = False,
+) -> list[Claimed]:
+    """Lease up to `limit` due desktop deliveries in claim order (priority, due time,
+    arrival) in one write transaction; no other agent can lease them until it expires.
+
+    `started`: the caller will call the notifier for all of them at once (a fast notifier),
+    so the calls count as started now; otherwise it calls `mark_started` before each call."""
+    stamp = timestamps.fmt(now)
+    params = {
+        "owner": owner,
+        "expires": timestamps.fmt(now + lease_ttl),
+        "now": stamp,
+        "limit": limit,
+        "started": stamp if started else None,
+    }
+    with db.write() as conn:
+        leased = conn.execute(_CLAIM, params).all()
+        if not leased:
+            return []
+        ids = json.dumps([row.id for row in leased])
+        content = {row[0]: row[1:] for row in conn.execute(_CLAIMED_CONTENT, {"ids": ids})}
+        orphans = [row.id for row in leased if content[row.id][0] is None]
+        if orphans:
+            conn.execute(_ORPHANED, {"ids": json.dumps(orphans), "now": stamp})
+    for delivery_id in orphans:
+        log.warning("delivery %s failed: its notification no longer exists", delivery_id)
+    leased.sort(key=lambda row: (row.rank, row.next_attempt_at, row.id))
+    return [
+        _claimed(row, content[row.id], stamp) for row in leased if content[row.id][0] is not None
+    ]
+
+
+def _claimed(row: Any, found: Sequence[Any], stamp: str) -> Claimed:
+    _seq, id_type, id_bytes, title, message, priority, source, kind, actions, created = found
+    return Claimed(
+        delivery_id=row.id,
+        notification_id=readable_id(id_type, id_bytes)[0],
+        attempt_no=row.attempts + 1,
+        max_attempts=row.max_attempts,
+        rank=row.rank,
+        title=title,
+        message=message,
+        priority=priority if isinstance(priority, str) else str(priority),
+        source=source if isinstance(source, str) else "",
+        kind=kind if isinstance(kind, str) else "",
+        actions_json=actions if isinstance(actions, str) else "[]",
+        created_at=created if isinstance(created, str) else str(created),
+        claimed_at=stamp,
+    )
+
+
+_STARTED = text(
+    "UPDATE notification_deliveries SET attempt_started_at = :now "
+    "WHERE id IN (SELECT value FROM json_each(:ids)) "
+    f"AND status = '{S.LEASED}' AND lease_owner = :owner"
+)
+
+
+def mark_started(db: Database, owner: str, delivery_ids: Sequence[int], now: datetime) -> None:
+    """The notifier is about to be called for these: from now on an expired lease counts
+    an attempt (the call may have shown it), before this it does not."""
+    with db.write() as conn:
+        params = {"ids": json.dumps(list(delivery_ids)), "owner": owner, "now": timestamps.fmt(now)}
+        conn.execute(_STARTED, params)
+
+
+# -- marking ------------------------------------------------------------------------------
+
+# Outcomes that share their values are written by one statement over a JSON list of ids;
+# RETURNING tells which rows were still ours.
+_FENCE = (
+    f"WHERE id IN (SELECT value FROM json_each(:ids)) AND status = '{S.LEASED}' "
+    "AND lease_owner = :owner AND lease_expires_at > :now RETURNING id"
+)
+_SENT = (
+    f"UPDATE notification_deliveries SET status = '{S.SENT}', attempts = attempts + 1, "
+    "delivered_at = :now, external_id = :external_id, next_attempt_at = NULL, "
+    f"last_error_code = NULL, last_error = NULL, {CLEAR_LEASE} {_FENCE}"
+)
+_MARK = {
+    OutcomeKind.SENT: text(_SENT),
+    OutcomeKind.COALESCED: text(_SENT),
+    OutcomeKind.RETRY: text(
+        f"UPDATE notification_deliveries SET status = '{S.RETRY_WAIT}', "
+        "attempts = attempts + 1, next_attempt_at = :next, last_error_code = :code, "
+        f"last_error = :error, {CLEAR_LEASE} {_FENCE}"
+    ),
+    OutcomeKind.FAILED: text(
+        f"UPDATE notification_deliveries SET status = '{S.FAILED}', attempts = attempts + 1, "
+        "next_attempt_at = NULL, last_error_code = :code, last_error = :error, "
+        f"{CLEAR_LEASE} {_FENCE}"
+    ),
+    OutcomeKind.RELEASE: text(
+        f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :next, "
+        f"{CLEAR_LEASE} {_FENCE}"
+    ),
+}
+
+
+def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -> MarkReport:
+    """Write the outcomes of one round in one transaction, each fenced by the lease."""
+    stamp = timestamps.fmt(now)
+    groups: dict[tuple[OutcomeKind, str | None, str | None, str | None, str | None], list[Outcome]]
+    groups = {}
+    for out in outcomes:
+        key = (out.kind, out.external_id, out.next_attempt_at, out.error_code, out.error)
+        groups.setdefault(key, []).append(out)
+    applied: list[Outcome] = []
+    fenced: list[int] = []
+    with db.write() as conn:
+        for (kind, external_id, next_at, code, error), members in groups.items():
+            params = {
+                "ids": json.dumps([m.claimed.delivery_id for m in members]),
+                "owner": owner,
+                "now": stamp,
+                "external_id": external_id,
+                "next": next_at,
+                "code": code,
+                "error": error,
+            }
+            ours = set(conn.execute(_MARK[kind], params).scalars())
+            for m in members:
+                if m.claimed.delivery_id in ours:
+                    applied.append(m)
+                else:
+                    fenced.append(m.claimed.delivery_id)
+        attempts = [
+            [
+                out.claimed.delivery_id,
+                out.claimed.attempt_no,
+                owner,
+                out.kind.attempt_outcome,
+                out.error_code,
+                out.error,
+                out.claimed.claimed_at,
+            ]
+            for out in applied
+            if out.kind.attempt_outcome is not None
+        ]
+        if attempts:
+            conn.execute(INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "now": stamp})
+    for delivery_id in fenced:
+        log.warning(
+            "delivery %s: lease no longer held by %s; outcome not written", delivery_id, owner
+        )
+    return MarkReport(applied=len(applied), fenced_off=tuple(fenced))

@@ -1,0 +1,242 @@
+"""No row, setting or file state can stop delivery: each hostile value below is written the
+way another program would (the plain sqlite3 module, foreign keys off), next to three good
+urgent notifications, while a real agent process runs on the file. The hostile row ends in a
+recorded state with its reason, the good ones are shown, the agent keeps running, and a
+restart is clean."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, agent_command, run_cli, wait_for
+from traycourier.store import DEFAULTS, Database, enqueue
+
+GOOD = ("good one", "good two", "good three")
+
+
+def raw(db_path: Path) -> sqlite3.Connection:
+    """A producer's connection: autocommit, foreign keys off (the sqlite3 shell's default)."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    return conn
+
+
+class Agent:
+    def __init__(self, db_path: Path, tmp: Path) -> None:
+        self.record = tmp / "shown.jsonl"
+        self.stderr_path = tmp / "agent.stderr"
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": str(tmp / "state")}
+        self.db_path = db_path
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        command = agent_command(self.db_path, "--headless", "--notifier", f"record:{self.record}")
+        with self.stderr_path.open("a") as err:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=err, text=True
+            )
+
+    def shown(self) -> list[str]:
+        if not self.record.exists():
+            return []
+        return [json.loads(line)["title"] for line in self.record.read_text().splitlines()]
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def once(self) -> subprocess.CompletedProcess[str]:
+        command = agent_command(
+            self.db_path, "--headless", "--once", "--notifier", f"record:{self.record}"
+        )
+        return subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True)
+
+
+def delivery_of(db_path: Path, where: str) -> tuple[str, str | None, str | None] | None:
+    row = (
+        raw(db_path)
+        .execute(
+            "SELECT d.status, d.last_error_code, d.last_error FROM notification_deliveries d "
+            f"WHERE {where}"
+        )
+        .fetchone()
+    )
+    return row
+
+
+def by_title(title: str) -> str:
+    return f"d.notification_id IN (SELECT id FROM notifications WHERE title = '{title}')"
+
+
+def _orphan(conn: sqlite3.Connection) -> str:
+    conn.execute(
+        "INSERT INTO notifications(id, title, priority, routed_at) "
+        "VALUES ('ntf_gone', 'gone', 'urgent', '2026-01-01 00:00:00')"
+    )
+    conn.execute(
+        "INSERT INTO notification_deliveries(notification_id, route_name, sink, status, rank, "
+        "next_attempt_at) VALUES ('ntf_gone', 'desktop', 'desktop', 'queued', 0, "
+        "'2000-01-01 00:00:00')"
+    )
+    conn.execute("DELETE FROM notifications WHERE id = 'ntf_gone'")
+    return "d.notification_id = 'ntf_gone'"
+
+
+def _row(sql: str, title: str, *pragmas: str) -> Callable[[sqlite3.Connection], str]:
+    def write(conn: sqlite3.Connection) -> str:
+        for pragma in pragmas:
+            conn.execute(pragma)
+        conn.execute(sql)
+        return by_title(title)
+
+    return write
+
+
+HOSTILE_ROWS = {
+    "a delivery whose notification was deleted": (_orphan, "orphaned"),
+    "an id that is not UTF-8": (
+        _row(
+            "INSERT INTO notifications(id, title, priority) "
+            "VALUES (CAST(x'6e7466ff' AS TEXT), 'bad id', 'urgent')",
+            "bad id",
+        ),
+        "invalid_row",
+    ),
+    "an id that is a BLOB": (
+        _row(
+            "INSERT INTO notifications(id, title, priority) VALUES (x'00ff', 'blob id', 'urgent')",
+            "blob id",
+        ),
+        "invalid_row",
+    ),
+    "a created_at before year 1 in UTC": (
+        _row(
+            "INSERT INTO notifications(title, priority, created_at) "
+            "VALUES ('early', 'urgent', '0001-01-01T00:00:00+05:00')",
+            "early",
+        ),
+        "invalid_row",
+    ),
+    "a created_at after year 9999 in UTC": (
+        _row(
+            "INSERT INTO notifications(title, priority, created_at) "
+            "VALUES ('late', 'urgent', '9999-12-31T23:59:59-05:00')",
+            "late",
+        ),
+        "invalid_row",
+    ),
+    "a priority past the CHECK": (
+        _row(
+            "INSERT INTO notifications(title, priority) VALUES ('bogus', 'bogus')",
+            "bogus",
+            "PRAGMA ignore_check_constraints = 1",
+        ),
+        "invalid_row",
+    ),
+    "a BLOB title": (
+        _row(
+            "INSERT INTO notifications(title, priority) VALUES (x'c3a9ff', 'urgent')",
+            "never matches",
+        ),
+        None,
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(HOSTILE_ROWS))
+def test_a_hostile_row_fails_alone_and_the_agent_keeps_delivering(
+    db_path: Path, tmp_path: Path, case: str
+) -> None:
+    write, code = HOSTILE_ROWS[case]
+    Database.open(db_path).close()
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        wait_for(lambda: db_path.with_name(db_path.name + "-wal").exists(), "the agent to start")
+        where = write(raw(db_path))
+        db = Database.open(db_path)
+        for title in GOOD:
+            enqueue(db, title, priority="urgent")
+        db.close()
+        wait_for(lambda: set(GOOD) <= set(agent.shown()), "the good notifications")
+        if code is not None:
+            wait_for(lambda: delivery_of(db_path, where) is not None, "the hostile row's state")
+            status, found_code, reason = delivery_of(db_path, where)  # type: ignore[misc]
+            assert (status, found_code) == ("failed", code)
+            assert reason
+        else:  # a BLOB title: failed, and it is never a title shown
+            wait_for(
+                lambda: (
+                    raw(db_path)
+                    .execute(
+                        "SELECT last_error_code FROM notification_deliveries d "
+                        "JOIN notifications n ON n.id = d.notification_id "
+                        "WHERE typeof(n.title) = 'blob'"
+                    )
+                    .fetchone()
+                    == ("invalid_row",)
+                ),
+                "the BLOB title's row to fail as invalid_row",
+            )
+        assert agent.process is not None and agent.process.poll() is None, "the agent died"
+    finally:
+        status = agent.stop()
+    assert status == 0
+    assert agent.shown().count("good one") == 1
+    again = agent.once()
+    assert again.returncode == 0, again.stderr
+    assert "internal error" not in again.stderr.lower()
+    assert "Traceback" not in agent.stderr_path.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("max_age_seconds", "100000000000000"),
+        ("paused_until", '"0001-01-01T00:00:00+05:00"'),
+        ("paused_until", '"9999-12-31T23:59:59Z"'),
+        ("burst_limit", '"lots"'),
+        ("min_priority", "[" * 100_000 + "]" * 100_000),  # deeper than json can read
+        ("min_priority", b"\x00urgent"),
+        ("burst_limit", "not json"),
+        ("enable_notifications", "7"),
+    ],
+    ids=lambda value: repr(value)[:24],
+)
+def test_a_setting_another_program_broke_is_ignored_everywhere(
+    db_path: Path, tmp_path: Path, key: str, value: str | bytes
+) -> None:
+    Database.open(db_path).close()
+    conn = raw(db_path)
+    conn.execute("PRAGMA ignore_check_constraints = 1")  # any value, JSON or not
+    conn.execute("INSERT INTO settings(key, value) VALUES (?, ?)", (key, value))
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        db = Database.open(db_path)
+        for title in GOOD:
+            enqueue(db, title, priority="urgent")
+        db.close()
+        wait_for(lambda: set(GOOD) <= set(agent.shown()), "the good notifications")
+        assert agent.process is not None and agent.process.poll() is None
+    finally:
+        assert agent.stop() == 0
+    log = agent.stderr_path.read_text()
+    assert f"setting {key} = " in log and "its default applies" in log
+    assert log.count(f"setting {key} = ") == 1  # once, not once per tick
+    for command in (["status"], ["settings", "get"]):
+        result = run_cli(*command, db=db_path)
+        assert result.returncode == 0, result.stderr
+    shown = run_cli("settings", "get", key, db=db_path)
+    assert json.loads(shown.stdout) == DEFAULTS[key]
