@@ -18,7 +18,7 @@ from pathlib import Path
 from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from traycourier.store.db import DataVersionProbe
+from traycourier.store.db import DataVersionProbe, file_identity
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class Waker:
     def __init__(self, db_path: Path) -> None:
         self._path = db_path
         self._event = threading.Event()
+        self._identity = file_identity(db_path)
         self._probe = DataVersionProbe(db_path)
         self._seen = self._probe.value()
         self._observer: Observer | None = Observer()
@@ -66,6 +67,7 @@ class Waker:
     def reopen(self) -> None:
         """The database file was replaced: watch the new one's commits."""
         self._probe.close()
+        self._identity = file_identity(self._path)
         self._probe = DataVersionProbe(self._path)
         self._seen = self._probe.value()
 
@@ -96,7 +98,9 @@ class Waker:
         return False
 
     def _changed(self) -> bool:
-        return self._probe.value() != self._seen
+        """Another connection committed, or the file itself was deleted or replaced (its
+        old connection would never see a commit again)."""
+        return self._probe.value() != self._seen or file_identity(self._path) != self._identity
 
     def close(self) -> None:
         if self._observer is not None:

@@ -141,7 +141,7 @@ class Database:
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
-        self._identity = _identity(path)
+        self._identity = file_identity(path)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, migrate: bool = True) -> Database:
@@ -161,13 +161,13 @@ class Database:
     def replaced(self) -> bool:
         """Whether the file at `path` is no longer the one this object opened (deleted,
         moved away, or replaced by another file)."""
-        return _identity(self.path) != self._identity
+        return file_identity(self.path) != self._identity
 
     def reopen(self) -> None:
         """Open the file at `path` again (creating and migrating it if it is gone)."""
         self.engine.dispose()
         self.engine = _prepare(self.path)
-        self._identity = _identity(self.path)
+        self._identity = file_identity(self.path)
         self._gate_version(migrate=True)
 
     def quick_check(self, limit_s: float = QUICK_CHECK_S) -> str:
@@ -260,7 +260,9 @@ def _prepare(db_path: Path) -> Engine:
     return engine
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path` now, or None when there is none: a change
+    means the file was deleted or replaced."""
     try:
         found = path.stat()
     except OSError:

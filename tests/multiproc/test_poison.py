@@ -240,3 +240,31 @@ def test_a_setting_another_program_broke_is_ignored_everywhere(
         assert result.returncode == 0, result.stderr
     shown = run_cli("settings", "get", key, db=db_path)
     assert json.loads(shown.stdout) == DEFAULTS[key]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_file_deleted_or_replaced_under_the_agent_is_opened_again(
+    db_path: Path, tmp_path: Path, how: str
+) -> None:
+    Database.open(db_path).close()
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        wait_for(lambda: db_path.with_name(db_path.name + "-wal").exists(), "the agent to start")
+        if how == "deleted":
+            for suffix in ("", "-wal", "-shm"):
+                db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+        else:  # another file moved into its place, as a restore from backup does
+            fresh = tmp_path / "restored.db"
+            Database.open(fresh).close()
+            fresh.replace(db_path)
+        db = Database.open(db_path)
+        for title in GOOD:
+            enqueue(db, title, priority="urgent")
+        db.close()
+        wait_for(lambda: set(GOOD) <= set(agent.shown()), "the good notifications", 60)
+        assert agent.process is not None and agent.process.poll() is None
+    finally:
+        assert agent.stop() == 0
+    assert "was replaced or deleted; opening it again" in agent.stderr_path.read_text()

@@ -1,0 +1,169 @@
+"""Property: whatever another program writes, in any SQLite type, into any column a producer
+may write and into any settings key, a tick raises nothing, every delivery ends in a state of
+the contract, the good notifications beside it are shown (when the settings let anything be
+shown), and the CLI and the tray can still read the file."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import run_in_process
+from traycourier.agent import tray_model
+from traycourier.agent.loop import AgentLoop
+from traycourier.agent.notifier import OsNotification
+from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.tray import TrayApp
+from traycourier.store import Database, enqueue, read_settings, timestamps
+from traycourier.store.model import DEFAULTS, DELIVERY_STATUSES
+
+NOTIFICATION_COLUMNS = (
+    "id",
+    "title",
+    "message",
+    "priority",
+    "source",
+    "kind",
+    "payload_json",
+    "actions_json",
+    "dedupe_key",
+    "created_at",
+    "read_at",
+    "archived_at",
+)
+SETTINGS_KEYS = (*DEFAULTS, "volume")
+GOOD = ("good one", "good two", "good three")
+
+NASTY_TEXT = st.sampled_from(
+    [
+        "",
+        "urgent",
+        "bogus",
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59:59-05:00",
+        "2026-11-28 12:00:00",
+        "[",
+        '[{"label": "x", "url": "file:///etc/passwd"}]',
+        '"9999-12-31T23:59:59Z"',
+        "100000000000000",
+        "-1",
+        "true",
+        "null",
+        "<b>&amp;</b>\x1b[31m\u202e",
+        "x" * 5000,
+    ]
+)
+SQLITE_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.binary(max_size=40),
+    NASTY_TEXT,
+)
+
+
+class Shown:
+    """An in-process notifier that keeps what it was asked to show."""
+
+    name = "shown"
+    available = True
+    degraded = False
+    needs_session_bus = False
+    may_block = False
+    platform = "linux"
+    body_markup = True
+    command_line = False
+
+    def __init__(self) -> None:
+        self.titles: list[str] = []
+
+    def describe(self) -> str:
+        return self.name
+
+    def show(self, notification: OsNotification) -> str | None:
+        self.titles.append(notification.title)
+        return None
+
+
+class NoWaker:
+    def mark(self) -> None: ...
+    def poke(self) -> None: ...
+
+
+def write_hostile(path: Path, row: dict[str, object], stored: dict[str, object]) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("PRAGMA ignore_check_constraints = 1")
+    if row:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        conn.execute(
+            f"INSERT OR IGNORE INTO notifications ({columns}) VALUES ({marks})",
+            tuple(row.values()),
+        )
+    for key, value in stored.items():
+        conn.execute(
+            "INSERT OR IGNORE INTO settings(key, value) VALUES (?, ?)",
+            (key, value),
+        )
+    conn.close()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    row=st.dictionaries(st.sampled_from(NOTIFICATION_COLUMNS), SQLITE_VALUE, max_size=6),
+    stored=st.dictionaries(st.sampled_from(SETTINGS_KEYS), SQLITE_VALUE, max_size=3),
+)
+def test_no_value_stops_a_tick(row: dict[str, object], stored: dict[str, object]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "tc.db"
+        db = Database.open(path)
+        try:
+            write_hostile(path, row, stored)
+            for title in GOOD:
+                enqueue(db, title, priority="urgent")
+            notifier = Shown()
+            runtime = Runtime(db, notifier, RuntimeConfig(owner="prop"))  # type: ignore[arg-type]
+            runtime.start()
+            runtime.tick()
+            runtime.tick()
+            _check(db, notifier)
+        finally:
+            db.close()
+
+
+def _check(db: Database, notifier: Shown) -> None:
+    now = timestamps.utcnow()
+    conn = sqlite3.connect(db.path)
+    statuses = {s for (s,) in conn.execute("SELECT DISTINCT status FROM notification_deliveries")}
+    assert statuses <= set(DELIVERY_STATUSES) - {"leased"}
+    unrouted = conn.execute("SELECT count(*) FROM notifications WHERE routed_at IS NULL")
+    assert unrouted.fetchone() == (0,), "a row was left unrouted"
+    current = read_settings(db)
+    if current.enable_notifications and not current.is_paused(now):
+        good = conn.execute(
+            "SELECT n.title, d.status FROM notifications n JOIN notification_deliveries d "
+            "ON d.notification_id = n.id WHERE n.title IN (?, ?, ?) ORDER BY n.seq",
+            GOOD,
+        ).fetchall()
+        assert good == [(title, "sent") for title in GOOD]
+        assert notifier.titles, "nothing reached the notifier"
+    # the CLI and the tray still read the file
+    for command in (["status"], ["deliveries", "--json"], ["settings", "get"]):
+        result = run_in_process(*command, db=db.path)
+        assert result.code == 0, result.stderr
+    runtime = Runtime(db, Shown(), RuntimeConfig(owner="tray"))  # type: ignore[arg-type]
+    app = TrayApp(db, AgentLoop(runtime, NoWaker()))  # type: ignore[arg-type]
+    state = app.load_state()
+    tray_model.build_menu(state, now)
+    tray_model.tooltip(state, now)

@@ -1,0 +1,106 @@
+"""Rows another program wrote, read and written by the store: nothing is all-or-nothing over
+one bad row, and nothing reads more than what can be shown."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from traycourier.agent import routing
+from traycourier.store import Database, Settings, enqueue, queries
+from traycourier.store.deliveries import MAX_BODY_READ, MAX_TITLE_READ, route_batch
+from traycourier.store.housekeeping import retry_failed
+from traycourier.store.leases import claim
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+TTL = timedelta(seconds=30)
+
+
+def route(db: Database) -> None:
+    route_batch(db, lambda item: routing.decide_desktop(item, Settings(max_age_seconds=0), T0), T0)
+
+
+def producer(db: Database) -> sqlite3.Connection:
+    conn = sqlite3.connect(db.path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    return conn
+
+
+def states(db: Database) -> list[tuple]:
+    return (
+        producer(db)
+        .execute(
+            "SELECT n.seq, d.status, d.last_error_code FROM notifications n "
+            "LEFT JOIN notification_deliveries d ON d.notification_id = n.id ORDER BY n.seq"
+        )
+        .fetchall()
+    )
+
+
+def test_a_blob_id_is_carried_to_its_delivery_unchanged(db: Database) -> None:
+    producer(db).execute(
+        "INSERT INTO notifications(id, title, priority) VALUES (x'00ff', 't', 'urgent')"
+    )
+    enqueue(db, "good", priority="urgent")
+    route(db)
+    assert states(db) == [(1, "failed", "invalid_row"), (2, "queued", None)]
+    assert producer(db).execute(
+        "SELECT typeof(notification_id), hex(notification_id) FROM notification_deliveries "
+        "WHERE status = 'failed'"
+    ).fetchone() == ("blob", "00FF")
+    # "Retry failed" brings it back; it can be claimed and its id is shown readably
+    assert retry_failed(db, T0) == 1
+    ids = {c.notification_id for c in claim(db, "A", T0, TTL, 10)}
+    assert "x'00ff'" in ids and len(ids) == 2
+
+
+def test_a_producers_trigger_that_rejects_one_row_does_not_stop_the_others(db: Database) -> None:
+    producer(db).execute(
+        "CREATE TRIGGER picky BEFORE INSERT ON notification_deliveries "
+        "WHEN NEW.notification_id = 'ntf_picky' BEGIN SELECT RAISE(ABORT, 'not this one'); END"
+    )
+    enqueue(db, "first", priority="urgent")
+    producer(db).execute(
+        "INSERT INTO notifications(id, title, priority) VALUES ('ntf_picky', 'p', 'urgent')"
+    )
+    enqueue(db, "last", priority="urgent")
+    route(db)
+    assert states(db) == [(1, "queued", None), (2, None, None), (3, "queued", None)]
+    unrouted = producer(db).execute("SELECT count(*) FROM notifications WHERE routed_at IS NULL")
+    assert unrouted.fetchone() == (0,)  # the rejected one is not retried forever
+
+
+def test_an_orphaned_delivery_fails_and_the_rest_of_the_claim_goes_on(db: Database) -> None:
+    for title in ("a", "b", "c"):
+        enqueue(db, title, priority="urgent")
+    route(db)
+    producer(db).execute("DELETE FROM notifications WHERE title = 'b'")
+    claimed = claim(db, "A", T0, TTL, 10)
+    assert [c.title for c in claimed] == ["a", "c"]
+    assert producer(db).execute(
+        "SELECT status, last_error_code, lease_owner FROM notification_deliveries "
+        "WHERE notification_id NOT IN (SELECT id FROM notifications)"
+    ).fetchall() == [("failed", "orphaned", None)]
+
+
+def test_a_claim_reads_no_more_text_than_can_be_shown(db: Database) -> None:
+    huge = "x" * 10_000_000
+    enqueue(db, huge, huge, priority="urgent")
+    route(db)
+    (c,) = claim(db, "A", T0, TTL, 10)
+    assert c.title is not None and len(c.title) == MAX_TITLE_READ
+    assert c.message is not None and len(c.message) == MAX_BODY_READ
+    (recent,) = queries.recent_notifications(db, 10)
+    assert len(recent.title) <= 200 and len(recent.message) <= 1000
+    (listed,) = queries.list_deliveries(db)
+    assert len(listed.title) <= 200
+
+
+def test_a_blob_title_is_claimed_as_no_title(db: Database) -> None:
+    producer(db).execute("INSERT INTO notifications(title, priority) VALUES (x'ff', 'urgent')")
+    route(db)
+    retry_failed(db, T0)  # force it through the claim
+    (c,) = claim(db, "A", T0, TTL, 10)
+    assert c.title is None
+    (recent,) = queries.recent_notifications(db, 10)
+    assert recent.title == "x'ff'"

@@ -1,0 +1,109 @@
+"""The agent loop survives every error a tick can raise, says so, and recovers."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+
+import pytest
+
+from tests.conftest import run_in_process
+from traycourier.agent.backends import NullNotifier
+from traycourier.agent.loop import AgentLoop, retry_in_s
+from traycourier.agent.runtime import Runtime, RuntimeConfig, TickReport
+from traycourier.store import Database, DatabaseUnavailable
+
+
+class Waker:
+    """Records the pauses the loop asks for; stops the runtime after `rounds` waits."""
+
+    def __init__(self, runtime: Runtime, rounds: int) -> None:
+        self.runtime = runtime
+        self.rounds = rounds
+        self.pauses: list[float] = []
+        self.reopened = 0
+
+    def mark(self) -> None:
+        pass
+
+    def reopen(self) -> None:
+        self.reopened += 1
+
+    def wait(self, timeout_s: float, stop: threading.Event) -> bool:
+        self.pauses.append(timeout_s)
+        if len(self.pauses) >= self.rounds:
+            stop.set()
+        return False
+
+
+class FlakyRuntime(Runtime):
+    """Fails its first ticks with the given errors, then ticks normally."""
+
+    def __init__(self, db: Database, errors: list[BaseException]) -> None:
+        super().__init__(db, NullNotifier(), RuntimeConfig(owner="flaky"))
+        self.errors = errors
+
+    def tick(self) -> TickReport:
+        if self.errors:
+            raise self.errors.pop(0)
+        return super().tick()
+
+
+@pytest.mark.parametrize(("failures", "pause"), [(1, 2.0), (2, 4.0), (5, 32.0), (9, 60.0)])
+def test_the_pause_after_failures_grows_to_a_minute(failures: int, pause: float) -> None:
+    assert retry_in_s(failures) == pause
+
+
+def test_an_unexpected_error_is_logged_recorded_and_retried(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = FlakyRuntime(db, [KeyError("ntf_x"), OverflowError("date value out of range")])
+    runtime.start()
+    waker = Waker(runtime, rounds=3)
+    seen: list[bool] = []
+    loop = AgentLoop(runtime, waker, on_tick=lambda _r: seen.append(loop.failing))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        loop.run()
+    assert waker.pauses[:2] == [2.0, 4.0]  # backed off after each failure
+    assert loop.internal_errors == 2 and not loop.failing and seen == [False]
+    assert sum("Traceback" in (r.exc_text or "") for r in caplog.records) == 2
+    (error,) = sqlite3.connect(db.path).execute("SELECT last_error FROM agents").fetchone()
+    assert error == "OverflowError: date value out of range"
+
+
+def test_a_database_error_is_one_line_and_not_counted_as_a_bug(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = FlakyRuntime(db, [DatabaseUnavailable("tc.db stayed locked for more than 10 s")])
+    runtime.start()
+    loop = AgentLoop(runtime, Waker(runtime, rounds=2))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        loop.run()
+    assert loop.internal_errors == 0
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "tick failed (tc.db stayed locked for more than 10 s); retrying in 2 s"
+    ]
+
+
+def test_status_and_doctor_show_the_last_internal_error(db: Database) -> None:
+    runtime = FlakyRuntime(db, [ValueError("a value no check foresaw")])
+    runtime.start()
+    AgentLoop(runtime, Waker(runtime, rounds=1)).run()  # type: ignore[arg-type]
+    status = run_in_process("status", db=db.path)
+    assert "internal    flaky at " in status.stdout
+    assert "ValueError: a value no check foresaw" in status.stdout
+    doctor = run_in_process("doctor", db=db.path)
+    assert "agent errors" in doctor.stdout and "a value no check foresaw" in doctor.stdout
+
+
+def test_a_replaced_database_file_is_opened_again(db: Database) -> None:
+    runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="r"))
+    runtime.start()
+    waker = Waker(runtime, rounds=1)
+    for suffix in ("", "-wal", "-shm"):
+        db.path.with_name(db.path.name + suffix).unlink(missing_ok=True)
+    AgentLoop(runtime, waker).run()  # type: ignore[arg-type]
+    assert waker.reopened == 1
+    assert db.path.exists() and not db.replaced()
+    assert db.schema_version() > 0  # a fresh file, migrated
