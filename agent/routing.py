@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from traycourier.store import timestamps
 from traycourier.store.model import (
     PRIORITIES,
+    RANKS,
     Code,
     DeliveryStatus,
-    Priority,
     RouteDecision,
     Settings,
     Unrouted,
@@ -23,19 +23,30 @@ from traycourier.store.model import (
 
 def problem(item: Unrouted) -> str | None:
     """Why the row cannot be routed or shown, or None when it can."""
+    return _created(item)[1]
+
+
+def _created(item: Unrouted) -> tuple[datetime | None, str | None]:
+    """The row's creation time (parsed once), or why the row cannot be used."""
+    reason = _type_problem(item)
+    if reason is not None:
+        return None, reason
+    try:
+        return timestamps.from_stored(item.created_at), None
+    except ValueError as err:
+        return None, f"created_at is not a time: {err}"
+
+
+def _type_problem(item: Unrouted) -> str | None:
     if not item.id_is_text:
         return f"the id {item.id} is not text"
     if not item.title_is_text:
         return "the title is not text"
     if not item.message_is_text:
         return "the message is not text"
-    if item.priority not in PRIORITIES:
+    if not isinstance(item.priority, str) or item.priority not in RANKS:
         shown = repr(item.priority)[:40]
         return f"unknown priority {shown} (one of {', '.join(PRIORITIES)})"
-    try:
-        timestamps.from_stored(item.created_at)
-    except ValueError as err:
-        return f"created_at is not a time: {err}"
     return None
 
 
@@ -48,17 +59,16 @@ def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDe
     - older than `max_age_seconds` (0 = no limit): `skipped` with code `stale`;
     - otherwise `queued`.
     """
-    reason = problem(item)
-    if reason is not None:
+    created, reason = _created(item)
+    if created is None:
         return RouteDecision(DeliveryStatus.FAILED, Code.INVALID_ROW, reason)
-    if item.archived or not Priority(item.priority).at_least(Priority(settings.min_priority)):
+    if item.archived or RANKS[item.priority] > RANKS[settings.min_priority]:  # type: ignore[index]
         return None
     if not settings.enable_notifications:
         return RouteDecision(
             DeliveryStatus.SKIPPED, Code.DISABLED, "notifications were switched off"
         )
-    age = now - timestamps.from_stored(item.created_at)
-    if settings.max_age_seconds and age > timedelta(seconds=settings.max_age_seconds):
+    if settings.max_age_seconds and now - created > timedelta(seconds=settings.max_age_seconds):
         return RouteDecision(
             DeliveryStatus.SKIPPED,
             Code.STALE,

@@ -238,36 +238,31 @@ class Runtime:
     def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker, *, started: bool) -> None:
         """`started`: the claim already counted every call as started (a fast notifier);
         otherwise each call is marked started just before it is made."""
+        began, calls = time.monotonic(), 0
         for item in plan.individual:
             if self._must_hold(item, marker.hold_until):
                 marker.add(self._release(item, marker.hold_until))
+                continue
+            if not started:
+                self._mark_started([item])
+            marker.add(self._attempts.attempt(item))
+            calls += 1
+        if plan.coalesced:
+            if self._must_hold(plan.coalesced[0], marker.hold_until):
+                for item in plan.coalesced:
+                    marker.add(self._release(item, marker.hold_until))
             else:
-                marker.add(
-                    self._timed(started, [item], lambda i=item: [self._attempts.attempt(i)])[0]
-                )
-        if not plan.coalesced:
-            return
-        if self._must_hold(plan.coalesced[0], marker.hold_until):
-            for item in plan.coalesced:
-                marker.add(self._release(item, marker.hold_until))
-        else:
-            summary = self._timed(
-                started, plan.coalesced, lambda: self._attempts.attempt_summary(plan.coalesced)
-            )
-            for outcome in summary:
-                marker.add(outcome)
+                if not started:
+                    self._mark_started(plan.coalesced)
+                for outcome in self._attempts.attempt_summary(plan.coalesced):
+                    marker.add(outcome)
+                calls += 1
+        if calls:  # the running estimate of one call's cost decides the next round's mode
+            per_call = (time.monotonic() - began) / calls
+            self._call_s = 0.5 * self._call_s + 0.5 * per_call
 
-    def _timed(
-        self, started: bool, items: Sequence[Claimed], call: Callable[[], list[Outcome]]
-    ) -> list[Outcome]:
-        """Make one notifier call for `items`, marked started first unless the claim did,
-        and fold its duration into the running estimate of a call's cost."""
-        if not started:
-            leases.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
-        began = time.monotonic()
-        outcomes = call()
-        self._call_s = 0.8 * self._call_s + 0.2 * (time.monotonic() - began)
-        return outcomes
+    def _mark_started(self, items: Sequence[Claimed]) -> None:
+        leases.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
 
     def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
         """Do not start a call that could outlive the lease, or after a transient failure,

@@ -85,7 +85,7 @@ def pending(db: Database, now: datetime) -> Pending:
 # carried from the notification to its delivery inside SQL (joined on `seq`), so no
 # producer value has to survive a trip through Python or JSON.
 _SELECT_UNROUTED = text(
-    "SELECT seq, typeof(id), CAST(id AS BLOB), priority, created_at, typeof(title), "
+    "SELECT seq, id, priority, created_at, typeof(title), "
     "typeof(message), archived_at IS NOT NULL FROM notifications "
     "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit"
 )
@@ -105,9 +105,15 @@ _MARK_ROUTED = text(
 )
 
 
-def _unrouted(row: Sequence[Any]) -> Unrouted:
-    seq, id_type, id_bytes, priority, created_at, title_type, message_type, archived = row
-    readable, is_text = readable_id(id_type, id_bytes)
+_RAW_ID = text("SELECT CAST(id AS BLOB) FROM notifications WHERE seq = :seq")
+
+
+def _unrouted(conn: Connection, row: Sequence[Any]) -> Unrouted:
+    seq, value, priority, created_at, title_type, message_type, archived = row
+    readable, is_text = readable_id(value)
+    if is_text and "\ufffd" in readable:  # decoded with replacements, or a real U+FFFD?
+        raw = conn.execute(_RAW_ID, {"seq": seq}).scalar_one()
+        readable, is_text = _decoded(raw)
     return Unrouted(
         seq=seq,
         id=readable,
@@ -120,15 +126,21 @@ def _unrouted(row: Sequence[Any]) -> Unrouted:
     )
 
 
-def readable_id(id_type: str, raw: bytes | None) -> tuple[str, bool]:
-    """An id as text to show and log, and whether the file holds it as valid UTF-8 text."""
-    data = raw or b""
-    if id_type == "text":
-        try:
-            return data.decode("utf-8"), True
-        except UnicodeDecodeError:
-            pass
-    return f"x'{data[:32].hex()}'", False
+def readable_id(value: object) -> tuple[str, bool]:
+    """An id as read (text is decoded with replacement characters, a BLOB stays bytes) as
+    text to show and log, and whether it is text at all."""
+    if isinstance(value, str):
+        return value, True
+    if isinstance(value, bytes):
+        return f"x'{value[:32].hex()}'", False
+    return repr(value), False
+
+
+def _decoded(raw: bytes) -> tuple[str, bool]:
+    try:
+        return raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return f"x'{raw[:32].hex()}'", False
 
 
 def route_batch(
@@ -146,7 +158,8 @@ def route_batch(
     marked routed without a delivery and logged, and every other row is routed."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
-        batch = [_unrouted(row) for row in conn.execute(_SELECT_UNROUTED, {"limit": limit})]
+        found = conn.execute(_SELECT_UNROUTED, {"limit": limit}).all()
+        batch = [_unrouted(conn, row) for row in found]
         if not batch:
             return RouteReport(0, 0, 0)
         rows = []

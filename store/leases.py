@@ -50,7 +50,7 @@ _CLAIM = text(
 # that is not text (a BLOB) reads as NULL; a delivery whose notification is gone reads
 # n.seq NULL and is failed as `orphaned` in the same transaction.
 _CLAIMED_CONTENT = text(
-    "SELECT d.id, n.seq, typeof(n.id), CAST(n.id AS BLOB), "
+    "SELECT d.id, n.seq, n.id, "
     f"CASE typeof(n.title) WHEN 'text' THEN substr(n.title, 1, {MAX_TITLE_READ}) END, "
     f"CASE typeof(n.message) WHEN 'text' THEN substr(n.message, 1, {MAX_BODY_READ}) END, "
     "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
@@ -106,10 +106,10 @@ def claim(
 
 
 def _claimed(row: Any, found: Sequence[Any], stamp: str) -> Claimed:
-    _seq, id_type, id_bytes, title, message, priority, source, kind, actions, created = found
+    _seq, ntf_id, title, message, priority, source, kind, actions, created = found
     return Claimed(
         delivery_id=row.id,
-        notification_id=readable_id(id_type, id_bytes)[0],
+        notification_id=ntf_id if isinstance(ntf_id, str) else readable_id(ntf_id)[0],
         attempt_no=row.attempts + 1,
         max_attempts=row.max_attempts,
         rank=row.rank,

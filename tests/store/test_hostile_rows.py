@@ -104,3 +104,18 @@ def test_a_blob_title_is_claimed_as_no_title(db: Database) -> None:
     assert c.title is None
     (recent,) = queries.recent_notifications(db, 10)
     assert recent.title == "x'ff'"
+
+
+def test_an_id_that_really_holds_a_replacement_character_is_valid_text(db: Database) -> None:
+    conn = producer(db)
+    conn.execute(
+        "INSERT INTO notifications(id, title, priority) VALUES ('ntf_\ufffd', 'a', 'urgent')"
+    )
+    conn.execute(
+        "INSERT INTO notifications(id, title, priority) "
+        "VALUES (CAST(x'6e7466ff' AS TEXT), 'b', 'urgent')"
+    )
+    route(db)
+    assert states(db) == [(1, "queued", None), (2, "failed", "invalid_row")]
+    reason = conn.execute("SELECT last_error FROM notification_deliveries WHERE status = 'failed'")
+    assert reason.fetchone() == ("the id x'6e7466ff' is not text",)
