@@ -85,8 +85,8 @@ def pending(db: Database, now: datetime) -> Pending:
 # carried from the notification to its delivery inside SQL (joined on `seq`), so no
 # producer value has to survive a trip through Python or JSON.
 _SELECT_UNROUTED = text(
-    "SELECT seq, id, priority, created_at, typeof(title), "
-    "typeof(message), archived_at IS NOT NULL FROM notifications "
+    "SELECT seq, id, priority, created_at, typeof(title) = 'text', "
+    "typeof(message) = 'text', archived_at IS NOT NULL FROM notifications "
     "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit"
 )
 _INSERT_DELIVERIES = text(
@@ -109,21 +109,13 @@ _RAW_ID = text("SELECT CAST(id AS BLOB) FROM notifications WHERE seq = :seq")
 
 
 def _unrouted(conn: Connection, row: Sequence[Any]) -> Unrouted:
-    seq, value, priority, created_at, title_type, message_type, archived = row
+    seq, value, priority, created_at, title_is_text, message_is_text, archived = row
     readable, is_text = readable_id(value)
     if is_text and "\ufffd" in readable:  # decoded with replacements, or a real U+FFFD?
         raw = conn.execute(_RAW_ID, {"seq": seq}).scalar_one()
         readable, is_text = _decoded(raw)
-    return Unrouted(
-        seq=seq,
-        id=readable,
-        id_is_text=is_text,
-        priority=priority,
-        created_at=created_at,
-        title_is_text=title_type == "text",
-        message_is_text=message_type == "text",
-        archived=bool(archived),
-    )
+    flags = bool(title_is_text), bool(message_is_text), bool(archived)
+    return Unrouted(seq, readable, is_text, priority, created_at, *flags)
 
 
 def readable_id(value: object) -> tuple[str, bool]:
