@@ -4,6 +4,7 @@ one bad row, and nothing reads more than what can be shown."""
 from __future__ import annotations
 
 import sqlite3
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from traycourier.agent import routing
@@ -119,3 +120,27 @@ def test_an_id_that_really_holds_a_replacement_character_is_valid_text(db: Datab
     assert states(db) == [(1, "queued", None), (2, "failed", "invalid_row")]
     reason = conn.execute("SELECT last_error FROM notification_deliveries WHERE status = 'failed'")
     assert reason.fetchone() == ("the id x'6e7466ff' is not text",)
+
+
+def test_reading_a_10_mb_row_keeps_kilobytes_in_the_agent(db: Database) -> None:
+    """What reaches Python is cut in SQL: a producer's 10 MB title and body cost a few KB of
+    the agent's memory per row (twenty such rows took it to 466 MB when it read them whole)."""
+    enqueue(db, "t" * 10_000_000, "m" * 10_000_000, priority="urgent")
+    route(db)
+    queries.recent_notifications(db, 10)  # warm the connection pool and the schema
+    tracemalloc.start()
+    try:
+        (recent,) = queries.recent_notifications(db, 10)
+        (claimed,) = claim(db, "A", T0, TTL, 10)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert recent.title == "t" * 200 and recent.message == "m" * 1000
+    assert claimed.title == "t" * MAX_TITLE_READ
+    assert peak < 500_000, f"{peak} bytes held while reading one 20 MB row"
+
+
+def test_a_cut_counts_characters_not_bytes(db: Database) -> None:
+    enqueue(db, "é" * 150 + "x" * 10_000, priority="urgent")
+    (recent,) = queries.recent_notifications(db, 10)
+    assert recent.title == "é" * 150 + "x" * 50
