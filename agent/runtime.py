@@ -220,7 +220,7 @@ class Runtime:
             if limit and len(claimed) > limit:
                 claimed += self._claim_rest(ttl)
             marker = Marker(self.db, self.owner, self.clock)
-            self._show_round(burst.plan(claimed, limit), marker, started=bulk)
+            self._show_round(burst.plan(claimed, limit), marker)
             marker.flush()
             report = _count(report, marker.kinds, marker.fenced)
             if marker.hold_until is not None:
@@ -237,34 +237,36 @@ class Runtime:
             if len(more) < CLAIM_MORE:
                 return rest
 
-    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker, *, started: bool) -> None:
-        """`started`: the claim already counted every call as started (a fast notifier);
-        otherwise each call is marked started just before it is made."""
-        began, calls = time.monotonic(), 0
+    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker) -> None:
+        """Each call is marked started just before it is made, unless the claim did."""
+        spent, calls = 0.0, 0
         for item in plan.individual:
             if self._must_hold(item, marker.hold_until):
                 marker.add(self._release(item, marker.hold_until))
                 continue
-            if not started:
+            if not item.started:
                 self._mark_started([item])
-            marker.add(self._attempts.attempt(item))
-            calls += 1
+            began = time.monotonic()
+            outcome = self._attempts.attempt(item)
+            spent, calls = spent + time.monotonic() - began, calls + 1
+            marker.add(outcome)
         if plan.coalesced:
             if self._must_hold(plan.coalesced[0], marker.hold_until):
                 for item in plan.coalesced:
                     marker.add(self._release(item, marker.hold_until))
             else:
-                if not started:
-                    self._mark_started(plan.coalesced)
-                for outcome in self._attempts.attempt_summary(plan.coalesced):
+                self._mark_started([i for i in plan.coalesced if not i.started])
+                began = time.monotonic()
+                outcomes = self._attempts.attempt_summary(plan.coalesced)
+                spent, calls = spent + time.monotonic() - began, calls + 1
+                for outcome in outcomes:
                     marker.add(outcome)
-                calls += 1
-        if calls:  # the running estimate of one call's cost decides the next round's mode
-            per_call = (time.monotonic() - began) / calls
-            self._call_s = 0.5 * self._call_s + 0.5 * per_call
+        if calls:  # what one notifier call costs decides the next round's mode
+            self._call_s = 0.5 * self._call_s + 0.5 * spent / calls
 
     def _mark_started(self, items: Sequence[Claimed]) -> None:
-        leases.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
+        if items:
+            leases.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
 
     def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
         """Do not start a call that could outlive the lease, or after a transient failure,

@@ -162,27 +162,25 @@ def route_batch(
             next_at = stamp if decision.status == S.QUEUED else None
             rank = rank_of(item.priority)
             rows.append([item.seq, decision.status, rank, next_at, decision.code, decision.reason])
+        # A statement SQLite rejects is undone alone (ABORT), the transaction goes on: so a
+        # failed batch insert is simply redone one row at a time.
         try:
-            with conn.begin_nested():
-                _write_routes(conn, rows, [item.seq for item in batch], stamp, max_attempts)
+            _insert_routes(conn, rows, stamp, max_attempts)
         except sa_exc.IntegrityError:
-            for item in batch:
-                own = [r for r in rows if r[0] == item.seq]
+            for row in list(rows):
                 try:
-                    with conn.begin_nested():
-                        _write_routes(conn, own, [item.seq], stamp, max_attempts)
+                    _insert_routes(conn, [row], stamp, max_attempts)
                 except sa_exc.IntegrityError as err:
-                    log.error("notification %s cannot be routed: %s", item.id, err.orig)
-                    _write_routes(conn, [], [item.seq], stamp, max_attempts)
-                    rows = [r for r in rows if r[0] != item.seq]
+                    ntf = next(item.id for item in batch if item.seq == row[0])
+                    log.error("notification %s cannot be routed: %s", ntf, err.orig)
+                    rows.remove(row)
+        seqs = json.dumps([item.seq for item in batch])
+        conn.execute(_MARK_ROUTED, {"now": stamp, "seqs": seqs})
     queued = sum(1 for r in rows if r[1] == S.QUEUED)
     return RouteReport(routed=len(batch), queued=queued, skipped=len(rows) - queued)
 
 
-def _write_routes(
-    conn: Connection, rows: list[list[Any]], seqs: list[int], stamp: str, max_attempts: int
-) -> None:
+def _insert_routes(conn: Connection, rows: list[list[Any]], stamp: str, max_attempts: int) -> None:
     if rows:
         params = {"rows": json.dumps(rows), "max_attempts": max_attempts, "now": stamp}
         conn.execute(_INSERT_DELIVERIES, params)
-    conn.execute(_MARK_ROUTED, {"now": stamp, "seqs": json.dumps(seqs)})

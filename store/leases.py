@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,7 +80,9 @@ def claim(
     arrival) in one write transaction; no other agent can lease them until it expires.
 
     `started`: the caller will call the notifier for all of them at once (a fast notifier),
-    so the calls count as started now; otherwise it calls `mark_started` before each call."""
+    so the calls count as started now. Otherwise only the first in claim order is marked
+    started (its call follows at once: a separate write would only delay it), and the caller
+    calls `mark_started` before each later one."""
     stamp = timestamps.fmt(now)
     params = {
         "owner": owner,
@@ -97,15 +100,22 @@ def claim(
         orphans = [row.id for row in leased if content[row.id][0] is None]
         if orphans:
             conn.execute(_ORPHANED, {"ids": json.dumps(orphans), "now": stamp})
+        leased.sort(key=lambda row: (row.rank, row.next_attempt_at, row.id))
+        found = [
+            _claimed(row, content[row.id], stamp, started)
+            for row in leased
+            if row.id not in orphans
+        ]
+        if found and not started:
+            first = found[0]
+            conn.execute(_STARTED, {"ids": f"[{first.delivery_id}]", "owner": owner, "now": stamp})
+            found[0] = replace(first, started=True)
     for delivery_id in orphans:
         log.warning("delivery %s failed: its notification no longer exists", delivery_id)
-    leased.sort(key=lambda row: (row.rank, row.next_attempt_at, row.id))
-    return [
-        _claimed(row, content[row.id], stamp) for row in leased if content[row.id][0] is not None
-    ]
+    return found
 
 
-def _claimed(row: Any, found: Sequence[Any], stamp: str) -> Claimed:
+def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claimed:
     _seq, ntf_id, title, message, priority, source, kind, actions, created = found
     return Claimed(
         delivery_id=row.id,
@@ -121,6 +131,7 @@ def _claimed(row: Any, found: Sequence[Any], stamp: str) -> Claimed:
         actions_json=actions if isinstance(actions, str) else "[]",
         created_at=created if isinstance(created, str) else str(created),
         claimed_at=stamp,
+        started=started,
     )
 
 

@@ -174,6 +174,8 @@ class Claimed:
     actions_json: str
     created_at: str
     claimed_at: str
+    started: bool = False
+    """Its notifier call already counts as started (marked by the claim itself)."""
 
 
 @dataclass(frozen=True)

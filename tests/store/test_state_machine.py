@@ -140,24 +140,32 @@ def test_an_expired_lease_counts_and_fails_at_the_budget(db: Database) -> None:
 
 
 def test_an_expired_lease_whose_call_never_started_counts_nothing(db: Database) -> None:
-    """A crashed owner (or one that could not write for longer than the lease) that never
-    called the notifier for a row gives it back untouched, however often that happens."""
-    enqueue(db, "a", priority="urgent")
-    enqueue(db, "b", priority="urgent")
+    """A crashed owner (or one that could not write for longer than the lease) gives back
+    every row whose notifier call never started, uncounted, however often that happens.
+    The claim marks only its first row started: that call follows at once."""
+    for title in ("a", "b", "c"):
+        enqueue(db, title, priority="urgent")
     route(db)
     now = T0
-    for _ in range(8):
-        assert len(claim(db, "crashy", now, TTL, 10)) == 2
+    for cycle in range(8):
+        first, *rest = claim(db, "crashy", now, TTL, 2)
+        assert first.started and not any(c.started for c in rest)
         now += TTL + timedelta(seconds=1)
         assert expire_leases(db, now, lambda n, m: 0.0) == 2
-    assert rows(db) == [("a", "queued", 0, None), ("b", "queued", 0, None)]
-    assert attempts(db) == []
-    a, _b = claim(db, "C", now, TTL, 10)
-    mark_started(db, "C", [a.delivery_id], now)  # the call for a began, then C died
+        now += timedelta(seconds=1)
+        if cycle == 0:
+            assert rows(db) == [
+                ("a", "retry_wait", 1, "lease_expired"),
+                ("b", "queued", 0, None),
+                ("c", "queued", 0, None),
+            ]
+    counted = sum(r[2] for r in rows(db))
+    assert counted == 8 == len(attempts(db))  # one started call per cycle, no more
+    _a, b = claim(db, "C", now, TTL, 2)
+    mark_started(db, "C", [b.delivery_id], now)  # C calls for b too, then dies
     now += TTL + timedelta(seconds=1)
     expire_leases(db, now, lambda n, m: 0.0)
-    assert rows(db) == [("a", "retry_wait", 1, "lease_expired"), ("b", "queued", 0, None)]
-    assert [x[3] for x in attempts(db)] == ["lease_expired"]
+    assert sum(r[2] for r in rows(db)) == counted + 2
 
 
 def test_retry_waits_for_its_time(db: Database) -> None:
