@@ -141,6 +141,7 @@ def test_an_empty_history_says_so() -> None:
         ({"paused_until": NOW - timedelta(hours=1)}, "on"),
         ({"failed": 1}, "attention"),
         ({"notifier_broken": True, "enabled": False}, "attention"),
+        ({"agent_failing": True}, "attention"),
     ],
 )
 def test_icon_state(changes: dict, expected: str) -> None:
@@ -153,6 +154,9 @@ def test_tooltip_says_the_state_in_words() -> None:
     until = NOW + timedelta(hours=2)
     assert tooltip(state(paused_until=until), NOW).startswith("traycourier — paused until ")
     assert tooltip(state(failed=2), NOW) == "traycourier — on — 2 failed"
+    assert (
+        tooltip(state(agent_failing=True), NOW) == "traycourier — on — not delivering, see the log"
+    )
 
 
 @pytest.mark.parametrize(
