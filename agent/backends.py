@@ -12,24 +12,57 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import threading
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from traycourier.agent import APP_NAME, ostype
+from traycourier.agent import APP_NAME, ostype, textfit
 from traycourier.agent.notifier import Notifier, OsNotification
+
+log = logging.getLogger(__name__)
 
 URGENCY = {"urgent": 2, "action": 1, "warning": 1, "info": 0}
 """freedesktop urgency levels: 0 low, 1 normal, 2 critical (stays until dismissed)."""
+NOTIFY_SEND_URGENCY = {"urgent": "critical", "action": "normal", "warning": "normal", "info": "low"}
+
+
+NOTIFICATIONS = "org.freedesktop.Notifications"
+NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
+
+
+@dataclass(frozen=True)
+class DaemonInfo:
+    """A freedesktop notification server, as it describes itself."""
+
+    owner: str
+    name: str
+    vendor: str
+    version: str
+    capabilities: frozenset[str]
+
+    @property
+    def rules(self) -> textfit.Rules:
+        return textfit.daemon_rules(self.name, self.capabilities)
+
+
+class ServerDefault(int):
+    """plyer multiplies the timeout it is given by 1000; this one is already the spec's -1
+    ("the server's default expiry"), and stays so."""
+
+    def __mul__(self, _other: object) -> int:
+        return int(self)
 
 
 class PlyerNotifier:
-    """`plyer.notification`, with what plyer leaves out: the urgency hint as the DBus type
-    the spec names, and knowing which implementation plyer picked (it decides once per
-    process and silently falls back to a stub that only raises)."""
+    """`plyer.notification`, with what plyer leaves out: knowing which implementation it
+    picked (it decides once per process and silently falls back to a stub that only raises),
+    knowing the daemon it talks to (what it parses, read once per daemon and again when
+    another takes the bus name), the urgency hint as the DBus type the spec names, and the
+    arguments its notify-send path really reads."""
 
     may_block = True
 
@@ -44,9 +77,8 @@ class PlyerNotifier:
         self.name = f"plyer:{self.implementation}"
         self.degraded = self.implementation in ("NotifySendNotification", "NotifyDesktopPortals")
         self.available = self.implementation != "Notification"
-        self.body_markup = self.implementation == "NotifyDbus"
-        self.command_line = self.implementation == "NotifySendNotification"
         self.needs_session_bus = self.implementation in ("NotifyDbus", "NotifySendNotification")
+        self._daemon: DaemonInfo | None = None
 
     def describe(self) -> str:
         if not self.available:
@@ -55,24 +87,92 @@ class PlyerNotifier:
             return f"{self.name} (degraded: it cannot report failures; install dbus-python)"
         return self.name
 
-    def show(self, notification: OsNotification) -> str | None:
-        hints: dict[str, object] = {}
-        if self.implementation == "NotifyDbus":
+    def problem(self) -> str | None:
+        if not self.available:
+            return self.describe()
+        if not self.needs_session_bus:
+            return None
+        try:
             import dbus
 
-            hints = {
-                "urgency": dbus.Byte(URGENCY.get(notification.priority, 1)),
-                "desktop-entry": dbus.String(APP_NAME),
-            }
+            owned = dbus.SessionBus().call_blocking(
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameHasOwner",
+                "s",
+                (NOTIFICATIONS,),
+                timeout=2,
+            )
+        except Exception as err:  # no bus at all, or dbus-python missing
+            return f"no DBus session bus ({type(err).__name__})"
+        return None if owned else "no notification daemon on the session bus"
+
+    def daemon(self) -> DaemonInfo:
+        """The server that owns the notifications name now (DBus errors propagate: the
+        caller classifies them; none owning it is `daemon_unreachable`)."""
+        import dbus
+
+        bus = dbus.SessionBus()
+        owner = str(bus.get_name_owner(NOTIFICATIONS))
+        if self._daemon is None or self._daemon.owner != owner:
+            proxy = bus.get_object(NOTIFICATIONS, NOTIFICATIONS_PATH)
+            capabilities = proxy.GetCapabilities(dbus_interface=NOTIFICATIONS, timeout=5)
+            name, vendor, version, _spec = proxy.GetServerInformation(
+                dbus_interface=NOTIFICATIONS, timeout=5
+            )
+            self._daemon = DaemonInfo(
+                owner, str(name), str(vendor), str(version), frozenset(map(str, capabilities))
+            )
+            log.info("notification daemon %s %s: %s", name, version, ", ".join(capabilities))
+        return self._daemon
+
+    def show(self, notification: OsNotification) -> str | None:
+        text = textfit.FittedText(notification.title, notification.body)
+        if self.implementation == "NotifyDbus":
+            return self._show_dbus(notification, textfit.render(text, self.daemon().rules))
+        if self.implementation == "NotifySendNotification":
+            # no dbus-python: nothing can ask the daemon, so assume the common case (body
+            # markup) and keep every text off the command line's options. plyer's facade
+            # passes `app_icon` and `timeout`, but this implementation reads `icon`,
+            # `urgency` and `expire_time`: call it with those.
+            rules = textfit.Rules(body_markup=True, command_line=True)
+            safe = textfit.render(text, rules)
+            seconds = notification.display_s
+            self._notification._notify(
+                title=safe.title,
+                message=safe.body,
+                app_name=notification.app_name,
+                icon=notification.icon,
+                urgency=NOTIFY_SEND_URGENCY.get(notification.priority, "normal"),
+                expire_time=str(-1 if seconds is None else seconds * 1000),
+                hint="string:desktop-entry:" + APP_NAME,
+            )
+            return None
         self._notification.notify(
-            title=notification.title,
-            message=notification.body,
+            title=text.title,
+            message=text.body,
             app_name=notification.app_name,
             app_icon=notification.icon,
-            timeout=notification.display_s,
-            hints=hints,
+            timeout=10 if notification.display_s is None else notification.display_s,
         )
         return None
+
+    def _show_dbus(self, notification: OsNotification, text: textfit.FittedText) -> None:
+        import dbus
+
+        seconds = notification.display_s
+        self._notification.notify(
+            title=text.title,
+            message=text.body,
+            app_name=notification.app_name,
+            app_icon=notification.icon,
+            timeout=ServerDefault(-1) if seconds is None else seconds,
+            hints={
+                "urgency": dbus.Byte(URGENCY.get(notification.priority, 1)),
+                "desktop-entry": dbus.String(APP_NAME),
+            },
+        )
 
 
 class OsascriptNotifier:
@@ -86,8 +186,6 @@ class OsascriptNotifier:
     needs_session_bus = False
     may_block = True
     platform = "darwin"
-    body_markup = False
-    command_line = True
 
     SCRIPT = (
         "on run argv",
@@ -98,11 +196,16 @@ class OsascriptNotifier:
     def describe(self) -> str:
         return self.name
 
+    def problem(self) -> str | None:
+        return None
+
     def command(self, notification: OsNotification) -> list[str]:
         args = ["osascript"]
         for line in self.SCRIPT:
             args += ["-e", line]
-        return [*args, notification.title, notification.body]
+        text = textfit.FittedText(notification.title, notification.body)
+        safe = textfit.render(text, textfit.Rules(command_line=True))
+        return [*args, safe.title, safe.body]
 
     def show(self, notification: OsNotification) -> str | None:
         done = subprocess.run(
@@ -120,8 +223,6 @@ class RecordingNotifier:
     available = True
     degraded = False
     needs_session_bus = False
-    body_markup = False
-    command_line = False
 
     def __init__(self, path: Path, delay_s: float = 0.0) -> None:
         self.path = path
@@ -132,6 +233,9 @@ class RecordingNotifier:
 
     def describe(self) -> str:
         return f"{self.name} ({self.path})"
+
+    def problem(self) -> str | None:
+        return None
 
     def show(self, notification: OsNotification) -> str | None:
         if self.delay_s:
@@ -150,12 +254,13 @@ class NullNotifier:
     may_block = False
     degraded = False
     needs_session_bus = False
-    body_markup = False
-    command_line = False
     platform = "linux"
 
     def describe(self) -> str:
         return self.name
+
+    def problem(self) -> str | None:
+        return None
 
     def show(self, notification: OsNotification) -> str | None:
         return None

@@ -31,21 +31,15 @@ def compose(item: Claimed, notifier: Notifier, icon: str) -> OsNotification | In
     """The notification as this notifier can show it, or why the row cannot be shown."""
     if not isinstance(item.title, str) or not isinstance(item.message, str):
         return InvalidNotification("title and message must be text")
-    fitted = textfit.fit(
-        item.title,
-        item.message,
-        platform=notifier.platform,
-        body_markup=notifier.body_markup,
-        command_line=notifier.command_line,
-    )
-    if not fitted.title.strip(textfit.ZERO_WIDTH_SPACE):
+    fitted = textfit.fit(item.title, item.message, platform=notifier.platform)
+    if not fitted.title:
         return InvalidNotification("the title is empty once control characters are removed")
     return OsNotification(
         title=fitted.title,
         body=fitted.body,
         priority=item.priority,
         icon=icon,
-        display_s=0 if item.priority == Priority.URGENT else 10,
+        display_s=None if item.priority == Priority.URGENT else 10,
     )
 
 

@@ -27,7 +27,9 @@ class OsNotification:
     priority: str
     app_name: str = APP_NAME
     icon: str = ""
-    display_s: int = 10
+    display_s: int | None = 10
+    """Seconds on screen; None = the server's default (urgent: a critical notification is
+    kept by the server anyway; 0, "never expire", makes some servers show a modal dialog)."""
 
 
 class NotifyError(Exception):
@@ -52,8 +54,6 @@ class Notifier(Protocol):
     needs_session_bus: bool
     """True when it talks to a freedesktop notification daemon on the DBus session bus."""
     platform: str
-    body_markup: bool
-    command_line: bool
     may_block: bool
     """False only for notifiers that cannot hang (in-process test doubles): they are called
     directly instead of on the watchdog thread."""
@@ -62,8 +62,14 @@ class Notifier(Protocol):
         """One line for `doctor` and the log: what it is, and what is wrong with it."""
         ...
 
+    def problem(self) -> str | None:
+        """Why nothing could be shown right now (no daemon on the bus), cheaply; or None.
+        The tray asks after every tick, so it shows attention before a delivery fails."""
+        ...
+
     def show(self, notification: OsNotification) -> str | None:
-        """Show it; return the OS's id for it when there is one. Raise on failure."""
+        """Show it (plain text: the notifier makes it safe for its own mechanism); return
+        the OS's id for it when there is one. Raise on failure."""
         ...
 
 

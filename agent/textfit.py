@@ -67,20 +67,45 @@ class FittedText:
     body: str
 
 
-def fit(
-    title: str, body: str, *, platform: str, body_markup: bool, command_line: bool
-) -> FittedText:
-    """Fit a title and body for `platform` ("linux", "windows", "darwin").
-
-    `body_markup`: the server parses body markup (Linux DBus); the summary is always shown
-    literally by the spec, so only the body is escaped. `command_line`: the text travels as
-    arguments of a program (notify-send, osascript), so no part may start with '-'.
-    """
+def fit(title: str, body: str, *, platform: str) -> FittedText:
+    """Fit a title and body for `platform` ("linux", "windows", "darwin"): control
+    characters removed, the title on one line, both cut to the OS's limits. The result is
+    plain text; `render` then makes it safe for the mechanism that carries it."""
     limits = LIMITS.get(platform, LIMITS["linux"])
     clean_title = cut(strip_controls(title, single_line=True), limits.title)
     clean_body = cut(strip_controls(body, single_line=False), limits.body)
-    if body_markup:
-        clean_body = escape_markup(clean_body)
-    if command_line:
-        clean_title, clean_body = guard_option(clean_title), guard_option(clean_body)
     return FittedText(clean_title, clean_body)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How a mechanism reads text. `body_markup`/`summary_markup`: the server parses Pango
+    markup there, so `<` and `&` must be escaped to be read as written (and a producer's
+    `<a href>` never becomes a link). `command_line`: the text travels as arguments of a
+    program (notify-send, osascript), so no part may start with '-'."""
+
+    body_markup: bool = False
+    summary_markup: bool = False
+    command_line: bool = False
+
+
+PLAIN = Rules()
+
+
+def render(text: FittedText, rules: Rules) -> FittedText:
+    title, body = text.title, text.body
+    if rules.summary_markup:
+        title = escape_markup(title)
+    if rules.body_markup:
+        body = escape_markup(body)
+    if rules.command_line:
+        title, body = guard_option(title), guard_option(body)
+    return FittedText(title, body)
+
+
+def daemon_rules(server_name: str, capabilities: frozenset[str]) -> Rules:
+    """What a freedesktop notification server parses, from its `GetServerInformation` name
+    and `GetCapabilities`. The spec says the summary is plain text; dunst parses markup in it
+    whenever it parses the body (its `markup = full`), so there the summary is escaped too."""
+    body = "body-markup" in capabilities
+    return Rules(body_markup=body, summary_markup=body and server_name.lower() == "dunst")

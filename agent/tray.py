@@ -90,7 +90,7 @@ class TrayApp:
                 for r in recent
             ),
             autostart=controls.autostart_enabled(),
-            notifier_broken=not self.runtime.notifier.available,
+            notifier_broken=self.runtime.notifier.problem() is not None,
             agent_failing=self.loop.failing,
             version=__version__,
             db_path=str(self.db.path),

@@ -5,7 +5,9 @@
 #
 #   scripts/desktop-session.sh COMMAND [ARG...]      exit status = COMMAND's (70: session failed)
 #
-# Environment knobs: TC_NOTIFYD=0 (no notification daemon), TC_TRAY=0 (no tray host),
+# Environment knobs: TC_NOTIFYD=0 (no notification daemon) or the daemon to run: dunst (the
+# default, markup = full), dunst-nomarkup, xfce4-notifyd, notification-daemon,
+# mate-notification-daemon, lxqt-notificationd; TC_TRAY=0 (no tray host),
 # TC_MONITOR=0 (no dbus-monitor log of Notify calls), TC_NOTIFY_HOOK=0 (dunst runs no
 # script per notification, so TC_NOTIFY_LOG stays empty: for benchmarks),
 # TC_LOGDIR=DIR (keep logs there), TC_SCREEN=1024x768x24, TC_START_TIMEOUT=15.
@@ -108,7 +110,9 @@ fi
 export TC_NOTIFY_LOG="$log_dir/notifications.jsonl"
 : >"$TC_NOTIFY_LOG"
 export TC_DUNST_PID=""
-if [[ "${TC_NOTIFYD:-1}" == 1 ]]; then
+notifyd=${TC_NOTIFYD:-1}
+[[ "$notifyd" == 1 ]] && notifyd=dunst
+if [[ "$notifyd" == dunst || "$notifyd" == dunst-nomarkup ]]; then
   # dunst runs this for every notification with DUNST_* variables set; it appends one line.
   cat >"$run_dir/log-notification" <<'HOOK'
 #!/bin/sh
@@ -123,8 +127,8 @@ HOOK
   cat >"$run_dir/dunstrc" <<CONF
 [global]
     font = DejaVu Sans 10
-    markup = full
-    format = "<b>%s</b>\n%b"
+    markup = $([[ "$notifyd" == dunst ]] && echo full || echo no)
+    format = "%s\n%b"
     origin = top-right
     offset = 10x50
     width = 360
@@ -140,6 +144,18 @@ CONF
   pids+=($!)
   TC_DUNST_PID=$!
   wait_until "dunst on the bus" bus_name_owned org.freedesktop.Notifications
+elif [[ "$notifyd" != 0 ]]; then
+  # the other daemons users run (docs: ../shared research, desktops.md), from Debian
+  case "$notifyd" in
+    xfce4-notifyd) daemon=(/usr/lib/*/xfce4/notifyd/xfce4-notifyd) ;;
+    notification-daemon) daemon=(/usr/lib/notification-daemon/notification-daemon) ;;
+    mate-notification-daemon) daemon=(/usr/lib/mate-notification-daemon/mate-notification-daemon) ;;
+    lxqt-notificationd) daemon=(lxqt-notificationd) ;;
+    *) say "unknown TC_NOTIFYD=$notifyd"; exit 70 ;;
+  esac
+  "${daemon[@]}" >"$log_dir/$notifyd.log" 2>&1 </dev/null &
+  pids+=($!)
+  wait_until "$notifyd on the bus" bus_name_owned org.freedesktop.Notifications
 fi
 
 if [[ "${TC_TRAY:-1}" == 1 ]]; then

@@ -13,6 +13,8 @@ APT_PACKAGES=(
   gir1.2-gtk-3.0 build-essential pkg-config libdbus-1-dev libglib2.0-dev
   libgirepository1.0-dev libcairo2-dev python3-venv
   lintian debootstrap patchelf
+  # the other notification daemons users run, for the desktop matrix (tests/desktop)
+  xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
 )
 
 missing=()

@@ -5,6 +5,7 @@ copied to $TC_ARTIFACTS when it is set (CI prints where)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -58,16 +59,56 @@ class Desktop:
             capture_output=True,
         )
 
+    def notify_calls(self) -> list[NotifyCall]:
+        """Every Notify call on the bus, as dbus-monitor logged it: what the daemon received."""
+        log = (self.logdir / "dbus-monitor.log").read_text(errors="replace")
+        calls = []
+        for block in log.split("member=Notify\n")[1:]:
+            match = _NOTIFY_ARGS.match(block)
+            if match is None:
+                continue
+            urgency = re.search(r'string "urgency"\n\s+variant\s+byte (\d+)', block)
+            timeout = re.search(r"\n   int32 (-?\d+)", block)
+            calls.append(
+                NotifyCall(
+                    app=match["app"],
+                    icon=match["icon"],
+                    summary=match["summary"],
+                    body=match["body"],
+                    urgency=int(urgency[1]) if urgency else None,
+                    timeout_ms=int(timeout[1]) if timeout else None,
+                )
+            )
+        return calls
+
     def received(self) -> list[dict[str, str]]:
         import json
 
         return [json.loads(line) for line in self.notify_log.read_text().splitlines() if line]
 
 
+@dataclass(frozen=True)
+class NotifyCall:
+    app: str
+    icon: str
+    summary: str
+    body: str
+    urgency: int | None
+    timeout_ms: int | None
+
+
+_NOTIFY_ARGS = re.compile(
+    r'   string "(?P<app>.*?)"\n   uint32 \d+\n   string "(?P<icon>.*?)"\n'
+    r'   string "(?P<summary>.*?)"\n   string "(?P<body>.*?)"\n   array \[',
+    re.DOTALL,
+)
+
+
 @contextmanager
 def desktop_session(
-    logdir: Path, *, notifyd: bool = True, tray: bool = False, notify_hook: bool = True
+    logdir: Path, *, notifyd: bool | str = True, tray: bool = False, notify_hook: bool = True
 ) -> Iterator[Desktop]:
+    """`notifyd`: True for dunst, False for none, or a daemon's name (desktop-session.sh)."""
     for tool in ("Xvfb", "dbus-daemon", "dunst", "xdpyinfo", "import"):
         require_tool(tool)
     if tray:
@@ -75,7 +116,7 @@ def desktop_session(
     env = {
         **os.environ,
         "TC_LOGDIR": str(logdir),
-        "TC_NOTIFYD": "1" if notifyd else "0",
+        "TC_NOTIFYD": notifyd if isinstance(notifyd, str) else ("1" if notifyd else "0"),
         "TC_TRAY": "1" if tray else "0",
         "TC_NOTIFY_HOOK": "1" if notify_hook else "0",
         "PYTHONPATH": str(ROOT),

@@ -164,3 +164,26 @@ def test_without_a_tray_host_it_runs_headless_and_says_why(
     _out, err = agent.communicate(timeout=60)
     assert agent.returncode == 0, err
     assert "running headless: no tray host" in err.splitlines()[0]
+
+
+def test_without_a_notification_daemon_the_icon_asks_for_attention_at_once(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Before any delivery has failed: the tray checks the bus after every tick."""
+    require_tool("xdotool")
+    logdir, db = tmp_path / "desktop", tmp_path / "tc.db"
+    with desktop_session(logdir, notifyd=False, tray=True) as session:
+        session.env["PYSTRAY_BACKEND"] = "gtk"
+        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
+        agent = session.start_agent(db)
+        try:
+            wait_for(lambda: (logdir / "menu.json").exists(), "the tray to come up", 60)
+            wait_for(lambda: menu(session)["icon"] == "attention", "the attention icon")
+            assert "the notifier is not working" in menu(session)["title"]
+            assert sqlite3.connect(db).execute(
+                "SELECT count(*) FROM notification_delivery_attempts"
+            ).fetchone() == (0,)
+        finally:
+            agent.terminate()
+            agent.communicate(timeout=60)
+    _artifacts(request, logdir)

@@ -77,14 +77,15 @@ class Shown:
     needs_session_bus = False
     may_block = False
     platform = "linux"
-    body_markup = True
-    command_line = False
 
     def __init__(self) -> None:
         self.titles: list[str] = []
 
     def describe(self) -> str:
         return self.name
+
+    def problem(self) -> str | None:
+        return None
 
     def show(self, notification: OsNotification) -> str | None:
         self.titles.append(notification.title)

@@ -22,8 +22,6 @@ INTERFACE = (
     "degraded",
     "needs_session_bus",
     "platform",
-    "body_markup",
-    "command_line",
     "may_block",
 )
 
@@ -38,6 +36,8 @@ def test_every_backend_answers_the_whole_interface(notifier: Notifier) -> None:
     for attribute in INTERFACE:
         assert hasattr(notifier, attribute), attribute
     assert isinstance(notifier.describe(), str) and notifier.describe()
+    problem = notifier.problem()
+    assert problem is None or isinstance(problem, str)
 
 
 @pytest.mark.parametrize(

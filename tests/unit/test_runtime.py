@@ -37,8 +37,6 @@ class ScriptedNotifier:
     may_block = True
     degraded = False
     platform = "linux"
-    body_markup = True
-    command_line = False
 
     def __init__(self, fail: Callable[[OsNotification], BaseException | None] | None = None):
         self.shown: list[OsNotification] = []
@@ -47,6 +45,9 @@ class ScriptedNotifier:
 
     def describe(self) -> str:
         return self.name
+
+    def problem(self) -> str | None:
+        return None
 
     def show(self, notification: OsNotification) -> str | None:
         self.calls += 1

@@ -1,4 +1,5 @@
-"""Fitting text to an OS: what the user sees is the producer's text, safely."""
+"""Fitting text to an OS and rendering it for a mechanism: what the user reads is the
+producer's text, never markup, a link, an option or a control sequence."""
 
 from __future__ import annotations
 
@@ -6,7 +7,20 @@ import html
 
 import pytest
 
-from traycourier.agent.textfit import ELLIPSIS, ZERO_WIDTH_SPACE, fit
+from traycourier.agent.textfit import (
+    ELLIPSIS,
+    PLAIN,
+    ZERO_WIDTH_SPACE,
+    FittedText,
+    Rules,
+    daemon_rules,
+    fit,
+    render,
+)
+
+
+def shown(title: str = "t", body: str = "", rules: Rules = PLAIN) -> FittedText:
+    return render(fit(title, body, platform="linux"), rules)
 
 
 @pytest.mark.parametrize(
@@ -18,15 +32,37 @@ from traycourier.agent.textfit import ELLIPSIS, ZERO_WIDTH_SPACE, fit
         ("&lt; already", "&amp;lt; already"),
     ],
 )
-def test_linux_body_markup_is_escaped_so_it_reads_as_written(body: str, sent: str) -> None:
-    fitted = fit("t", body, platform="linux", body_markup=True, command_line=False)
+def test_body_markup_is_escaped_so_it_reads_as_written(body: str, sent: str) -> None:
+    fitted = shown(body=body, rules=Rules(body_markup=True))
     assert fitted.body == sent
     assert html.unescape(fitted.body) == body
 
 
-def test_the_summary_is_never_escaped() -> None:
-    fitted = fit("<b>x</b> & y", "", platform="linux", body_markup=True, command_line=False)
-    assert fitted.title == "<b>x</b> & y"
+def test_without_body_markup_the_body_goes_as_written() -> None:
+    assert shown(body="a <i>b</i> & c").body == "a <i>b</i> & c"
+
+
+def test_the_summary_is_escaped_only_where_the_server_parses_it() -> None:
+    title = '<a href="file:///etc/passwd">x</a> & y'
+    assert shown(title, rules=Rules(body_markup=True)).title == title
+    escaped = shown(title, rules=Rules(body_markup=True, summary_markup=True)).title
+    assert "<" not in escaped and html.unescape(escaped) == title
+
+
+@pytest.mark.parametrize(
+    ("server", "capabilities", "rules"),
+    [
+        ("dunst", {"body", "body-markup"}, Rules(body_markup=True, summary_markup=True)),
+        ("dunst", {"body"}, Rules()),  # markup = no
+        ("Xfce Notify Daemon", {"body", "body-markup", "actions"}, Rules(body_markup=True)),
+        ("Notification Daemon", {"actions", "body", "body-markup"}, Rules(body_markup=True)),
+        ("lxqt-notificationd", {"body", "body-markup", "body-images"}, Rules(body_markup=True)),
+        ("notify-osd", {"body", "body-markup", "icon-static"}, Rules(body_markup=True)),
+        ("some server", set(), Rules()),
+    ],
+)
+def test_what_each_daemon_parses(server: str, capabilities: set[str], rules: Rules) -> None:
+    assert daemon_rules(server, frozenset(capabilities)) == rules
 
 
 @pytest.mark.parametrize(
@@ -39,12 +75,11 @@ def test_the_summary_is_never_escaped() -> None:
     ],
 )
 def test_control_characters_are_removed(title: str, expected: str) -> None:
-    assert fit(title, "", platform="linux", body_markup=False, command_line=False).title == expected
+    assert fit(title, "", platform="linux").title == expected
 
 
 def test_body_keeps_its_line_breaks() -> None:
-    fitted = fit("t", "one\r\ntwo\x00", platform="linux", body_markup=False, command_line=False)
-    assert fitted.body == "one\ntwo"
+    assert fit("t", "one\r\ntwo\x00", platform="linux").body == "one\ntwo"
 
 
 @pytest.mark.parametrize(
@@ -54,24 +89,21 @@ def test_body_keeps_its_line_breaks() -> None:
 def test_long_text_is_cut_with_an_ellipsis(
     platform: str, title_limit: int, body_limit: int
 ) -> None:
-    fitted = fit("T" * 5000, "B" * 5000, platform=platform, body_markup=False, command_line=False)
+    fitted = fit("T" * 5000, "B" * 5000, platform=platform)
     assert len(fitted.title) == title_limit and fitted.title.endswith(ELLIPSIS)
     assert len(fitted.body) == body_limit and fitted.body.endswith(ELLIPSIS)
 
 
 def test_text_at_the_limit_is_left_alone() -> None:
-    fitted = fit("T" * 63, "", platform="windows", body_markup=False, command_line=False)
-    assert fitted.title == "T" * 63
+    assert fit("T" * 63, "", platform="windows").title == "T" * 63
 
 
 @pytest.mark.parametrize("text", ["--wait", "-u critical", "-ucritical", "--help"])
 def test_no_leading_dash_reaches_a_command_line(text: str) -> None:
-    fitted = fit(text, text, platform="linux", body_markup=False, command_line=True)
+    fitted = shown(text, text, Rules(command_line=True))
     assert not fitted.title.startswith("-") and not fitted.body.startswith("-")
     assert fitted.title == ZERO_WIDTH_SPACE + text
 
 
 def test_dashes_are_untouched_where_no_command_line_is_involved() -> None:
-    assert (
-        fit("--wait", "", platform="linux", body_markup=True, command_line=False).title == "--wait"
-    )
+    assert shown("--wait", rules=Rules(body_markup=True)).title == "--wait"
