@@ -10,6 +10,7 @@ noticed before the next tick and opened again.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from traycourier.agent.runtime import Runtime, TickReport
@@ -40,15 +41,22 @@ class AgentLoop:
         """Failed ticks in a row; 0 while ticks succeed."""
         self.internal_errors = 0
         self.last_error: str | None = None
+        self._leave = threading.Event()
 
     @property
     def failing(self) -> bool:
         return self.failures > 0
 
+    def leave(self) -> None:
+        """Make `run` return after the current tick without stopping the runtime (another
+        loop takes over: the tray's, once a tray host appeared)."""
+        self._leave.set()
+        self.waker.poke()
+
     def run(self) -> None:
-        """Tick until `runtime.stop` is set."""
+        """Tick until `runtime.stop` is set (or `leave` is called)."""
         stop = self.runtime.stop
-        while not stop.is_set():
+        while not stop.is_set() and not self._leave.is_set():
             try:
                 self.waker.mark()
                 self._reopen_if_replaced()

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,14 +84,20 @@ def run_agent(options: RunOptions) -> int:
         notifier = backends.from_spec(options.notifier)
     except ValueError as err:
         raise InvalidInput(str(err)) from None
-    headless = options.headless
+    headless, waiting = options.headless, False
     # The lock comes first: a second tray agent is refused before GTK is even loaded.
     lock = None if headless else single_instance(options.db)
     if not headless:
         from traycourier.agent import trayhost  # GTK stays out of a headless agent's memory
 
         reason = trayhost.unavailable_reason()
-        if reason:
+        if reason == trayhost.NO_HOST and not options.once:
+            print(
+                f"{APP_NAME}: no tray host yet; delivering without an icon until one appears",
+                file=sys.stderr,
+            )
+            waiting = True
+        elif reason:
             print(f"{APP_NAME}: running headless: {reason}", file=sys.stderr)
             headless = True
             assert lock is not None
@@ -122,7 +129,7 @@ def run_agent(options: RunOptions) -> int:
             log.info("tick: %s", agent.tick())
         elif headless:
             _run_headless(AgentLoop(agent, waker))
-        else:
+        elif not waiting or _headless_until_a_host_appears(AgentLoop(agent, waker)):
             from traycourier.agent import tray
 
             status = tray.TrayApp(db, AgentLoop(agent, waker)).run()
@@ -136,6 +143,11 @@ def run_agent(options: RunOptions) -> int:
 
 
 def _run_headless(loop: AgentLoop) -> None:
+    _stop_on_signals(loop)
+    loop.run()
+
+
+def _stop_on_signals(loop: AgentLoop) -> None:
     def request_stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
         loop.runtime.stop.set()
@@ -144,7 +156,27 @@ def _run_headless(loop: AgentLoop) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, request_stop)
-    loop.run()
+
+
+HOST_POLL_S = 1.0
+
+
+def _headless_until_a_host_appears(loop: AgentLoop) -> bool:
+    """Deliver without an icon, looking for a tray host every second; True once one is
+    there (the caller then starts the tray), False if the agent was stopped first."""
+    from traycourier.agent import trayhost
+
+    _stop_on_signals(loop)
+    worker = threading.Thread(target=loop.run, name="runtime", daemon=True)
+    worker.start()
+    stop = loop.runtime.stop
+    while not stop.wait(HOST_POLL_S):
+        if trayhost.unavailable_reason() is None:
+            log.info("a tray host appeared; showing the icon")
+            break
+    loop.leave()
+    worker.join()
+    return not stop.is_set()
 
 
 def restore_child_environment() -> None:

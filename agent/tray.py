@@ -45,6 +45,7 @@ from traycourier.agent.tray_model import (
     SetAutostart,
     SetEnabled,
     SetMinPriority,
+    ShowStatus,
 )
 from traycourier.store import Database, StoreError, queries, read_settings, timestamps
 
@@ -137,6 +138,7 @@ class TrayApp:
         icon.icon = icons.render(tray_model.icon_state(state, now))
         icon.title = tray_model.tooltip(state, now)
         icon.menu = self._to_pystray(entries)
+        _gtk_tooltip(icon, icon.title)
         dump = os.environ.get(DUMP_ENV)
         if dump:
             payload = {
@@ -167,6 +169,7 @@ class TrayApp:
                     checked=checked,
                     radio=e.radio,
                     enabled=e.enabled,
+                    default=e.default,
                 )
             )
         return pystray.Menu(*items)
@@ -217,6 +220,12 @@ class TrayApp:
                 controls.set_autostart(enabled)
             case About():
                 self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.path}")
+            case ShowStatus():
+                if self._state is not None:
+                    self._icon_notify(
+                        tray_model.tooltip(self._state, now),
+                        tray_model.status_line(self._state, now),
+                    )
         self.waker.poke()
         self.refresh(force=True)
 
@@ -241,9 +250,19 @@ class TrayApp:
         import pystray
 
         self.loop.on_tick = lambda _report: self.refresh()
-        self._icon = pystray.Icon(
-            APP_NAME, icons.render("on"), f"{APP_NAME} — starting", pystray.Menu()
-        )
+        # the real menu exists before the icon is shown: a StatusNotifier host that sees the
+        # item with an empty menu can leave it hidden (xfce4-panel, sway: pystray's first
+        # menu update raises inside its loop and the item stays Passive)
+        now = timestamps.utcnow()
+        try:
+            state = self._state = self.load_state()
+            image = icons.render(tray_model.icon_state(state, now))
+            title = tray_model.tooltip(state, now)
+            menu = self._to_pystray(tray_model.build_menu(state, now))
+        except Exception:
+            log.exception("cannot read the first state; starting with an empty menu")
+            image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
+        self._icon = pystray.Icon(APP_NAME, image, title, menu)
         self._install_signals()
         self._icon.run(setup=self._setup)
         self._finish()
@@ -299,3 +318,15 @@ class TrayApp:
         log.info("signal %d: quitting", sig)
         self.quit()
         return False
+
+
+def _gtk_tooltip(icon: Any, text: str) -> None:
+    """pystray's GTK backend sets the status icon's title, which no host shows on hover;
+    set its tooltip as well, on GTK's main loop (pystray 0.19.5 keeps the GtkStatusIcon in
+    `_status_icon`; other backends have their own tooltip and are left alone)."""
+    status_icon = getattr(icon, "_status_icon", None)
+    if status_icon is None:
+        return
+    from gi.repository import GLib
+
+    GLib.idle_add(status_icon.set_tooltip_text, text)

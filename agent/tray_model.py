@@ -83,6 +83,11 @@ class About:
 
 
 @dataclass(frozen=True)
+class ShowStatus:
+    """A left click on the icon (the menu's default item): the status as a notification."""
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
@@ -100,6 +105,7 @@ MenuAction = (
     | OpenLog
     | SetAutostart
     | About
+    | ShowStatus
     | Quit
 )
 
@@ -140,6 +146,8 @@ class Entry:
     enabled: bool = True
     children: tuple[Entry, ...] = ()
     separator: bool = False
+    default: bool = False
+    """Run by a left click on the icon (XEmbed hosts; StatusNotifier hosts open the menu)."""
 
 
 SEPARATOR = Entry("", separator=True)
@@ -221,7 +229,7 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
         for item in state.recent
     ) or (Entry("No notifications yet", enabled=False),)
     return (
-        Entry(status_line(state, now), enabled=False),
+        Entry(status_line(state, now), action=ShowStatus(), default=True),
         SEPARATOR,
         Entry(
             "Notifications enabled",

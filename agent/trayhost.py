@@ -13,6 +13,10 @@ from traycourier.agent import ostype
 log = logging.getLogger(__name__)
 
 
+NO_HOST = "no tray host on the display (no system tray or status notifier)"
+"""The one reason that can go away by itself: at login the panel often starts after us."""
+
+
 def prepare_gtk() -> None:
     """A tray icon draws no OpenGL: without this GDK opens GL at start-up, which loads Mesa
     (under Xvfb llvmpipe's libLLVM, ~55 MiB of resident memory) for nothing."""
@@ -48,7 +52,7 @@ def unavailable_reason() -> str | None:
         except (ImportError, ValueError) as err:
             return f"no GTK for the tray ({err})"
     if os.environ.get("DISPLAY") and not _tray_host_present():
-        return "no tray host on the display (no system tray or status notifier)"
+        return NO_HOST
     if not backend:
         _prefer_a_working_backend()
     try:

@@ -96,7 +96,8 @@ def test_the_tray_docks_and_its_menu_drives_the_agent(
 
         open_menu(session)
         session.screenshot(shots / "menu-open.png")
-        xdo(session, "key", "Down", "Return")  # first sensitive item: Notifications enabled
+        # the first item is the status line (left click's default); the second is the switch
+        xdo(session, "key", "Down", "Down", "Return")
         wait_for(lambda: setting(db, "enable_notifications") == "false", "the switch to flip")
         wait_for(lambda: menu(session)["icon"] == "off", "the off icon")
         session.screenshot(shots / "icon-off.png")
@@ -137,6 +138,17 @@ def test_the_tray_docks_and_its_menu_drives_the_agent(
         assert session.cli("settings", "set", "paused_until", "off", db=db).returncode == 0
         wait_for(lambda: menu(session)["icon"] == "attention", "the attention icon")
         session.screenshot(shots / "icon-attention.png")
+
+        # a left click shows the status as a notification
+        x, y = icon_window(session)
+        xdo(session, "mousemove", str(x), str(y), "click", "1")
+        wait_for(
+            lambda: any(
+                r["summary"].startswith("traycourier — ") and "pending" in r["body"]
+                for r in session.received()
+            ),
+            "the status notification after a left click",
+        )
 
         # Quit from the menu: last item
         open_menu(session)
@@ -187,3 +199,77 @@ def test_without_a_notification_daemon_the_icon_asks_for_attention_at_once(
             agent.terminate()
             agent.communicate(timeout=60)
     _artifacts(request, logdir)
+
+
+def test_a_tray_host_that_starts_after_the_agent_gets_the_icon(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """At login the agent often starts before the panel: it delivers without an icon, and
+    docks as soon as a tray host appears (here trayer, 4 s later)."""
+    require_tool("xdotool")
+    require_tool("trayer")
+    logdir, db = tmp_path / "desktop", tmp_path / "tc.db"
+    with desktop_session(logdir, tray=False) as session:
+        session.env["PYSTRAY_BACKEND"] = "gtk"
+        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
+        agent = session.start_agent(db)
+        trayer = None
+        try:
+            assert (
+                session.cli("send", "before the panel", "--priority", "urgent", db=db).returncode
+                == 0
+            )
+            wait_for(
+                lambda: "before the panel" in {r["summary"] for r in session.received()},
+                "delivery without an icon",
+            )
+            time.sleep(4)
+            trayer = subprocess.Popen(
+                [
+                    "trayer",
+                    "--edge",
+                    "top",
+                    "--align",
+                    "right",
+                    "--widthtype",
+                    "request",
+                    "--height",
+                    "32",
+                    "--SetDockType",
+                    "true",
+                    "--transparent",
+                    "false",
+                ],
+                env=session.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            wait_for(lambda: (logdir / "menu.json").exists(), "the tray to come up", 60)
+            wait_for(
+                lambda: bool(
+                    xdo(session, "search", "--onlyvisible", "--classname", "traycourier").split()
+                ),
+                "the icon to dock",
+                60,
+            )
+            session.screenshot(logdir / "docked-late.png")
+            assert (
+                session.cli("send", "after the panel", "--priority", "urgent", db=db).returncode
+                == 0
+            )
+            wait_for(
+                lambda: "after the panel" in {r["summary"] for r in session.received()},
+                "delivery with the icon",
+            )
+            assert agent.poll() is None
+        finally:
+            agent.terminate()
+            _out, err = agent.communicate(timeout=60)
+            if trayer is not None:
+                trayer.terminate()
+                trayer.wait(timeout=10)
+    _artifacts(request, logdir)
+    assert agent.returncode == 0, err
+    assert err.splitlines()[0] == (
+        "traycourier: no tray host yet; delivering without an icon until one appears"
+    )

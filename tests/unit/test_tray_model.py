@@ -16,6 +16,7 @@ from traycourier.agent.tray_model import (
     RetryFailed,
     SetEnabled,
     SetMinPriority,
+    ShowStatus,
     TrayState,
     as_plain,
     build_menu,
@@ -125,6 +126,11 @@ def test_recent_notifications_link_only_web_addresses() -> None:
         ("no link", OpenRecent("ntf_2", None), False),
         ("Mark all read", MarkAllRead(), True),
     ]
+
+
+def test_a_left_click_runs_the_status_line() -> None:
+    (default,) = [e for e in build_menu(state(), NOW) if e.default]
+    assert default.text.startswith("2 pending") and default.action == ShowStatus()
 
 
 def test_an_empty_history_says_so() -> None:
