@@ -143,11 +143,18 @@ def check_tray() -> Check:
         except ImportError:
             return Check(
                 "tray",
-                "warn",
-                f"backend {backend}: PyGObject missing, only the menu-less xorg tray works",
-                "pip install 'traycourier[gtk]' and apt install gir1.2-gtk-3.0",
+                "fail",
+                f"backend {backend}: PyGObject is missing, there is no tray menu",
+                "apt install gir1.2-gtk-3.0 and reinstall traycourier",
             )
-    return Check("tray", "ok", f"backend {backend}")
+        reason = trayhost.unavailable_reason()
+        if reason == trayhost.NO_INDICATOR:
+            return Check("tray", "fail", reason, "apt install gir1.2-ayatanaappindicator3-0.1")
+        if reason == trayhost.NO_HOST:
+            return Check("tray", "warn", reason, "start your desktop's panel; the icon follows")
+        if reason:
+            return Check("tray", "fail", reason, "")
+    return Check("tray", "ok", f"backend {os.environ.get('PYSTRAY_BACKEND', backend)}")
 
 
 def run_checks(db_path: Path) -> list[Check]:

@@ -136,7 +136,7 @@ class TrayApp:
         if icon is None:
             return
         icon.icon = icons.render(tray_model.icon_state(state, now))
-        icon.title = tray_model.tooltip(state, now)
+        icon.title = _title_for(icon, tray_model.tooltip(state, now))
         icon.menu = self._to_pystray(entries)
         _gtk_tooltip(icon, icon.title)
         dump = os.environ.get(DUMP_ENV)
@@ -262,7 +262,8 @@ class TrayApp:
         except Exception:
             log.exception("cannot read the first state; starting with an empty menu")
             image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
-        self._icon = pystray.Icon(APP_NAME, image, title, menu)
+        self._icon = pystray.Icon(APP_NAME, image, None, menu)
+        self._icon.title = _title_for(self._icon, title)
         self._install_signals()
         self._icon.run(setup=self._setup)
         self._finish()
@@ -301,13 +302,15 @@ class TrayApp:
         """SIGTERM/SIGINT/SIGHUP (logout) quit cleanly. GTK's main loop does not run Python
         signal handlers, so under GLib the signals are routed through it."""
         signals = [signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)]
+        on_glib = type(self._icon).__module__.endswith(("._gtk", "._appindicator"))
         try:
-            from gi.repository import GLib
+            if on_glib:
+                from gi.repository import GLib
 
-            for sig in signals:
-                if sig is not None:
-                    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, self._on_glib_signal, sig)
-            return
+                for sig in signals:
+                    if sig is not None:
+                        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, self._on_glib_signal, sig)
+                return
         except (ImportError, AttributeError):
             pass
         for sig in signals:
@@ -330,3 +333,11 @@ def _gtk_tooltip(icon: Any, text: str) -> None:
     from gi.repository import GLib
 
     GLib.idle_add(status_icon.set_tooltip_text, text)
+
+
+def _title_for(icon: Any, text: str) -> str:
+    """pystray's xorg backend writes the title as the window's WM_NAME, which python-xlib
+    encodes as Latin-1: an em dash would raise inside its loop and end the agent."""
+    if type(icon).__module__.endswith("._xorg"):
+        return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+    return text

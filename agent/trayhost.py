@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 
 
 NO_HOST = "no tray host on the display (no system tray or status notifier)"
+NO_INDICATOR = (
+    "the only tray here is a StatusNotifier host and the AppIndicator library is missing "
+    "(apt install gir1.2-ayatanaappindicator3-0.1)"
+)
 """The one reason that can go away by itself: at login the panel often starts after us."""
 
 
@@ -51,10 +55,16 @@ def unavailable_reason() -> str | None:
             from gi.repository import Gtk  # noqa: F401
         except (ImportError, ValueError) as err:
             return f"no GTK for the tray ({err})"
-    if os.environ.get("DISPLAY") and not _tray_host_present():
+    xembed, sni = _xembed_host(), _sni_host()
+    if not (xembed or sni):
         return NO_HOST
-    if not backend:
-        _prefer_a_working_backend()
+    indicator = backend != "xorg" and _appindicator_available()
+    if sni and not xembed and not indicator and backend != "xorg":
+        return NO_INDICATOR
+    if not backend and not indicator:
+        # pystray tries AppIndicator first and falls back only on ImportError, but a missing
+        # typelib raises ValueError (seen on a fresh Debian, where it ended the agent)
+        os.environ["PYSTRAY_BACKEND"] = "gtk"
     try:
         import pystray  # noqa: F401 - the import picks and loads the backend
     except Exception as err:
@@ -62,35 +72,42 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _prefer_a_working_backend() -> None:
-    """pystray tries AppIndicator first and falls back only on ImportError, but a missing
-    AppIndicator typelib raises ValueError -- seen on a fresh Debian, where it would end the
-    agent. Pick GTK (XEmbed) ourselves when no AppIndicator library is installed."""
-    import gi
+def _appindicator_available() -> bool:
+    try:
+        import gi
+    except ImportError:
+        return False
 
     for namespace in ("AyatanaAppIndicator3", "AppIndicator3"):
         try:
             gi.require_version(namespace, "0.1")
-            return
+            return True
         except ValueError:
             continue
-    os.environ["PYSTRAY_BACKEND"] = "gtk"
+    return False
 
 
-def _tray_host_present() -> bool:
-    """An XEMBED tray owns _NET_SYSTEM_TRAY_S<n>, or a StatusNotifierWatcher is on the bus."""
+def _xembed_host() -> bool:
+    """An XEmbed tray owns the selection _NET_SYSTEM_TRAY_S<screen> on the X display."""
+    if not os.environ.get("DISPLAY"):
+        return False
     try:
         from Xlib import display as xdisplay
 
         disp = xdisplay.Display()
         try:
             atom = disp.intern_atom(f"_NET_SYSTEM_TRAY_S{disp.get_default_screen()}")
-            if disp.get_selection_owner(atom) != 0:
-                return True
+            return bool(disp.get_selection_owner(atom) != 0)
         finally:
             disp.close()
     except Exception as err:
         log.debug("XEMBED tray check failed: %s", err)
+        return False
+
+
+def _sni_host() -> bool:
+    """A StatusNotifier watcher (the host side of AppIndicator icons) is on the session bus:
+    the only kind of tray on Wayland."""
     try:
         import dbus
 

@@ -35,5 +35,5 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[gtk,dev,bench]'
+.venv/bin/python -m pip install -q -e '.[dev,bench]'
 echo "setup: ready (.venv/bin/traycourier)" >&2

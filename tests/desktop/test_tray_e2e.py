@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,3 +274,63 @@ def test_a_tray_host_that_starts_after_the_agent_gets_the_icon(
     assert err.splitlines()[0] == (
         "traycourier: no tray host yet; delivering without an icon until one appears"
     )
+
+
+def test_the_xorg_backend_runs_with_the_titles_it_can_encode(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    """`PYSTRAY_BACKEND=xorg` (no PyGObject needed) writes titles as Latin-1 window names."""
+    session, db = tray_desktop, tmp_path / "tc.db"
+    session.env["PYSTRAY_BACKEND"] = "xorg"
+    agent = session.start_agent(db)
+    try:
+        wait_for(lambda: (session.logdir / "menu.json").exists(), "the tray to come up", 60)
+        assert session.cli("send", "via xorg", "--priority", "urgent", db=db).returncode == 0
+        wait_for(lambda: "via xorg" in {r["summary"] for r in session.received()}, "delivery")
+        assert menu(session)["title"] == "traycourier — on"  # the model keeps its words
+        assert agent.poll() is None, "the agent died"
+    finally:
+        agent.terminate()
+        _out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
+    assert "UnicodeEncodeError" not in err
+
+
+def test_doctor_names_the_package_a_statusnotifier_only_tray_needs(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    """A StatusNotifier host (a watcher on the bus) and no XEmbed tray: without the
+    AppIndicator library a GTK icon would be invisible, so doctor fails and says what to
+    install; with it, the tray is fine."""
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import dbus, dbus.service, time; bus = dbus.SessionBus(); "
+            "name = dbus.service.BusName('org.kde.StatusNotifierWatcher', bus); "
+            "print('up', flush=True); time.sleep(120)",
+        ],
+        env=desktop.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdout is not None and watcher.stdout.readline().strip() == "up"
+        env_backend = dict(desktop.env)
+        env_backend.pop("PYSTRAY_BACKEND", None)
+        desktop.env.clear()
+        desktop.env.update(env_backend)
+        result = desktop.cli("doctor", db=tmp_path / "tc.db")
+    finally:
+        watcher.kill()
+    tray_line = next(line for line in result.stdout.splitlines() if " tray " in f" {line} ")
+    if _typelib_installed():
+        assert tray_line.startswith("OK"), result.stdout
+    else:
+        assert tray_line.startswith("FAIL"), result.stdout
+        assert "gir1.2-ayatanaappindicator3-0.1" in tray_line
+        assert result.returncode == 1
+
+
+def _typelib_installed() -> bool:
+    return any(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
