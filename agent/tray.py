@@ -270,10 +270,12 @@ class TrayApp:
         return self.exit_status
 
     def _setup(self, icon: Any) -> None:
-        icon.visible = True
-        self.refresh(force=True)
+        # deliveries never wait for the icon: a backend's show can block (pystray's xorg
+        # backend, seen waiting for a tray that never embeds it)
         self._worker = threading.Thread(target=self._run_runtime, name="runtime", daemon=True)
         self._worker.start()
+        self.refresh(force=True)
+        icon.visible = True
         log.info("tray icon up (%s)", type(icon).__module__)
 
     def _run_runtime(self) -> None:
