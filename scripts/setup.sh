@@ -15,6 +15,8 @@ APT_PACKAGES=(
   lintian debootstrap patchelf
   # the other notification daemons users run, for the desktop matrix (tests/desktop)
   xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
+  # the StatusNotifier (AppIndicator) tray path: the library the agent uses, and a host
+  gir1.2-ayatanaappindicator3-0.1 haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
 )
 
 missing=()

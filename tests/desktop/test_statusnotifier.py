@@ -1,0 +1,171 @@
+"""The icon on a StatusNotifier (AppIndicator) tray host: status-notifier-watcher with
+gtk-sni-tray-standalone, both from Debian. The item must be registered and `Active` on every
+start, and its menu operable through its `com.canonical.dbusmenu` object, as any
+StatusNotifier host (KDE, GNOME's extension, Wayland panels) drives it."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require, require_tool, wait_for
+from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+
+pytestmark = pytest.mark.desktop
+
+STARTS = 5
+
+
+def gdbus(session: Desktop, *args: str) -> str:
+    done = subprocess.run(
+        ["gdbus", "call", "--session", *args],
+        env=session.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def sni_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    for tool in ("status-notifier-watcher", "gtk-sni-tray-standalone", "gdbus"):
+        require_tool(tool)
+    typelibs = list(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
+    require(bool(typelibs), "gir1.2-ayatanaappindicator3-0.1 is not installed")
+    logdir = tmp_path / "desktop"
+    with desktop_session(logdir, tray=False) as session:
+        session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
+        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
+        hosts = [
+            subprocess.Popen(
+                ["status-notifier-watcher"],
+                env=session.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
+        wait_for(lambda: "StatusNotifierWatcher" in _names(session), "the watcher on the bus")
+        hosts.append(
+            subprocess.Popen(
+                ["gtk-sni-tray-standalone", "--top", "--end"],
+                env=session.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        time.sleep(1)
+        try:
+            yield session
+            session.screenshot(logdir / "sni-tray.png")
+        finally:
+            for host in hosts:
+                host.terminate()
+                host.wait(timeout=10)
+    _artifacts(request, logdir)
+
+
+def _names(session: Desktop) -> str:
+    return gdbus(
+        session,
+        "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+        "--method", "org.freedesktop.DBus.ListNames",
+    )  # fmt: skip
+
+
+def registered_item(session: Desktop) -> tuple[str, str] | None:
+    """(bus name, object path) of traycourier's StatusNotifier item, once registered."""
+    listed = gdbus(
+        session,
+        "--dest", "org.kde.StatusNotifierWatcher", "--object-path", "/StatusNotifierWatcher",
+        "--method", "org.freedesktop.DBus.Properties.Get",
+        "org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems",
+    )  # fmt: skip
+    for name in re.findall(r"(:\d+\.\d+)", listed):
+        path = "/org/ayatana/NotificationItem/traycourier"
+        if "org.kde.StatusNotifierItem" in gdbus(
+            session,
+            "--dest", name, "--object-path", path,
+            "--method", "org.freedesktop.DBus.Introspectable.Introspect",
+        ):  # fmt: skip
+            return name, path
+    return None
+
+
+def item_property(session: Desktop, item: tuple[str, str], name: str) -> str:
+    return gdbus(
+        session,
+        "--dest", item[0], "--object-path", item[1],
+        "--method", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem", name,
+    )  # fmt: skip
+
+
+def test_the_item_is_active_on_every_start(sni_desktop: Desktop, tmp_path: Path) -> None:
+    session, db = sni_desktop, tmp_path / "tc.db"
+    for start in range(STARTS):
+        agent = session.start_agent(db)
+        try:
+            wait_for(lambda: registered_item(session) is not None, f"start {start}: registered")
+            item = registered_item(session)
+            assert item is not None
+            wait_for(
+                lambda item=item: "'Active'" in item_property(session, item, "Status"),
+                f"start {start}: the item Active (not Passive, not hidden)",
+                30,
+            )
+            assert "traycourier — on" in item_property(session, item, "Title")
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            _out, err = agent.communicate(timeout=60)
+        assert agent.returncode == 0, err
+    log = (session.logdir / "state" / "traycourier" / "log" / "traycourier.log").read_text()
+    assert log.count("tray icon up (pystray._appindicator)") == STARTS
+
+
+def test_the_menu_is_operated_through_dbusmenu(sni_desktop: Desktop, tmp_path: Path) -> None:
+    session, db = sni_desktop, tmp_path / "tc.db"
+    agent = session.start_agent(db)
+    try:
+        wait_for(lambda: registered_item(session) is not None, "the item registered")
+        item = registered_item(session)
+        assert item is not None
+        menu_path = re.search(r"objectpath '([^']+)'", item_property(session, item, "Menu"))
+        assert menu_path is not None
+
+        def layout() -> str:
+            return gdbus(
+                session,
+                "--dest", item[0], "--object-path", menu_path[1],
+                "--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]",
+            )  # fmt: skip
+
+        wait_for(lambda: "Notifications enabled" in layout(), "the real menu on the bus")
+        # ids change whenever the menu is rebuilt: read them right before the click
+        found = re.search(r"\((\d+), \{[^{}]*'label': <'Notifications enabled'>", layout())
+        assert found is not None, layout()
+        gdbus(
+            session,
+            "--dest", item[0], "--object-path", menu_path[1],
+            "--method", "com.canonical.dbusmenu.Event", "--",
+            found[1], "clicked", "<int32 0>", "0",
+        )  # fmt: skip
+        wait_for(
+            lambda: (
+                sqlite3.connect(db)
+                .execute("SELECT value FROM settings WHERE key = 'enable_notifications'")
+                .fetchall()
+                == [("false",)]
+            ),
+            "the switch to flip in the database",
+        )
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
