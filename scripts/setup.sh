@@ -17,6 +17,8 @@ APT_PACKAGES=(
   xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
   # the StatusNotifier (AppIndicator) tray path: the library the agent uses, and a host
   gir1.2-ayatanaappindicator3-0.1 haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+  # another XEmbed tray host, with the window manager it needs
+  tint2 openbox
 )
 
 missing=()
