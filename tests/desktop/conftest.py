@@ -188,3 +188,15 @@ def desktop_without_daemon(request: pytest.FixtureRequest, tmp_path: Path) -> It
     with desktop_session(logdir, notifyd=False) as session:
         yield session
     _artifacts(request, logdir)
+
+
+@pytest.fixture
+def tray_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    """A desktop with trayer (XEmbed), the GTK backend, and the menu dumped as JSON."""
+    require_tool("xdotool")
+    logdir = tmp_path / "desktop"
+    with desktop_session(logdir, tray=True) as session:
+        session.env["PYSTRAY_BACKEND"] = "gtk"
+        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
+        yield session
+    _artifacts(request, logdir)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 
 from tests.conftest import require, require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.desktop.test_tray_e2e import setting
 
 pytestmark = pytest.mark.desktop
 
@@ -157,12 +157,7 @@ def test_the_menu_is_operated_through_dbusmenu(sni_desktop: Desktop, tmp_path: P
             found[1], "clicked", "<int32 0>", "0",
         )  # fmt: skip
         wait_for(
-            lambda: (
-                sqlite3.connect(db)
-                .execute("SELECT value FROM settings WHERE key = 'enable_notifications'")
-                .fetchall()
-                == [("false",)]
-            ),
+            lambda: setting(db, "enable_notifications") == "false",
             "the switch to flip in the database",
         )
     finally:

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from tests.conftest import require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
 
 pytestmark = pytest.mark.desktop
-
-
-@pytest.fixture
-def tray_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
-    require_tool("xdotool")
-    logdir = tmp_path / "desktop"
-    with desktop_session(logdir, tray=True) as session:
-        session.env["PYSTRAY_BACKEND"] = "gtk"
-        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
-        yield session
-    _artifacts(request, logdir)
 
 
 def xdo(session: Desktop, *args: str) -> str:

@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool, wait_for
-from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.conftest import wait_for
+from tests.desktop.conftest import Desktop
 from tests.desktop.test_tray_e2e import menu
 
 pytestmark = pytest.mark.desktop
 
 GOOD = ("good one", "good two", "good three")
-
-
-@pytest.fixture
-def tray_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
-    require_tool("xdotool")
-    logdir = tmp_path / "desktop"
-    with desktop_session(logdir, tray=True) as session:
-        session.env["PYSTRAY_BACKEND"] = "gtk"
-        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
-        session.env["XDG_STATE_HOME"] = str(tmp_path / "state")
-        yield session
-    _artifacts(request, logdir)
 
 
 def _recent_texts(session: Desktop) -> list[str]:

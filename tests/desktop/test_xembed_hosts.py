@@ -5,7 +5,6 @@ pointer and one item changes the database."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from tests.conftest import require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
-from tests.desktop.test_tray_e2e import icon_window, open_menu, xdo
+from tests.desktop.test_tray_e2e import icon_window, open_menu, setting, xdo
 
 pytestmark = pytest.mark.desktop
 
@@ -78,12 +77,7 @@ def test_tint2_docks_the_icon_on_every_start_and_its_menu_works(
                 session.screenshot(session.logdir / "tint2-menu.png")
                 xdo(session, "key", "Down", "Down", "Return")
                 wait_for(
-                    lambda: (
-                        sqlite3.connect(db)
-                        .execute("SELECT value FROM settings WHERE key = 'enable_notifications'")
-                        .fetchall()
-                        == [("false",)]
-                    ),
+                    lambda: setting(db, "enable_notifications") == "false",
                     "the switch to flip from tint2's menu",
                 )
         finally:
