@@ -21,11 +21,6 @@ from traycourier.store.model import (
 )
 
 
-def problem(item: Unrouted) -> str | None:
-    """Why the row cannot be routed or shown, or None when it can."""
-    return _created(item)[1]
-
-
 def _created(item: Unrouted) -> tuple[datetime | None, str | None]:
     """The row's creation time (parsed once), or why the row cannot be used."""
     reason = _type_problem(item)

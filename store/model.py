@@ -28,13 +28,12 @@ class Priority(StrEnum):
     @property
     def rank(self) -> int:
         """0 for urgent … 3 for info: the claim order, stored as `deliveries.rank`."""
-        return _PRIORITY_ORDER.index(self)
+        return RANKS[self.value]
 
     def at_least(self, minimum: Priority) -> bool:
         return self.rank <= minimum.rank
 
 
-_PRIORITY_ORDER: tuple[Priority, ...] = tuple(Priority)
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
 RANKS: dict[str, int] = {p.value: rank for rank, p in enumerate(Priority)}
 """Priority word -> rank, for the per-row paths (an enum call per row costs a microsecond)."""
@@ -108,7 +107,8 @@ class Code(StrEnum):
 
 def rank_of(priority: object) -> int:
     """The claim rank of whatever a producer wrote: unknown values sort last, with info."""
-    return RANKS.get(priority, len(PRIORITIES) - 1) if isinstance(priority, str) else 3
+    last = len(PRIORITIES) - 1
+    return RANKS.get(priority, last) if isinstance(priority, str) else last
 
 
 DESKTOP = "desktop"
