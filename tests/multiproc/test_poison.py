@@ -78,6 +78,8 @@ def by_title(title: str) -> str:
 
 
 def _orphan(conn: sqlite3.Connection) -> str:
+    # one transaction: the running agent must never see the notification still there
+    conn.execute("BEGIN IMMEDIATE")
     conn.execute(
         "INSERT INTO notifications(id, title, priority, routed_at) "
         "VALUES ('ntf_gone', 'gone', 'urgent', '2026-01-01 00:00:00')"
@@ -88,6 +90,7 @@ def _orphan(conn: sqlite3.Connection) -> str:
         "'2000-01-01 00:00:00')"
     )
     conn.execute("DELETE FROM notifications WHERE id = 'ntf_gone'")
+    conn.execute("COMMIT")
     return "d.notification_id = 'ntf_gone'"
 
 
