@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,10 @@ from traycourier.agent import (
     icons,
     ostype,
     paths,
+    sni,
     tray_model,
     trayhost,
+    traymenu,
 )
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.notifier import OsNotification, show_within
@@ -67,6 +68,8 @@ class TrayApp:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._icon: Any = None
+        self._shown: traymenu.Built | None = None
+        """The menu the user sees (or would see on opening it)."""
 
     # -- state ----------------------------------------------------------------------------
 
@@ -137,7 +140,14 @@ class TrayApp:
             return
         icon.icon = icons.render(tray_model.icon_state(state, now))
         icon.title = _title_for(icon, tray_model.tooltip(state, now))
-        icon.menu = self._to_pystray(entries)
+        built = traymenu.build(entries, self._fire)
+        if type(icon).__module__ == "pystray._gtk":
+            from gi.repository import GLib
+
+            GLib.idle_add(self._show_gtk_menu, icon, built)
+        else:
+            self._shown = built
+            icon.menu = built.menu
         _gtk_tooltip(icon, icon.title)
         dump = os.environ.get(DUMP_ENV)
         if dump:
@@ -150,42 +160,29 @@ class TrayApp:
 
     # -- pystray --------------------------------------------------------------------------
 
-    def _to_pystray(self, entries: tuple[tray_model.Entry, ...]) -> Any:
-        import pystray
-
-        items = []
-        for e in entries:
-            if e.separator:
-                items.append(pystray.Menu.SEPARATOR)
-                continue
-            if e.children:
-                items.append(pystray.MenuItem(e.text, self._to_pystray(e.children)))
-                continue
-            checked = None if e.checked is None else (lambda _item, value=e.checked: value)
-            items.append(
-                pystray.MenuItem(
-                    e.text,
-                    self._handler(e.action),
-                    checked=checked,
-                    radio=e.radio,
-                    enabled=e.enabled,
-                    default=e.default,
-                )
-            )
-        return pystray.Menu(*items)
-
-    def _handler(self, action: MenuAction | None) -> Callable[..., None]:
-        def handle(_icon: Any = None, _item: Any = None) -> None:
-            if action is None:
-                return
+    def _show_gtk_menu(self, icon: Any, built: traymenu.Built) -> bool:
+        """On the GTK main loop: an open menu is updated in place when it can be."""
+        handle = traymenu.open_gtk_menu(icon)
+        if handle is not None and self._shown is not None:
             try:
-                self.perform(action)
-            except StoreError as err:
-                log.error("%s failed: %s", action, err)
-            except Exception:  # a menu click must never take the agent down
-                log.exception("menu action %s failed", action)
+                shown = traymenu.update_in_place(handle, self._shown, built)
+            except Exception:
+                log.exception("cannot update the open menu; it changes when opened again")
+                shown = None
+            if shown is not None:
+                self._shown = shown
+                return False
+        self._shown = built
+        icon.menu = built.menu
+        return False  # a one-shot idle callback
 
-        return handle
+    def _fire(self, action: MenuAction) -> None:
+        try:
+            self.perform(action)
+        except StoreError as err:
+            log.error("%s failed: %s", action, err)
+        except Exception:  # a menu click must never take the agent down
+            log.exception("menu action %s failed", action)
 
     def perform(self, action: MenuAction) -> None:
         """Run one menu action; the same `controls` functions the CLI uses."""
@@ -258,12 +255,15 @@ class TrayApp:
             state = self._state = self.load_state()
             image = icons.render(tray_model.icon_state(state, now))
             title = tray_model.tooltip(state, now)
-            menu = self._to_pystray(tray_model.build_menu(state, now))
+            self._shown = traymenu.build(tray_model.build_menu(state, now), self._fire)
+            menu = self._shown.menu
         except Exception:
             log.exception("cannot read the first state; starting with an empty menu")
             image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
         self._icon = pystray.Icon(APP_NAME, image, None, menu)
         self._icon.title = _title_for(self._icon, title)
+        if type(self._icon).__module__ == "pystray._appindicator":
+            sni.keep_registered(self._icon.update_menu)
         self._install_signals()
         self._icon.run(setup=self._setup)
         self._finish()

@@ -40,6 +40,7 @@ class Waker:
     def __init__(self, db_path: Path) -> None:
         self._path = db_path
         self._event = threading.Event()
+        self._poked = False
         self._identity = file_identity(db_path)
         self._probe = DataVersionProbe(db_path)
         self._seen = self._probe.value()
@@ -72,14 +73,19 @@ class Waker:
         self._seen = self._probe.value()
 
     def poke(self) -> None:
-        """Wake the waiting loop now (stop requested, a setting changed in this process)."""
+        """Wake the waiting loop now, whether or not the file changed (stop requested, the
+        loop asked to leave, a menu action done)."""
+        self._poked = True
         self._event.set()
 
     def wait(self, timeout_s: float, stop: threading.Event) -> bool:
         """Block until another connection commits, `stop` is set, or the timeout passes.
-        Returns True when woken by a commit."""
+        Returns True when woken by a commit or a poke."""
         deadline = time.monotonic() + max(timeout_s, 0.0)
         while not stop.is_set():
+            if self._poked:
+                self._poked = False
+                return True
             if self._changed():
                 return True
             remaining = deadline - time.monotonic()

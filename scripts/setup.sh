@@ -17,8 +17,10 @@ APT_PACKAGES=(
   xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
   # the StatusNotifier (AppIndicator) tray path: the library the agent uses, and a host
   gir1.2-ayatanaappindicator3-0.1 haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
-  # another XEmbed tray host, with the window manager it needs
-  tint2 openbox
+  # more tray hosts: tint2 (XEmbed) with the window manager it needs, xfce4-panel (XEmbed and
+  # StatusNotifier; xfconf holds its settings), and a headless Wayland session (sway, grim
+  # for its screenshots) where only StatusNotifier exists
+  tint2 openbox xfce4-panel xfconf sway grim
 )
 
 missing=()

@@ -14,6 +14,10 @@ for path in /opt/traycourier/traycourier /usr/bin/traycourier \
   /usr/share/doc/traycourier/copyright /usr/share/doc/traycourier/changelog.gz; do
   grep -qx "$path" <<<"$listing" || fail "missing $path"
 done
+# the StatusNotifier tray path travels in the bundle (Wayland and KDE have no XEmbed tray)
+for lib in AyatanaAppIndicator3-0.1.typelib libayatana-appindicator3.so.1 libdbusmenu-gtk3.so.4; do
+  grep -q "^/opt/traycourier/_internal/.*$lib\$" <<<"$listing" || fail "the bundle lacks $lib"
+done
 # everything lives in the places above, nowhere else
 parents='^/((etc|etc/xdg|opt|usr|usr/share)/)?$'
 owned='^/(opt/traycourier|usr/bin|usr/share/(applications|icons|doc)|etc/xdg/autostart)(/|$)'

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the .deb into a minimal Debian 12 made with debootstrap, and prove it works there:
 # --version, send, the agent delivering that notification to dunst on a DBus session under
-# Xvfb with its tray icon docked in trayer; then purge, and nothing of the package is left.
+# Xvfb with its tray icon docked in trayer (XEmbed), then its item registered and Active on a
+# StatusNotifier host (status-notifier-watcher + gtk-sni-tray-standalone, no XEmbed tray:
+# the AppIndicator library comes from the bundle); then purge, and nothing is left.
 #   packaging/linux/fresh-system-test.sh build/traycourier_0.1.0_amd64.deb
 # The debootstrap result is cached as a tarball (TC_CACHE_DIR) and built when missing.
 set -euo pipefail
@@ -45,7 +47,8 @@ in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root 
 say "installing the package with apt (and a desktop to test it in)"
 in_root apt-get update -q >/dev/null
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  /tmp/traycourier.deb xvfb xauth x11-utils dbus dunst trayer >/dev/null
+  /tmp/traycourier.deb xvfb xauth x11-utils dbus dunst trayer libglib2.0-bin \
+  haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils >/dev/null
 
 say "running it"
 in_root sh -c 'traycourier --version' | grep -qx "traycourier $(dpkg-deb -f "$deb" Version)"
@@ -68,6 +71,37 @@ in_root env TC_NOTIFY_HOOK=0 TC_LOGDIR=/tmp/logs /tmp/desktop-session.sh sh -ec 
   traycourier status | grep -q "sent 1"
   kill -TERM $agent; wait $agent
   echo "delivered $id and docked"
+'
+
+say "on a StatusNotifier host"
+in_root env TC_NOTIFY_HOOK=0 TC_TRAY=0 TC_LOGDIR=/tmp/sni-logs /tmp/desktop-session.sh sh -ec '
+  export TRAYCOURIER_DB=/root/tc.db
+  status-notifier-watcher >/tmp/sni-logs/watcher.log 2>&1 &
+  sleep 0.5
+  gtk-sni-tray-standalone --top --end >/tmp/sni-logs/host.log 2>&1 &
+  traycourier run >/tmp/sni-logs/agent.log 2>&1 &
+  agent=$!
+  item=/org/ayatana/NotificationItem/traycourier
+  i=0
+  until gdbus call --session --dest org.kde.StatusNotifierWatcher \
+      --object-path /StatusNotifierWatcher --method org.freedesktop.DBus.Properties.Get \
+      org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems 2>/dev/null | grep -q ":1\."; do
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "no item registered"; cat /tmp/sni-logs/agent.log; exit 1; }
+    sleep 0.1
+  done
+  owner=$(gdbus call --session --dest org.kde.StatusNotifierWatcher \
+      --object-path /StatusNotifierWatcher --method org.freedesktop.DBus.Properties.Get \
+      org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems | grep -o ":1\.[0-9]*" | head -1)
+  i=0
+  until gdbus call --session --dest "$owner" --object-path $item \
+      --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem Status \
+      2>/dev/null | grep -q Active; do
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "item not Active"; cat /tmp/sni-logs/agent.log; exit 1; }
+    sleep 0.1
+  done
+  grep -q "tray icon up (pystray._appindicator)" "$HOME/.local/state/traycourier/log/traycourier.log"
+  kill -TERM $agent; wait $agent
+  echo "item $owner$item Active"
 '
 
 say "purging"

@@ -51,8 +51,9 @@ class Desktop:
         )
 
     def screenshot(self, path: Path) -> None:
+        on_wayland = "DISPLAY" not in self.env and "WAYLAND_DISPLAY" in self.env
         subprocess.run(
-            ["import", "-window", "root", str(path)],
+            ["grim", str(path)] if on_wayland else ["import", "-window", "root", str(path)],
             env=self.env,
             check=False,
             timeout=30,

@@ -1,7 +1,8 @@
-"""The icon on a StatusNotifier (AppIndicator) tray host: status-notifier-watcher with
-gtk-sni-tray-standalone, both from Debian. The item must be registered and `Active` on every
-start, and its menu operable through its `com.canonical.dbusmenu` object, as any
-StatusNotifier host (KDE, GNOME's extension, Wayland panels) drives it."""
+"""The icon on StatusNotifier (AppIndicator) tray hosts: status-notifier-watcher with
+gtk-sni-tray-standalone, and xfce4-panel's systray, all from Debian. The item must be
+registered and `Active` on every start, and its menu operable through its
+`com.canonical.dbusmenu` object, as any StatusNotifier host (KDE, GNOME's extension, Wayland
+panels) drives it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.conftest import require, require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.desktop.hosts import SNI_HOSTS
 from tests.desktop.test_tray_e2e import setting
 
 pytestmark = pytest.mark.desktop
@@ -34,50 +36,19 @@ def gdbus(session: Desktop, *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture
+@pytest.fixture(params=sorted(SNI_HOSTS))
 def sni_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
-    for tool in ("status-notifier-watcher", "gtk-sni-tray-standalone", "gdbus"):
-        require_tool(tool)
+    require_tool("gdbus")
     typelibs = list(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
     require(bool(typelibs), "gir1.2-ayatanaappindicator3-0.1 is not installed")
     logdir = tmp_path / "desktop"
     with desktop_session(logdir, tray=False) as session:
         session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
         session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
-        hosts = [
-            subprocess.Popen(
-                ["status-notifier-watcher"],
-                env=session.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        ]
-        wait_for(lambda: "StatusNotifierWatcher" in _names(session), "the watcher on the bus")
-        hosts.append(
-            subprocess.Popen(
-                ["gtk-sni-tray-standalone", "--top", "--end"],
-                env=session.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        time.sleep(1)
-        try:
+        with SNI_HOSTS[request.param](session):
             yield session
-            session.screenshot(logdir / "sni-tray.png")
-        finally:
-            for host in hosts:
-                host.terminate()
-                host.wait(timeout=10)
+            session.screenshot(logdir / f"{request.param}.png")
     _artifacts(request, logdir)
-
-
-def _names(session: Desktop) -> str:
-    return gdbus(
-        session,
-        "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
-        "--method", "org.freedesktop.DBus.ListNames",
-    )  # fmt: skip
 
 
 def registered_item(session: Desktop) -> tuple[str, str] | None:
@@ -121,6 +92,9 @@ def test_the_item_is_active_on_every_start(sni_desktop: Desktop, tmp_path: Path)
                 30,
             )
             assert "traycourier — on" in item_property(session, item, "Title")
+            if start == STARTS - 1:
+                time.sleep(0.5)  # the host draws the icon after the item turns Active
+                session.screenshot(session.logdir / "icon-active.png")
         finally:
             agent.send_signal(signal.SIGTERM)
             _out, err = agent.communicate(timeout=60)

@@ -164,6 +164,33 @@ def test_the_tray_docks_and_its_menu_drives_the_agent(
     ]
 
 
+def test_an_open_menu_follows_a_change_and_a_click_does_what_it_shows(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    """Open the menu, switch notifications off from the CLI: the open menu unchecks the
+    switch, and clicking it then switches notifications back on, as its check mark said."""
+    session, db = tray_desktop, tmp_path / "tc.db"
+    agent = session.start_agent(db)
+    try:
+        wait_for(lambda: (session.logdir / "menu.json").exists(), "the tray to come up", 60)
+        open_menu(session)
+        off = session.cli("settings", "set", "enable_notifications", "false", db=db)
+        assert off.returncode == 0, off.stderr
+        wait_for(lambda: menu(session)["icon"] == "off", "the tray to see the change")
+        time.sleep(0.5)  # the open menu is updated on GTK's main loop, when it is idle
+        session.screenshot(session.logdir / "open-menu-followed.png")
+        xdo(session, "key", "Down", "Down", "Return")
+        wait_for(
+            lambda: setting(db, "enable_notifications") == "true",
+            "the unchecked switch to switch notifications on",
+        )
+        assert agent.poll() is None
+    finally:
+        agent.terminate()
+        _out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
+
+
 def test_without_a_tray_host_it_runs_headless_and_says_why(
     desktop: Desktop, tmp_path: Path
 ) -> None:

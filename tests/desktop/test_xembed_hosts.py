@@ -1,12 +1,11 @@
-"""The icon on XEmbed tray hosts users run besides trayer: tint2 under openbox. On five
-consecutive starts it docks (a mapped, tray-sized window); its menu opens with a real
-pointer and one item changes the database."""
+"""The icon on XEmbed tray hosts users run: trayer, tint2 under openbox, and xfce4-panel's
+systray. On five consecutive starts it docks (a mapped, tray-sized window); its
+menu opens with a real pointer and one item changes the database."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from tests.conftest import require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.desktop.hosts import XEMBED_HOSTS
 from tests.desktop.test_tray_e2e import icon_window, open_menu, setting, xdo
 
 pytestmark = pytest.mark.desktop
@@ -21,29 +21,17 @@ pytestmark = pytest.mark.desktop
 STARTS = 5
 
 
-@pytest.fixture
-def tint2_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
-    for tool in ("openbox", "tint2", "xdotool", "xwininfo"):
+@pytest.fixture(params=sorted(XEMBED_HOSTS))
+def xembed_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    for tool in ("xdotool", "xwininfo"):
         require_tool(tool)
     logdir = tmp_path / "desktop"
     with desktop_session(logdir, tray=False) as session:
-        session.env["PYSTRAY_BACKEND"] = "gtk"
+        session.env["PYSTRAY_BACKEND"] = "gtk"  # XEmbed even where a StatusNotifier host exists
         session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
-        hosts = [
-            subprocess.Popen(
-                [program], env=session.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            for program in ("openbox", "tint2")
-        ]
-        wait_for(lambda: bool(xdo(session, "search", "--classname", "tint2").split()), "tint2")
-        time.sleep(0.5)  # tint2 takes the tray selection just after its panel maps
-        try:
+        with XEMBED_HOSTS[request.param](session):
             yield session
-            session.screenshot(logdir / "tint2.png")
-        finally:
-            for host in reversed(hosts):
-                host.terminate()
-                host.wait(timeout=10)
+            session.screenshot(logdir / f"{request.param}.png")
     _artifacts(request, logdir)
 
 
@@ -61,10 +49,10 @@ def docked_size(session: Desktop) -> tuple[int, int] | None:
     return width, height
 
 
-def test_tint2_docks_the_icon_on_every_start_and_its_menu_works(
-    tint2_desktop: Desktop, tmp_path: Path
+def test_the_host_docks_the_icon_on_every_start_and_its_menu_works(
+    xembed_desktop: Desktop, tmp_path: Path
 ) -> None:
-    session, db = tint2_desktop, tmp_path / "tc.db"
+    session, db = xembed_desktop, tmp_path / "tc.db"
     for start in range(STARTS):
         agent = session.start_agent(db)
         try:
@@ -74,11 +62,11 @@ def test_tint2_docks_the_icon_on_every_start_and_its_menu_works(
             if start == STARTS - 1:
                 icon_window(session)
                 open_menu(session)
-                session.screenshot(session.logdir / "tint2-menu.png")
+                session.screenshot(session.logdir / "menu-open.png")
                 xdo(session, "key", "Down", "Down", "Return")
                 wait_for(
                     lambda: setting(db, "enable_notifications") == "false",
-                    "the switch to flip from tint2's menu",
+                    "the switch to flip from the host's menu",
                 )
         finally:
             agent.send_signal(signal.SIGTERM)

@@ -107,3 +107,29 @@ def test_a_replaced_database_file_is_opened_again(db: Database) -> None:
     assert waker.reopened == 1
     assert db.path.exists() and not db.replaced()
     assert db.schema_version() > 0  # a fresh file, migrated
+
+
+def test_leave_ends_a_loop_waiting_on_the_real_waker(db: Database) -> None:
+    """Seen on a panel that started after the agent: the headless loop slept out its whole
+    wait (≈30 s) before the tray took over, because a poke without a commit was ignored."""
+    from traycourier.agent.wakeup import Waker as RealWaker
+
+    runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="leaving"))
+    waker = RealWaker(db.path)
+    loop = AgentLoop(runtime, waker)
+    ticked = threading.Event()
+    loop.on_tick = lambda _report: ticked.set()
+    runtime.next_wake_s = lambda: 3600.0  # type: ignore[method-assign]
+    worker = threading.Thread(target=loop.run, daemon=True)
+    worker.start()
+    try:
+        assert ticked.wait(60)
+        threading.Event().wait(0.2)  # the loop is in its hour-long wait now
+        loop.leave()
+        worker.join(timeout=60)  # a guard against a hang, not a speed check
+        assert not worker.is_alive(), "the loop kept waiting after leave()"
+        assert not runtime.stop.is_set(), "leaving must not stop the runtime"
+    finally:
+        runtime.stop.set()
+        waker.poke()
+        waker.close()

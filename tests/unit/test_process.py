@@ -47,3 +47,20 @@ def test_a_second_tray_agent_on_one_database_is_refused_with_the_holders_pid(
     finally:
         lock.release()
     process.single_instance(db).release()  # free again once released
+
+
+@pytest.mark.parametrize(
+    ("items", "listed"),
+    [
+        ([":1.8"], True),  # status-notifier-watcher lists the bus name
+        ([":1.8/org/ayatana/NotificationItem/traycourier"], True),  # KDE: name and path
+        ([":1.80"], False),  # another client whose name starts like ours
+        ([":1.80/org/ayatana/NotificationItem/x"], False),
+        (["/org/ayatana/NotificationItem/traycourier"], False),  # a path alone names no one
+        ([], False),
+    ],
+)
+def test_the_watcher_lists_our_item(items: list[str], listed: bool) -> None:
+    from traycourier.agent.sni import is_listed
+
+    assert is_listed(items, ":1.8") is listed
