@@ -19,6 +19,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from traycourier.agent import APP_NAME, ostype, textfit
 from traycourier.agent.notifier import Notifier, OsNotification
@@ -79,6 +80,7 @@ class PlyerNotifier:
         self.available = self.implementation != "Notification"
         self.needs_session_bus = self.implementation in ("NotifyDbus", "NotifySendNotification")
         self._daemon: DaemonInfo | None = None
+        self._balloons: Any = None
 
     def describe(self) -> str:
         if not self.available:
@@ -149,6 +151,8 @@ class PlyerNotifier:
                 hint="string:desktop-entry:" + APP_NAME,
             )
             return None
+        if self.implementation == "WindowsNotification":
+            return self._show_windows(notification, text)
         self._notification.notify(
             title=text.title,
             message=text.body,
@@ -156,6 +160,20 @@ class PlyerNotifier:
             app_icon=notification.icon,
             timeout=10 if notification.display_s is None else notification.display_s,
         )
+        return None
+
+    def _show_windows(self, notification: OsNotification, text: textfit.FittedText) -> None:
+        """plyer's balloon on this thread (see agent/winballoon.py), with an .ico."""
+        from traycourier.agent import icons, paths, winballoon
+
+        if self._balloons is None:
+            self._balloons = winballoon.Balloons()
+        ico = ""  # plyer's default: the application's icon
+        if notification.icon:
+            ico = str(icons.windows_icon(Path(notification.icon), paths.cache_dir()))
+        seconds = notification.display_s
+        keep_s = winballoon.URGENT_KEEP_S if seconds is None else float(seconds)
+        self._balloons.show(text.title, text.body, notification.app_name, ico, keep_s)
         return None
 
     def _show_dbus(self, notification: OsNotification, text: textfit.FittedText) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 from functools import cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
@@ -10,6 +14,7 @@ from traycourier.agent import paths
 
 SOURCE = "traycourier.png"
 STATES = ("on", "off", "paused", "attention")
+ICO_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)]
 
 
 @cache
@@ -57,3 +62,22 @@ def render(state: str, size: int = 64) -> Image.Image:
             width=max(s // 32, 1),
         )
     return img
+
+
+def windows_icon(png: Path, cache_dir: Path) -> Path:
+    """Windows loads a notification's icon only from an .ico file (a PNG fails inside
+    LoadImageW): one is made from the PNG, named by the PNG's content, so a new picture gets
+    a new file and a half-written one is never used. A PNG Pillow cannot read raises."""
+    data = png.read_bytes()
+    target = cache_dir / f"traycourier-{hashlib.sha256(data).hexdigest()[:16]}.ico"
+    if not target.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except OSError:  # Pillow's UnidentifiedImageError names a BytesIO object
+            raise OSError(f"the icon {png} is not an image") from None
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        with img:
+            img.convert("RGBA").save(partial, format="ICO", sizes=ICO_SIZES)
+        os.replace(partial, target)
+    return target

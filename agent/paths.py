@@ -31,6 +31,11 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME, appauthor=False)
 
 
+def cache_dir() -> Path:
+    """Files made from others and safe to delete (the Windows .ico)."""
+    return platformdirs.user_cache_path(APP_NAME, appauthor=False)
+
+
 def log_file() -> Path:
     return log_dir() / f"{APP_NAME}.log"
 

@@ -19,12 +19,15 @@ ZERO_WIDTH_SPACE = "\u200b"
 class Limits:
     title: int
     body: int
+    utf16: bool = False
+    """Counted in UTF-16 code units (an emoji is two), as Windows' fixed buffers are."""
 
 
-# Windows balloons and toasts cut at 63 / 255 characters; the others are generous, but a
+# Windows balloons and toasts hold 63 / 255 UTF-16 units (NOTIFYICONDATAW's szInfoTitle[64]
+# and szInfo[256]; a longer text is refused, not cut); the others are generous, but a
 # screen-filling body helps nobody.
 LIMITS: dict[str, Limits] = {
-    "windows": Limits(63, 255),
+    "windows": Limits(63, 255, utf16=True),
     "darwin": Limits(120, 1000),
     "linux": Limits(200, 1000),
 }
@@ -43,10 +46,21 @@ def strip_controls(value: str, *, single_line: bool) -> str:
     return value.strip()
 
 
-def cut(value: str, limit: int) -> str:
-    if len(value) <= limit:
+def width(char: str, utf16: bool) -> int:
+    return 2 if utf16 and ord(char) > 0xFFFF else 1
+
+
+def cut(value: str, limit: int, *, utf16: bool = False) -> str:
+    """At most `limit` characters (or UTF-16 units), an ellipsis marking a cut."""
+    if sum(width(c, utf16) for c in value) <= limit:
         return value
-    return value[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+    kept, used = [], 0
+    for char in value:
+        used += width(char, utf16)
+        if used > limit - 1:  # room for the ellipsis, one unit either way
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + ELLIPSIS
 
 
 def escape_markup(value: str) -> str:
@@ -72,8 +86,8 @@ def fit(title: str, body: str, *, platform: str) -> FittedText:
     characters removed, the title on one line, both cut to the OS's limits. The result is
     plain text; `render` then makes it safe for the mechanism that carries it."""
     limits = LIMITS.get(platform, LIMITS["linux"])
-    clean_title = cut(strip_controls(title, single_line=True), limits.title)
-    clean_body = cut(strip_controls(body, single_line=False), limits.body)
+    clean_title = cut(strip_controls(title, single_line=True), limits.title, utf16=limits.utf16)
+    clean_body = cut(strip_controls(body, single_line=False), limits.body, utf16=limits.utf16)
     return FittedText(clean_title, clean_body)
 
 

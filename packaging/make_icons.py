@@ -11,9 +11,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from traycourier.agent.icons import ICO_SIZES
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "assets" / "traycourier.png"
-ICO_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)]
 HICOLOR = [16, 24, 32, 48, 64, 128, 256]
 
 

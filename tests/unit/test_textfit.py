@@ -107,3 +107,23 @@ def test_no_leading_dash_reaches_a_command_line(text: str) -> None:
 
 def test_dashes_are_untouched_where_no_command_line_is_involved() -> None:
     assert shown("--wait", rules=Rules(body_markup=True)).title == "--wait"
+
+
+def utf16_units(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
+
+
+@pytest.mark.parametrize(
+    ("title", "fits"),
+    [
+        ("🔔" * 31 + "a", True),  # 63 units: exactly szInfoTitle's room
+        ("🔔" * 32, False),  # 64 units: Windows would refuse the whole notification
+        ("é" * 63, True),  # one unit each
+        ("a" * 62 + "🔔", False),
+    ],
+)
+def test_windows_text_fits_its_utf16_buffers(title: str, fits: bool) -> None:
+    fitted = fit(title, "🔔" * 200, platform="windows")
+    assert utf16_units(fitted.title) <= 63 and utf16_units(fitted.body) <= 255
+    assert (fitted.title == title) is fits
+    assert fitted.body.endswith(ELLIPSIS)
