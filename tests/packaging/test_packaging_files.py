@@ -6,18 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 from PIL import Image
 
 from tests.conftest import ROOT, require_tool
 
 sys.path.insert(0, str(ROOT / "packaging"))
-sys.path.insert(0, str(ROOT / "packaging" / "windows"))
-import lint_iss
 import make_icons
 
-ISS = ROOT / "packaging" / "windows" / "traycourier.iss"
+WXS = ROOT / "packaging" / "windows" / "traycourier.wxs"
+WIX = "{http://schemas.microsoft.com/wix/2006/wi}"
 
 
 def test_icons_for_every_os_come_from_the_one_source(tmp_path: Path) -> None:
@@ -34,28 +32,32 @@ def test_icons_for_every_os_come_from_the_one_source(tmp_path: Path) -> None:
             assert png.size == (size, size) and png.mode == "RGBA"
 
 
-def test_the_inno_setup_script_lints_clean() -> None:
-    assert lint_iss.lint(ISS.read_text()) == []
-    text = ISS.read_text()
-    assert "PrivilegesRequired=lowest" in text
-    assert "AppUserModelID" in text  # toasts are attributed to the Start-menu shortcut
-    assert "uninsdeletevalue" in text  # uninstall removes the Run value
+def test_the_msi_is_per_user_upgradable_and_writes_the_run_value_autostart_writes() -> None:
+    """What the Wine test cannot see: the fixed UpgradeCode (a new one would install side
+    by side), per-user scope, a downgrade refused, and the Run value byte for byte the one
+    `traycourier autostart enable` writes."""
+    from xml.etree import ElementTree
 
+    from traycourier.agent.autostart import WindowsRunKey
 
-@pytest.mark.parametrize(
-    ("change", "problem"),
-    [
-        (("AppId=", "AppIdent="), "[Setup] lacks AppId"),
-        (("Tasks: autostart", "Tasks: autostrat"), "autostrat is not defined"),
-        (('ValueName: "{#MyAppName}"', 'ValueName: "{#MyAppNam}"'), "never #defined"),
-        (('Parameters: "run"; AppUser', 'Parameters: "run; AppUser'), "unbalanced quotes"),
-        (("[UninstallDelete]", "[UninstalDelete]"), "unknown section"),
-        (("PrivilegesRequired=lowest", "PrivilegesRequired=admin"), "per-user"),
-    ],
-)
-def test_the_linter_catches_broken_scripts(change: tuple[str, str], problem: str) -> None:
-    broken = ISS.read_text().replace(*change, 1)
-    assert any(problem in p for p in lint_iss.lint(broken)), lint_iss.lint(broken)
+    root = ElementTree.parse(WXS).getroot()
+    product = root.find(f"{WIX}Product")
+    assert product is not None
+    assert product.get("UpgradeCode") == "1bf9507e-ef7c-4efb-8842-9d9d6f1e86c4"
+    package = product.find(f"{WIX}Package")
+    assert package is not None and package.get("InstallScope") == "perUser"
+    assert product.find(f"{WIX}MajorUpgrade") is not None
+    [run] = [
+        value
+        for value in root.iter(f"{WIX}RegistryValue")
+        if value.get("Key") == r"Software\Microsoft\Windows\CurrentVersion\Run"
+    ]
+    assert run.get("Root") == "HKCU" and run.get("Name") == "traycourier"
+    installdir = "C:\\Users\\u\\AppData\\Local\\Programs\\traycourier\\"
+    written = (run.get("Value") or "").replace("[INSTALLDIR]", installdir)
+    assert written == WindowsRunKey.run_value([installdir + "traycourier.exe", "run"])
+    features = {f.get("Id"): f for f in product.iter(f"{WIX}Feature")}
+    assert int(features["Autostart"].get("Level") or 1) > 1  # off unless asked for
 
 
 def test_the_release_workflow_builds_tests_and_installs_on_both_oses() -> None:
@@ -63,12 +65,19 @@ def test_the_release_workflow_builds_tests_and_installs_on_both_oses() -> None:
     jobs = workflow["jobs"]
     assert jobs["windows"]["runs-on"].startswith("windows")
     assert jobs["macos"]["runs-on"].startswith("macos")
-    for name, job in jobs.items():
-        runs = "\n".join(step.get("run", "") for step in job["steps"])
+    for name in ("windows", "macos"):
+        runs = "\n".join(step.get("run", "") for step in jobs[name]["steps"])
         assert "packaging/traycourier.spec" in runs, name
         assert "self-test --out" in runs, name
-    win = "\n".join(s.get("run", "") for s in jobs["windows"]["steps"])
-    assert "iscc" in win and "/VERYSILENT" in win and "unins000.exe" in win
+    msi = "\n".join(s.get("run", "") for s in jobs["msi"]["steps"])
+    assert "packaging/windows/build-msi.sh" in msi  # the script .ci/run tests under Wine
+    install = "\n".join(s.get("run", "") for s in jobs["windows-install"]["steps"])
+    for step in (
+        "/i traycourier-0.1.0.msi",
+        "/i traycourier-0.1.1.msi",
+        "/x traycourier-0.1.1.msi",
+    ):
+        assert step in install
     assert "hdiutil create" in "\n".join(s.get("run", "") for s in jobs["macos"]["steps"])
 
 

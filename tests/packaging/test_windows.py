@@ -16,52 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, require, require_tool, wait_for
+from tests.conftest import require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.packaging.conftest import windows_path, wine, wine_env
 
 pytestmark = pytest.mark.packaging
-
-DIST = ROOT / "build" / "windows" / "dist" / "traycourier"
-
-
-def wine_env(base: dict[str, str]) -> dict[str, str]:
-    """The environment packaging/windows/wine-env.sh sets up (one source for both)."""
-    dump = subprocess.run(
-        ["bash", "-c", "source packaging/windows/wine-env.sh && env -0"],
-        cwd=ROOT, env=base, capture_output=True, check=True,
-    ).stdout.decode()  # fmt: skip
-    values = dict(item.split("=", 1) for item in dump.split("\0") if "=" in item)
-    return {**base, **{k: v for k, v in values.items() if k.startswith(("WINE", "TC_WINE"))}}
-
-
-def windows_path(path: Path) -> str:
-    return "Z:" + str(path).replace("/", "\\")
-
-
-@pytest.fixture(scope="module")
-def frozen() -> Path:
-    """Builds once per run (the prefix and its Python are cached between runs)."""
-    require(
-        os.geteuid() == 0 or shutil.which("wine") is not None,
-        "the Windows build needs Wine (installed by packaging/windows/build.sh as root)",
-    )
-    done = subprocess.run(
-        ["packaging/windows/build.sh"], cwd=ROOT, capture_output=True, text=True, timeout=1800
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert (DIST / "traycourier.exe").is_file()
-    return DIST
-
-
-def wine(env: dict[str, str], exe: Path, *args: str, timeout: float = 120) -> str:
-    """Run a Windows program to its end; its output through a pipe (Wine's Python dies on a
-    file or /dev/null as stdout)."""
-    done = subprocess.run(
-        ["wine", str(exe), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=timeout,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout
-    return done.stdout
 
 
 def test_the_frozen_program_runs_and_proves_itself(frozen: Path, tmp_path: Path) -> None:
@@ -157,6 +116,10 @@ def test_the_agent_shows_a_balloon_records_it_sent_and_quits_from_its_menu(
     try:
         wait_for(lambda: tray_window(session) is not None, "the icon in Wine's tray", 120)
         session.screenshot(session.logdir / "tray-icon.png")
+        doctor = wine(session.env, exe, "--db", windows_path(db), "doctor")
+        for check in ("notification icon", "shell tray", "tray"):
+            line = next(x for x in doctor.splitlines() if f" {check} " in f" {x} ")
+            assert line.startswith("OK"), doctor
         wine(session.env, exe, "--db", windows_path(db), "send", "--priority", "urgent",
              "Hello from traycourier", "shown by Windows' shell")  # fmt: skip
         wait_for(lambda: deliveries(db) == [("sent", None)], "the delivery recorded sent")

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Package the frozen Windows program as a per-user MSI with wixl (msitools), from
+# packaging/windows/traycourier.wxs and the file list wixl-heat makes of the bundle.
+#
+#   packaging/windows/build-msi.sh [VERSION] [DIST]   -> build/windows/traycourier-VERSION.msi
+#
+# VERSION defaults to the program's own; DIST to build/windows/dist/traycourier (made by
+# packaging/windows/build.sh). wixl-heat's ids depend on the path it is given, so the bundle
+# is always staged at the same path.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$here"
+version=${1:-$(sed -n 's/^__version__ = "\(.*\)"/\1/p' agent/__init__.py)}
+dist=${2:-build/windows/dist/traycourier}
+[[ -f "$dist/traycourier.exe" ]] || { echo "build-msi: no $dist/traycourier.exe" >&2; exit 1; }
+command -v wixl >/dev/null || { echo "build-msi: wixl is missing (apt install wixl)" >&2; exit 1; }
+
+stage=build/windows/msi-stage/traycourier
+rm -rf build/windows/msi-stage && mkdir -p "$(dirname "$stage")"
+cp -r "$dist" "$stage"
+(cd build/windows/msi-stage && find traycourier -type f | sort) |
+  sed 's|^|build/windows/msi-stage/|' |
+  wixl-heat --prefix build/windows/msi-stage/traycourier/ --directory-ref INSTALLDIR \
+    --var var.SourceDir --component-group AppFiles --win64 >build/windows/files.wxs
+out=build/windows/traycourier-$version.msi
+"${PYTHON:-.venv/bin/python}" packaging/make_icons.py build/icons >/dev/null
+wixl -a x64 -D Win64=yes -D Version="$version" -D SourceDir="$stage" -D IconFile=build/icons/traycourier.ico \
+  -o "$out" packaging/windows/traycourier.wxs build/windows/files.wxs
+echo "$out"
