@@ -1,15 +1,23 @@
-# The two commands of the README: `make run` and `make test`. Both set everything up first.
+# The two commands of the README: `make run` and `make test`. Each sets up what it needs
+# first: `run` only what running the agent takes; `test` adds the test desktops, the
+# packaging tools and the development packages.
 VENV := .venv
-STAMP := $(VENV)/.setup-done
+RUN_STAMP := $(VENV)/.setup-run
+TEST_STAMP := $(VENV)/.setup-test
 
-.PHONY: setup run test bench bench-quick format
-setup: $(STAMP)
+.PHONY: setup setup-run run test bench bench-quick format
+setup-run: $(RUN_STAMP)
+setup: $(TEST_STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh
-	scripts/setup.sh
-	touch $(STAMP)
+$(RUN_STAMP): pyproject.toml scripts/setup.sh
+	scripts/setup.sh run
+	touch $(RUN_STAMP)
 
-run: setup
+$(TEST_STAMP): pyproject.toml scripts/setup.sh
+	scripts/setup.sh test
+	touch $(RUN_STAMP) $(TEST_STAMP)
+
+run: setup-run
 	$(VENV)/bin/traycourier run
 
 test: setup

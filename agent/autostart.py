@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from traycourier.agent import APP_NAME, ostype
+from traycourier.agent import APP_NAME, ostype, paths
 
 LABEL = "io.github.traycourier"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -34,14 +34,19 @@ class Autostart(Protocol):
     def disable(self) -> str: ...
 
 
-def launch_command() -> list[str]:
-    """How to start the agent: the frozen executable, the console script, or `python -m`."""
+def launch_command(db: Path | None = None) -> list[str]:
+    """How to start the agent: the frozen executable, the console script, or `python -m`;
+    with `--db` when the agent serves a database other than the standard one (at login
+    neither the command line nor `TRAYCOURIER_DB` of today's session is there)."""
     if ostype.is_frozen():
-        return [sys.executable, "run"]
-    script = shutil.which(APP_NAME)
-    if script:
-        return [script, "run"]
-    return [sys.executable, "-m", "traycourier.agent", "run"]
+        command = [sys.executable, "run"]
+    elif script := shutil.which(APP_NAME):
+        command = [script, "run"]
+    else:
+        command = [sys.executable, "-m", "traycourier.agent", "run"]
+    if db is not None and db.absolute() != paths.standard_db_path().absolute():
+        command += ["--db", str(db.absolute())]
+    return command
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
@@ -186,11 +191,12 @@ class LaunchAgent:
         return str(path)
 
 
-def for_platform(platform: ostype.Platform | None = None) -> Autostart:
-    """The mechanism for `platform` (default: this OS)."""
+def for_platform(platform: ostype.Platform | None = None, db: Path | None = None) -> Autostart:
+    """The mechanism for `platform` (default: this OS), starting the agent on `db`."""
     kind = platform or ostype.current()
+    command = launch_command(db)
     if kind == "windows":
-        return WindowsRunKey()
+        return WindowsRunKey(command)
     if kind == "darwin":
-        return LaunchAgent()
-    return XdgAutostart()
+        return LaunchAgent(command)
+    return XdgAutostart(command)

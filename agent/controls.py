@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import webbrowser
+import threading
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,19 @@ def set_min_priority(db: Database, priority: Priority, now: datetime) -> None:
     set_setting(db, "min_priority", priority.value, now)
 
 
-def tomorrow_at(now_local: datetime, hour: int = 8) -> datetime:
-    """The next day's `hour` o'clock in the user's zone (pure)."""
-    return datetime.combine(now_local.date() + timedelta(days=1), time(hour), now_local.tzinfo)
+def next_morning(now_local: datetime, hour: int = 8) -> datetime:
+    """The next `hour` o'clock in the user's zone (pure): later today when it is still
+    before that hour ("until 08:00" clicked at 01:24 means 6½ hours, not 31)."""
+    today = datetime.combine(now_local.date(), time(hour), now_local.tzinfo)
+    return today if now_local < today else today + timedelta(days=1)
 
 
 def pause_for(db: Database, minutes: int, now: datetime) -> None:
     set_setting(db, "paused_until", timestamps.fmt(now + timedelta(minutes=minutes)), now)
 
 
-def pause_until_tomorrow(db: Database, now: datetime) -> None:
-    set_setting(db, "paused_until", timestamps.fmt(tomorrow_at(now.astimezone())), now)
+def pause_until_morning(db: Database, now: datetime) -> None:
+    set_setting(db, "paused_until", timestamps.fmt(next_morning(now.astimezone())), now)
 
 
 def resume(db: Database, now: datetime) -> None:
@@ -56,9 +59,14 @@ def mark_all_read(db: Database, now: datetime) -> int:
     return queries.mark_all_read(db, now)
 
 
-def set_autostart(enabled: bool) -> str:
-    """Switch start at login on or off; returns where the entry lives."""
-    mechanism = autostart.for_platform()
+def mark_read(db: Database, notification_id: str, now: datetime) -> None:
+    queries.mark_read(db, notification_id, now)
+
+
+def set_autostart(enabled: bool, db: Path | None = None) -> str:
+    """Switch start at login on or off, for the agent on `db`; returns where the entry
+    lives."""
+    mechanism = autostart.for_platform(db=db)
     return mechanism.enable() if enabled else mechanism.disable()
 
 
@@ -66,12 +74,17 @@ def autostart_enabled() -> bool:
     return autostart.for_platform().is_enabled()
 
 
-def open_url(url: str) -> bool:
-    """Open an http(s) address in the browser; anything else is refused and logged."""
+Complaint = Callable[[str], None]
+"""Tells the user that something they asked for could not be done (the tray shows it)."""
+
+
+def open_url(url: str, complain: Complaint) -> bool:
+    """Open an http(s) address in the browser; anything else is refused, said and logged."""
     if not is_web_url(url):
         log.warning("refused to open %r: only http(s) addresses are opened", url)
+        complain(f"Only web (http/https) links are opened, not {url[:80]}")
         return False
-    return webbrowser.open(url)
+    return open_with_desktop(url, complain)
 
 
 def opener_command(platform: ostype.Platform, path: Path) -> list[str] | None:
@@ -82,13 +95,34 @@ def opener_command(platform: ostype.Platform, path: Path) -> list[str] | None:
     return ["open" if platform == "darwin" else "xdg-open", str(path)]
 
 
-def open_path(path: Path) -> None:
+def open_path(path: Path, complain: Complaint) -> bool:
     """Show a folder or file with the desktop's default application."""
-    command = opener_command(ostype.current(), path)
+    return open_with_desktop(str(path), complain)
+
+
+def open_with_desktop(target: str, complain: Complaint) -> bool:
+    """Hand `target` to the desktop's opener (xdg-open, open, the Windows shell). The child is
+    waited for on a thread of its own, so none is left a zombie, and when it fails (no file
+    manager or browser installed: xdg-open exits 3) the user is told and the log says why."""
+    command = opener_command(ostype.current(), Path(target))
     try:
         if command is None:
-            os.startfile(path)  # type: ignore[attr-defined]
-        else:
-            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.startfile(target)  # type: ignore[attr-defined]
+            return True
+        child = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
     except OSError as err:
-        log.warning("cannot open %s: %s", path, err)
+        log.warning("cannot open %s: %s", target, err)
+        complain(f"Cannot open {target}: {err.strerror or err}")
+        return False
+
+    def reap() -> None:
+        _out, err = child.communicate()
+        if child.returncode != 0:
+            why = " ".join(err.split())[:200] or f"{command[0]} exited {child.returncode}"
+            log.warning("cannot open %s: %s", target, why)
+            complain(f"Cannot open {target}: no application to open it ({why})")
+
+    threading.Thread(target=reap, name="opener", daemon=True).start()
+    return True

@@ -18,6 +18,11 @@ def default_db_path() -> Path:
     env = os.environ.get(DB_ENV)
     if env:
         return Path(env).expanduser()
+    return standard_db_path()
+
+
+def standard_db_path() -> Path:
+    """Where the database lives when nothing says otherwise (what a login session gets)."""
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / f"{APP_NAME}.db"
 
 

@@ -49,7 +49,8 @@ def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDe
     """The contract's routing rules, in order:
 
     - the row cannot be read (bad type, bad time, unknown priority): `failed`, `invalid_row`;
-    - archived, or below `min_priority`: no desktop row (the notification is still routed);
+    - archived: no desktop row (the notification is still routed);
+    - below `min_priority`: `skipped` with code `min_priority`, visible and never shown later;
     - notifications switched off: `skipped` with code `disabled`;
     - older than `max_age_seconds` (0 = no limit): `skipped` with code `stale`;
     - otherwise `queued`.
@@ -57,9 +58,16 @@ def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDe
     created, reason = _created(item)
     if created is None:
         return RouteDecision(DeliveryStatus.FAILED, Code.INVALID_ROW, reason)
-    if item.archived or RANKS[item.priority] > RANKS[settings.min_priority]:  # type: ignore[index]
+    if item.archived:
         return None
-    if not settings.enable_notifications:
+    withheld = settings.withheld(str(item.priority), now)
+    if withheld == Code.MIN_PRIORITY:
+        return RouteDecision(
+            DeliveryStatus.SKIPPED,
+            Code.MIN_PRIORITY,
+            f"{item.priority} is below the minimum priority ({settings.min_priority})",
+        )
+    if withheld == Code.DISABLED:
         return RouteDecision(
             DeliveryStatus.SKIPPED, Code.DISABLED, "notifications were switched off"
         )

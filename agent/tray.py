@@ -24,6 +24,7 @@ from traycourier.agent import (
     icons,
     ostype,
     paths,
+    recent,
     sni,
     tray_model,
     trayhost,
@@ -39,7 +40,7 @@ from traycourier.agent.tray_model import (
     OpenLog,
     OpenRecent,
     PauseFor,
-    PauseUntilTomorrow,
+    PauseUntilMorning,
     Quit,
     Resume,
     RetryFailed,
@@ -75,7 +76,7 @@ class TrayApp:
 
     def load_state(self) -> tray_model.TrayState:
         summary = queries.tray_summary(self.db)
-        recent = queries.recent_notifications(self.db, tray_model.RECENT)
+        recent_rows = queries.recent_notifications(self.db, tray_model.RECENT)
         return tray_model.TrayState(
             settings=read_settings(self.db),
             pending=summary.pending,
@@ -83,16 +84,7 @@ class TrayApp:
             last_delivered=(
                 timestamps.parse(summary.last_delivered_at) if summary.last_delivered_at else None
             ),
-            recent=tuple(
-                tray_model.RecentItem(
-                    r.id,
-                    r.title,
-                    r.priority,
-                    tray_model.first_url(r.actions_json),
-                    r.read_at is not None,
-                )
-                for r in recent
-            ),
+            recent=tuple(recent.from_row(r) for r in recent_rows),
             autostart=controls.autostart_enabled(),
             notifier_broken=self.runtime.notifier.problem() is not None,
             agent_failing=self.loop.failing,
@@ -196,25 +188,28 @@ class TrayApp:
                 controls.set_enabled(self.db, enabled, now)
             case PauseFor(minutes):
                 controls.pause_for(self.db, minutes, now)
-            case PauseUntilTomorrow():
-                controls.pause_until_tomorrow(self.db, now)
+            case PauseUntilMorning():
+                controls.pause_until_morning(self.db, now)
             case Resume():
                 controls.resume(self.db, now)
             case SetMinPriority(priority):
                 controls.set_min_priority(self.db, priority, now)
-            case OpenRecent(_, url):
+            case OpenRecent(notification_id, url, title):
+                controls.mark_read(self.db, notification_id, now)
                 if url:
-                    controls.open_url(url)
+                    controls.open_url(url, self._complain)
+                else:
+                    self._complain(f"“{title[:60]}” has no link to open")
             case MarkAllRead():
                 controls.mark_all_read(self.db, now)
             case RetryFailed():
                 controls.retry_failed(self.db, now)
             case OpenDataFolder():
-                controls.open_path(self.db.path.parent)
+                controls.open_path(self.db.path.parent, self._complain)
             case OpenLog():
-                controls.open_path(paths.log_file())
+                controls.open_path(paths.log_file(), self._complain)
             case SetAutostart(enabled):
-                controls.set_autostart(enabled)
+                controls.set_autostart(enabled, self.db.path)
             case About():
                 self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.path}")
             case ShowStatus():
@@ -227,10 +222,16 @@ class TrayApp:
         self.refresh(force=True)
 
     def _icon_notify(self, title: str, body: str) -> None:
+        """The tray's own messages (About, status, what a click could not do), shown like
+        any notification, with the app's icon."""
+        message = OsNotification(title, body, "info", icon=self.runtime.config.icon)
         try:
-            show_within(self.runtime.notifier, OsNotification(title, body, "info"), 5)
+            show_within(self.runtime.notifier, message, 5)
         except Exception as err:
-            log.warning("about: %s", err)
+            log.warning("cannot show %r: %s", title, err)
+
+    def _complain(self, what: str) -> None:
+        self._icon_notify(APP_NAME, what)
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -8,11 +8,11 @@ the actions through `agent.controls`, the functions the CLI uses too.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from traycourier.agent import APP_NAME, textfit
+from traycourier.agent import APP_NAME
+from traycourier.agent.recent import RecentItem, clock, recent_label
 from traycourier.store.model import Priority, Settings
 
 RECENT = 10
@@ -32,7 +32,7 @@ class PauseFor:
 
 
 @dataclass(frozen=True)
-class PauseUntilTomorrow:
+class PauseUntilMorning:
     pass
 
 
@@ -48,8 +48,11 @@ class SetMinPriority:
 
 @dataclass(frozen=True)
 class OpenRecent:
+    """Mark it read; open its link, or say it has none."""
+
     notification_id: str
     url: str | None
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Quit:
 MenuAction = (
     SetEnabled
     | PauseFor
-    | PauseUntilTomorrow
+    | PauseUntilMorning
     | Resume
     | SetMinPriority
     | OpenRecent
@@ -111,15 +114,6 @@ MenuAction = (
 
 
 # -- state and entries ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecentItem:
-    id: str
-    title: str
-    priority: str
-    url: str | None
-    read: bool
 
 
 @dataclass(frozen=True)
@@ -153,19 +147,6 @@ class Entry:
 SEPARATOR = Entry("", separator=True)
 
 
-def first_url(actions_json: str) -> str | None:
-    """The first action's URL, whatever a producer wrote (a bad value means no link)."""
-    try:
-        actions = json.loads(actions_json)
-    except (ValueError, TypeError):
-        return None
-    if isinstance(actions, list):
-        for action in actions:
-            if isinstance(action, dict) and isinstance(action.get("url"), str):
-                return action["url"]
-    return None
-
-
 def icon_state(state: TrayState, now: datetime) -> str:
     """on, off, paused or attention (a delivery failed or the notifier is broken)."""
     if state.notifier_broken or state.failed or state.agent_failing:
@@ -177,24 +158,12 @@ def icon_state(state: TrayState, now: datetime) -> str:
     return "on"
 
 
-def _clock(moment: datetime, now: datetime) -> str:
-    """A time of today as 14:30; of another day with its weekday (both local). A time the
-    local zone cannot hold (a stored year 9999 east of UTC) is shown in UTC."""
-    try:
-        local = moment.astimezone()
-    except OverflowError:
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
-    if local.date() == now.astimezone(local.tzinfo).date():
-        return local.strftime("%H:%M")
-    return local.strftime("%a %H:%M")
-
-
 def tooltip(state: TrayState, now: datetime) -> str:
     resume = state.settings.paused_until_time()
     if not state.settings.enable_notifications:
         words = "notifications off"
     elif resume is not None and state.settings.is_paused(now):
-        words = f"paused until {_clock(resume, now)}"
+        words = f"paused until {clock(resume, now)}"
     else:
         words = "on"
     if state.agent_failing:
@@ -207,25 +176,17 @@ def tooltip(state: TrayState, now: datetime) -> str:
 
 
 def status_line(state: TrayState, now: datetime) -> str:
-    last = _clock(state.last_delivered, now) if state.last_delivered else "never"
+    last = clock(state.last_delivered, now) if state.last_delivered else "never"
     return f"{state.pending} pending · last shown {last}"
-
-
-def _shorten(text: str, limit: int = 48) -> str:
-    return textfit.cut(textfit.strip_controls(text, single_line=True), limit)
 
 
 def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
     current = state.settings
     resume = current.paused_until_time()
     paused = current.is_paused(now)
-    pause_label = f"Paused until {_clock(resume, now)}" if paused and resume else "Pause"
+    pause_label = f"Paused until {clock(resume, now)}" if paused and resume else "Pause"
     recent = tuple(
-        Entry(
-            ("" if item.read else "● ") + _shorten(item.title),
-            action=OpenRecent(item.id, item.url),
-            enabled=item.url is not None,
-        )
+        Entry(recent_label(item, paused, now), action=OpenRecent(item.id, item.url, item.title))
         for item in state.recent
     ) or (Entry("No notifications yet", enabled=False),)
     return (
@@ -241,7 +202,10 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
             children=(
                 Entry("For 30 minutes", action=PauseFor(30)),
                 Entry("For 1 hour", action=PauseFor(60)),
-                Entry("Until tomorrow 08:00", action=PauseUntilTomorrow()),
+                Entry(
+                    "Until 08:00" if now.astimezone().hour < 8 else "Until tomorrow 08:00",
+                    action=PauseUntilMorning(),
+                ),
                 Entry("Resume", action=Resume(), enabled=paused),
             ),
         ),

@@ -1,27 +1,41 @@
 #!/usr/bin/env bash
-# One-time set-up on Debian/Ubuntu: the system packages the agent and its tests use, then
-# a virtualenv in .venv with traycourier installed in editable mode. Safe to re-run.
+# One-time set-up on Debian/Ubuntu: the system packages the agent (`run`) or the agent and
+# its tests (`test`, the default) use, then a virtualenv in .venv with traycourier installed
+# in editable mode. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Desktop session for the tests (Xvfb, DBus, dunst, trayer, xdotool, screenshots), the GTK
-# tray backend, the headers dbus-python and PyGObject compile against, and the .deb tools
-# (lintian, debootstrap for the fresh-system test, patchelf). dbus-x11 is left
-# out on purpose: its X11 autolaunch would start a stray second bus (docs/decisions.md).
+# `run`: what the agent needs on a desktop: the GTK and AppIndicator tray, notify-send, and
+# the headers dbus-python and PyGObject compile against. `test` adds the test desktops
+# (Xvfb, DBus, the daemons and tray hosts of the matrix, xdotool, screenshots) and the .deb
+# tools (lintian, debootstrap for the fresh-system test, patchelf). dbus-x11 is left out on
+# purpose: its X11 autolaunch would start a stray second bus (docs/decisions.md).
+what=${1:-test}
+case "$what" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 64 ;; esac
 APT_PACKAGES=(
-  xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick libnotify-bin desktop-file-utils
-  gir1.2-gtk-3.0 build-essential pkg-config libdbus-1-dev libglib2.0-dev
-  libgirepository1.0-dev libcairo2-dev python3-venv
-  lintian debootstrap patchelf
-  # the other notification daemons users run, for the desktop matrix (tests/desktop)
-  xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
-  # the StatusNotifier (AppIndicator) tray path: the library the agent uses, and a host
-  gir1.2-ayatanaappindicator3-0.1 haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
-  # more tray hosts: tint2 (XEmbed) with the window manager it needs, xfce4-panel (XEmbed and
-  # StatusNotifier; xfconf holds its settings), and a headless Wayland session (sway, grim
-  # for its screenshots) where only StatusNotifier exists
-  tint2 openbox xfce4-panel xfconf sway grim
+  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin
+  build-essential pkg-config libdbus-1-dev libglib2.0-dev libgirepository1.0-dev
+  libcairo2-dev python3-venv
 )
+if [[ $what == test ]]; then
+  APT_PACKAGES+=(
+    xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick desktop-file-utils
+    lintian debootstrap patchelf
+    # the other notification daemons users run, for the desktop matrix (tests/desktop)
+    xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
+    # StatusNotifier hosts: a watcher and a panel
+    haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+    # more tray hosts: tint2 (XEmbed) with the window manager it needs, xfce4-panel (XEmbed
+    # and StatusNotifier; xfconf holds its settings), and a headless Wayland session (sway,
+    # grim for its screenshots) where only StatusNotifier exists
+    tint2 openbox xfce4-panel xfconf sway grim
+  )
+fi
+
+if [[ ${2:-} == --list ]]; then  # what would be installed, one per line (the tests read it)
+  printf '%s\n' "${APT_PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -41,5 +55,9 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev,bench]'
+if [[ $what == test ]]; then
+  .venv/bin/python -m pip install -q -e '.[dev,bench]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi
 echo "setup: ready (.venv/bin/traycourier)" >&2

@@ -99,6 +99,8 @@ class Code(StrEnum):
     own error classes are in `agent.errors`)."""
 
     DISABLED = "disabled"
+    MIN_PRIORITY = "min_priority"
+    PAUSED = "paused"  # never on a delivery (a pause holds, not skips); `Enqueued` says it
     STALE = "stale"
     INVALID_ROW = "invalid_row"
     ORPHANED = "orphaned"
@@ -252,6 +254,10 @@ class NotificationRow:
     actions_json: str
     created_at: str
     read_at: str | None
+    delivery_status: str | None = None
+    """The desktop delivery's state (None: not routed yet, or archived)."""
+    delivery_code: str | None = None
+    """Its recorded reason (`min_priority`, `disabled`, `stale`, an error class)."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,10 @@ class Status:
     unrouted: int
     live_agents: tuple[AgentRow, ...]
     last_errors: tuple[DeliveryRow, ...]
+    """Failures and retries: something went wrong."""
     last_delivered_at: str | None
+    skip_reasons: dict[str, int]
+    """Skipped or cancelled deliveries by code: deliberate, not errors."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +304,10 @@ class Enqueued:
     id: str
     created: bool
     """False when the dedupe key already named a notification: `id` is that one."""
+    withheld: Code | None = None
+    """Why it will not be shown at once under the settings of the moment (`min_priority`,
+    `disabled`: never; `paused`: after `paused_until`), or None."""
+    paused_until: str | None = None
 
 
 # -- settings -------------------------------------------------------------------------------
@@ -319,6 +332,18 @@ class Settings:
 
     def paused_until_time(self) -> datetime | None:
         return timestamps.parse(self.paused_until) if self.paused_until else None
+
+    def withheld(self, priority: str, now: datetime) -> Code | None:
+        """Why a notification of `priority` arriving now would not be shown at once, in the
+        order routing applies the rules: below the minimum and switched off drop it (code
+        `min_priority`, `disabled`); a pause holds it until `paused_until` (`PAUSED`)."""
+        if RANKS.get(priority, len(RANKS)) > RANKS.get(self.min_priority, 1):
+            return Code.MIN_PRIORITY
+        if not self.enable_notifications:
+            return Code.DISABLED
+        if self.is_paused(now):
+            return Code.PAUSED
+        return None
 
 
 DEFAULTS: dict[str, object] = asdict(Settings())

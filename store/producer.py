@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert
 
-from traycourier.store import schema
+from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
-from traycourier.store.model import PRIORITIES, Action, Enqueued, is_web_url
+from traycourier.store.model import PRIORITIES, Action, Code, Enqueued, is_web_url
+from traycourier.store.settings import read_settings
 
 
 def check_action(action: Action) -> Action:
@@ -33,8 +36,10 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     actions: list[Action] | tuple[Action, ...] = (),
     dedupe_key: str | None = None,
+    now: datetime | None = None,
 ) -> Enqueued:
-    """Add one notification; the same `dedupe_key` twice gives one notification."""
+    """Add one notification; the same `dedupe_key` twice gives one notification. The
+    result says when the settings of the moment keep it from being shown at once."""
     if not isinstance(title, str) or not title.strip():
         raise InvalidInput("a notification needs a non-empty title")
     if priority not in PRIORITIES:
@@ -57,6 +62,13 @@ def enqueue(
     with db.write() as conn:
         new_id = conn.execute(stmt).scalar_one_or_none()
         if new_id is not None:
-            return Enqueued(id=new_id, created=True)
-        existing = conn.execute(select(n.c.id).where(n.c.dedupe_key == dedupe_key))
-        return Enqueued(id=existing.scalar_one(), created=False)
+            result = Enqueued(id=new_id, created=True)
+        else:
+            existing = conn.execute(select(n.c.id).where(n.c.dedupe_key == dedupe_key))
+            result = Enqueued(id=existing.scalar_one(), created=False)
+    current = read_settings(db)
+    withheld = current.withheld(priority, now or timestamps.utcnow())
+    if withheld is None:
+        return result
+    until = current.paused_until if withheld == Code.PAUSED else None
+    return replace(result, withheld=withheld, paused_until=until)

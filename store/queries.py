@@ -13,6 +13,7 @@ from traycourier.store.db import Database
 from traycourier.store.deliveries import WAITING
 from traycourier.store.model import (
     DELIVERY_STATUSES,
+    DESKTOP,
     AgentRow,
     DeliveryRow,
     DeliveryStatus,
@@ -104,17 +105,24 @@ def status(db: Database, now: datetime, stale_after: timedelta, errors: int = 5)
             for row in conn.execute(
                 _delivery_query()
                 .where(d.c.last_error_code.is_not(None))
+                .where(d.c.status.in_([S.FAILED, S.RETRY_WAIT]))
                 .order_by(d.c.updated_at.desc())
                 .limit(errors)
             )
         ]
         last_delivered = conn.execute(select(func.max(d.c.delivered_at))).scalar_one()
+        skips = conn.execute(
+            select(func.coalesce(d.c.last_error_code, ""), func.count())
+            .where(d.c.status.in_([S.SKIPPED, S.CANCELLED]))
+            .group_by(d.c.last_error_code)
+        ).all()
     return Status(
         counts={s: int(counts.get(s, 0)) for s in DELIVERY_STATUSES},
         unrouted=int(unrouted),
         live_agents=tuple(live_agents(db, now, stale_after)),
         last_errors=tuple(last_errors),
         last_delivered_at=last_delivered,
+        skip_reasons={str(code): int(count) for code, count in skips},
     )
 
 
@@ -137,8 +145,9 @@ def tray_summary(db: Database) -> TraySummary:
 
 
 def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]:
-    """Newest first, archived ones left out."""
-    n = schema.notifications
+    """Newest first, archived ones left out, each with what became of its desktop
+    delivery (shown, waiting, skipped and why)."""
+    n, d = schema.notifications, schema.deliveries
     query = (
         select(
             as_text(n.c.id),
@@ -149,7 +158,10 @@ def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]
             as_text(n.c.actions_json, 4096),
             as_text(n.c.created_at, 40),
             as_text(n.c.read_at, 40),
+            as_text(d.c.status, 20),
+            as_text(d.c.last_error_code, 40),
         )
+        .select_from(n.outerjoin(d, (d.c.notification_id == n.c.id) & (d.c.sink == DESKTOP)))
         .where(n.c.archived_at.is_(None))
         .order_by(n.c.seq.desc())
         .limit(limit)
@@ -159,6 +171,14 @@ def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]
 
 
 _MARK_ALL_READ = text("UPDATE notifications SET read_at = :now WHERE read_at IS NULL")
+
+
+_MARK_READ = text("UPDATE notifications SET read_at = :now WHERE id = :id AND read_at IS NULL")
+
+
+def mark_read(db: Database, notification_id: str, now: datetime) -> None:
+    with db.write() as conn:
+        conn.execute(_MARK_READ, {"now": timestamps.fmt(now), "id": notification_id})
 
 
 def mark_all_read(db: Database, now: datetime) -> int:

@@ -166,3 +166,30 @@ def test_run_without_a_display_falls_back_to_headless_and_says_why(db_path: Path
     assert result.stderr.splitlines()[0] == (
         "traycourier: running headless: no display (DISPLAY and WAYLAND_DISPLAY are unset)"
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--db", "{db}", "send", "hello"],
+        ["send", "--db", "{db}", "hello"],
+        ["send", "hello", "--db", "{db}"],
+        ["--debug", "send", "hello", "--db", "{db}"],
+        ["send", "hello", "--debug", "--db", "{db}"],
+    ],
+)
+def test_global_options_work_before_or_after_the_command(argv: list[str], tmp_path: Path) -> None:
+    db = tmp_path / "where.db"
+    result = run_in_process(*[a.replace("{db}", str(db)) for a in argv])
+    assert result.code == 0, result.err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT title FROM notifications").fetchall() == [("hello",)]
+
+
+def test_the_option_after_the_command_wins_over_the_environment(tmp_path: Path) -> None:
+    env_db, given = tmp_path / "env.db", tmp_path / "given.db"
+    result = run_in_process(
+        "settings", "get", "--db", str(given), env={"TRAYCOURIER_DB": str(env_db)}
+    )
+    assert result.code == 0, result.err
+    assert given.exists() and not env_db.exists()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from traycourier.store import Database, InvalidInput, read_settings, write_setting
+from traycourier.store import Database, InvalidInput, enqueue, read_settings, write_setting
 
 CONTRACT_DEFAULTS = {
     "enable_notifications": True,
@@ -45,3 +45,24 @@ def test_a_value_broken_by_a_foreign_writer_falls_back_to_its_default(db: Databa
     current = read_settings(db)
     assert current.burst_limit == CONTRACT_DEFAULTS["burst_limit"]
     assert current.min_priority == "info"
+
+
+@pytest.mark.parametrize(
+    ("settings", "priority", "withheld"),
+    [
+        ({}, "action", None),
+        ({}, "info", "min_priority"),
+        ({"enable_notifications": False}, "urgent", "disabled"),
+        ({"enable_notifications": False}, "info", "min_priority"),  # routing's order
+        ({"paused_until": "2999-01-01 00:00:00"}, "urgent", "paused"),
+        ({"paused_until": "2000-01-01 00:00:00"}, "urgent", None),  # a pause that ended
+    ],
+)
+def test_enqueue_says_when_the_settings_keep_a_notification_from_showing(
+    db: Database, settings: dict[str, object], priority: str, withheld: str | None
+) -> None:
+    for key, value in settings.items():
+        write_setting(db, key, value, datetime(2026, 11, 29, tzinfo=UTC))
+    result = enqueue(db, "t", priority=priority)
+    assert result.withheld == withheld
+    assert (result.paused_until is not None) is (withheld == "paused")

@@ -59,7 +59,11 @@ def test_routing_is_atomic_and_idempotent(db: Database) -> None:
     enqueue(db, "quiet", priority="info")
     route(db)
     route(db)  # a replayed tick creates nothing
-    assert rows(db) == [("a", "queued", 0, None), ("b", "queued", 0, None)]
+    assert rows(db) == [
+        ("a", "queued", 0, None),
+        ("b", "queued", 0, None),
+        ("quiet", "skipped", 0, "min_priority"),  # below the minimum: visible, never shown
+    ]
     conn = sqlite3.connect(db.path)
     assert conn.execute(
         "SELECT count(*) FROM notifications WHERE routed_at IS NULL"

@@ -56,7 +56,7 @@ class DeliveryMachine(RuleBasedStateMachine):
         route_batch(self.db, lambda item: routing.decide_desktop(item, current, now), now)
         for ntf_id, priority in unrouted:
             if not Priority(priority).at_least(Priority(current.min_priority)):
-                self.expected_rows[ntf_id] = None
+                self.expected_rows[ntf_id] = "skipped"  # code min_priority: visible
             else:
                 self.expected_rows[ntf_id] = "queued" if current.enable_notifications else "skipped"
 

@@ -87,3 +87,23 @@ def test_a_packaged_system_entry_is_switched_off_per_user(
     assert check.returncode == 0 and check.stdout == "", check.stdout
     controls.set_autostart(True)
     assert controls.autostart_enabled()
+
+
+def test_the_entry_starts_the_agent_on_the_database_it_serves(tmp_path: Path) -> None:
+    """Switched on for an agent on another database, the login entry carries `--db`; on the
+    standard database it does not (and matches the Windows installer's Run value)."""
+    xdg = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_CONFIG_DIRS": str(tmp_path / "no")}
+    other = tmp_path / "work" / "team.db"
+    assert run_in_process("autostart", "enable", "--db", str(other), env=xdg).code == 0
+    entry = (tmp_path / "cfg" / "autostart" / "traycourier.desktop").read_text()
+    exec_line = next(line for line in entry.splitlines() if line.startswith("Exec="))
+    assert exec_line.endswith(f" run --db {other}")
+    from traycourier.agent import paths
+
+    standard = autostart.launch_command(paths.standard_db_path())
+    assert standard[-1] == "run" and "--db" not in standard
+
+
+def test_every_mechanism_gets_the_database_in_its_command(tmp_path: Path) -> None:
+    command = autostart.for_platform("windows", db=tmp_path / "x.db").command
+    assert command[-2:] == ["--db", str(tmp_path / "x.db")]

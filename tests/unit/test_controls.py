@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from datetime import UTC, datetime
+import subprocess
+import threading
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from traycourier.agent.tray import TrayApp
 from traycourier.agent.tray_model import (
     MarkAllRead,
     PauseFor,
-    PauseUntilTomorrow,
+    PauseUntilMorning,
     Resume,
     RetryFailed,
     SetEnabled,
@@ -53,7 +56,7 @@ def test_menu_actions_change_the_settings(app: TrayApp, db: Database) -> None:
     assert read_settings(db).paused_until is not None
     app.perform(Resume())
     assert read_settings(db).paused_until is None
-    app.perform(PauseUntilTomorrow())
+    app.perform(PauseUntilMorning())
     assert read_settings(db).paused_until is not None
 
 
@@ -117,13 +120,46 @@ def test_the_cli_changes_settings_through_the_same_function(
 )
 def test_only_web_addresses_are_opened(url: str, opened: bool) -> None:
     assert is_web_url(url) is opened
-    if not opened:  # refused before any browser is asked
-        assert controls.open_url(url) is False
+    if not opened:  # refused before any browser is asked, and the user is told
+        told: list[str] = []
+        assert controls.open_url(url, told.append) is False
+        assert told and "Only web (http/https) links are opened" in told[0]
 
 
-def test_tomorrow_at_eight_in_the_users_zone() -> None:
-    local = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
-    assert controls.tomorrow_at(local) == datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+def test_an_opener_that_fails_is_reaped_and_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Where no file manager is installed xdg-open exits 3: the user hears of it, and no
+    zombie child is left behind."""
+    fake = tmp_path / "xdg-open"
+    fake.write_text("#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.setattr(controls.ostype, "current", lambda: "linux")
+    told: list[str] = []
+    done = threading.Event()
+    assert controls.open_path(tmp_path, lambda what: (told.append(what), done.set())) is True
+    assert done.wait(30)
+    assert "no method available for opening" in told[0]
+    children = subprocess.run(
+        ["ps", "--ppid", str(os.getpid()), "-o", "stat="], capture_output=True, text=True
+    ).stdout.split()
+    assert not [state for state in children if state.startswith("Z")]
+
+
+@pytest.mark.parametrize(
+    ("now", "until"),
+    [
+        (datetime(2026, 11, 28, 23, 30), datetime(2026, 11, 29, 8, 0)),  # late: tomorrow
+        (datetime(2026, 11, 29, 1, 24), datetime(2026, 11, 29, 8, 0)),  # small hours: today
+        (datetime(2026, 11, 29, 7, 59), datetime(2026, 11, 29, 8, 0)),
+        (datetime(2026, 11, 29, 8, 0), datetime(2026, 11, 30, 8, 0)),  # 08:00 itself: next day
+    ],
+)
+def test_until_eight_means_the_next_eight_oclock(now: datetime, until: datetime) -> None:
+    zone = timezone(timedelta(hours=13))  # Auckland in summer
+    expected = until.replace(tzinfo=zone)
+    assert controls.next_morning(now.replace(tzinfo=zone)) == expected
 
 
 @pytest.mark.parametrize(

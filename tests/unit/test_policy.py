@@ -76,12 +76,12 @@ QUEUED = RouteDecision(DeliveryStatus.QUEUED)
     [
         (_item("urgent"), Settings(), QUEUED),
         (_item("action"), Settings(), QUEUED),
-        (_item("warning"), Settings(), None),  # below the default min_priority (action)
+        (_item("warning"), Settings(), "min_priority"),  # below the default (action)
         (_item("info"), Settings(min_priority="info"), QUEUED),
-        (_item("warning"), Settings(min_priority="urgent"), None),
+        (_item("warning"), Settings(min_priority="urgent"), "min_priority"),
         (_item("urgent", archived=True), Settings(), None),
         (_item("urgent"), Settings(enable_notifications=False), "disabled"),
-        (_item("info"), Settings(enable_notifications=False), None),  # below min: no row at all
+        (_item("info"), Settings(enable_notifications=False), "min_priority"),  # the first reason
         (_item("urgent", age_s=90000), Settings(), "stale"),
         (_item("urgent", age_s=86399), Settings(), QUEUED),
         (_item("urgent", age_s=10**7), Settings(max_age_seconds=0), QUEUED),  # 0 = no limit

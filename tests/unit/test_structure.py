@@ -4,6 +4,7 @@ imports no SQL, SQL only under store/, OS differences read in one place, no impo
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,22 @@ def test_no_import_cycles_between_modules() -> None:
 
     for start in graph:
         visit(start, ())
+
+
+def test_make_run_installs_what_running_needs_and_make_test_the_rest() -> None:
+    """A user who only runs the agent gets no packaging toolchain and no test desktops."""
+
+    def listed(what: str) -> set[str]:
+        done = subprocess.run(
+            ["bash", "scripts/setup.sh", what, "--list"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return set(done.stdout.split())
+
+    run, test = listed("run"), listed("test")
+    assert {"gir1.2-gtk-3.0", "gir1.2-ayatanaappindicator3-0.1", "libnotify-bin"} <= run
+    toolchain = {"lintian", "debootstrap", "imagemagick", "xvfb", "dunst", "trayer", "sway"}
+    assert not run & toolchain
+    assert run | toolchain <= test
+    makefile = (ROOT / "Makefile").read_text()
+    assert "run: setup-run\n" in makefile and "scripts/setup.sh run\n" in makefile

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from traycourier.agent.recent import RecentItem, first_url, outcome
 from traycourier.agent.tray_model import (
     MarkAllRead,
     OpenRecent,
     PauseFor,
-    PauseUntilTomorrow,
-    RecentItem,
+    PauseUntilMorning,
     Resume,
     RetryFailed,
     SetEnabled,
@@ -20,7 +20,6 @@ from traycourier.agent.tray_model import (
     TrayState,
     as_plain,
     build_menu,
-    first_url,
     icon_state,
     tooltip,
 )
@@ -102,7 +101,7 @@ def test_pause_submenu_and_resume_only_while_paused() -> None:
     assert [(e.text, e.action, e.enabled) for e in pause.children] == [
         ("For 30 minutes", PauseFor(30), True),
         ("For 1 hour", PauseFor(60), True),
-        ("Until tomorrow 08:00", PauseUntilTomorrow(), True),
+        ("Until tomorrow 08:00", PauseUntilMorning(), True),
         ("Resume", Resume(), False),
     ]
     paused = build_menu(state(paused_until=NOW + timedelta(minutes=30)), NOW)
@@ -115,17 +114,55 @@ def test_retry_failed_is_disabled_at_zero() -> None:
     assert entry.enabled and entry.action == RetryFailed()
 
 
-def test_recent_notifications_link_only_web_addresses() -> None:
+def test_recent_entries_say_what_where_when_and_what_became_of_them() -> None:
     recent = (
-        RecentItem("ntf_1", "with link", "urgent", "https://x.example", read=False),
-        RecentItem("ntf_2", "no link", "info", None, read=True),
-    )
+        RecentItem(
+            "ntf_1", "Disk full", "urgent", "https://x.example", read=False, source="backup",
+            created=NOW - timedelta(minutes=5), delivery_status="sent",
+        ),
+        RecentItem(
+            "ntf_2", "Build done", "info", None, read=True, source="ci",
+            created=NOW - timedelta(hours=3), delivery_status="skipped",
+            delivery_code="min_priority",
+        ),
+        RecentItem("ntf_3", "Fresh", "action", None, read=False, created=NOW),
+    )  # fmt: skip
     items = find(build_menu(state(recent=recent), NOW), "Recent notifications").children
     assert [(e.text, e.action, e.enabled) for e in items if not e.separator] == [
-        ("● with link", OpenRecent("ntf_1", "https://x.example"), True),
-        ("no link", OpenRecent("ntf_2", None), False),
+        (
+            "● Disk full — backup · 5 min ago · shown",
+            OpenRecent("ntf_1", "https://x.example", "Disk full"),
+            True,
+        ),
+        (
+            "Build done — ci · 3 h ago · below minimum",
+            OpenRecent("ntf_2", None, "Build done"),
+            True,
+        ),
+        ("● Fresh · just now · new", OpenRecent("ntf_3", None, "Fresh"), True),
         ("Mark all read", MarkAllRead(), True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "paused", "word"),
+    [
+        ("sent", None, False, "shown"),
+        ("queued", None, False, "waiting"),
+        ("retry_wait", "daemon_unreachable", True, "held"),
+        ("skipped", "min_priority", False, "below minimum"),
+        ("skipped", "disabled", False, "while off"),
+        ("skipped", "stale", False, "too old"),
+        ("cancelled", "disabled", False, "dropped: switched off"),
+        ("failed", "invalid_row", False, "failed"),
+        (None, None, False, "new"),
+    ],
+)
+def test_what_became_of_a_notification_in_words(
+    status: str | None, code: str | None, paused: bool, word: str
+) -> None:
+    item = RecentItem("n", "t", "info", None, read=True, delivery_status=status, delivery_code=code)
+    assert outcome(item, paused) == word
 
 
 def test_a_left_click_runs_the_status_line() -> None:
@@ -181,7 +218,8 @@ def test_first_url(actions_json: str, url: str | None) -> None:
 def test_long_or_hostile_titles_are_cut_to_one_line() -> None:
     recent = (RecentItem("ntf_1", "a\x1b[31m\nb " + "x" * 80, "info", None, read=True),)
     text = find(build_menu(state(recent=recent), NOW), "Recent notifications").children[0].text
-    assert text.startswith("a[31m b x") and text.endswith("…") and len(text) == 48
+    title = text.split(" · ")[0]
+    assert title.startswith("a[31m b x") and title.endswith("…") and len(title) == 40
 
 
 def test_times_of_today_show_the_clock_and_later_days_the_weekday() -> None:

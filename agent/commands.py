@@ -1,0 +1,260 @@
+"""What each `traycourier` command does once its arguments are parsed (agent/cli.py): call
+one function of `agent.controls`, `agent.process` or the store, and print the result."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from traycourier.agent import APP_NAME, controls, paths, process
+from traycourier.agent.runtime import STALE_AFTER
+from traycourier.store import (
+    Database,
+    Enqueued,
+    Settings,
+    enqueue,
+    queries,
+    read_settings,
+    timestamps,
+)
+from traycourier.store import settings as store_settings
+from traycourier.store.model import Code
+
+
+@contextlib.contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Database]:
+    db = Database.open(paths.database(args.db))
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        result = enqueue(
+            db,
+            args.title,
+            args.message,
+            priority=args.priority,
+            source=args.source,
+            kind=args.kind,
+            actions=args.action,
+            dedupe_key=args.dedupe_key,
+        )
+    print(result.id)
+    notice = send_notice(result, args.priority)
+    if notice:
+        print(f"{APP_NAME}: {notice}", file=sys.stderr)
+    return 0
+
+
+def send_notice(result: Enqueued, priority: str) -> str | None:
+    """Why what was just sent will not appear now, and what to do about it."""
+    match result.withheld:
+        case Code.MIN_PRIORITY:
+            return (
+                f"not shown: {priority} is below the minimum priority; to see these: "
+                f"traycourier settings set min_priority {priority}"
+            )
+        case Code.DISABLED:
+            return (
+                "not shown: notifications are switched off "
+                "(traycourier settings set enable_notifications true)"
+            )
+        case Code.PAUSED if result.paused_until:
+            return f"held: notifications are paused until {local_time(result.paused_until)}"
+    return None
+
+
+def local_time(stored: str) -> str:
+    """A stored UTC time as the user reads it: local, with the zone (a value another
+    program broke is shown as it is)."""
+    try:
+        return timestamps.parse(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    except ValueError:
+        return stored
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        now = timestamps.utcnow()
+        current = read_settings(db)
+        state = queries.status(db, now, STALE_AFTER)
+        version = db.schema_version()
+    if args.json:
+        _print_json(
+            {
+                "database": str(db.path),
+                "schema_version": version,
+                "settings": asdict(current),
+                "paused": current.is_paused(now),
+                "deliveries": state.counts,
+                "unrouted": state.unrouted,
+                "last_delivered_at": state.last_delivered_at,
+                "agents": [asdict(a) for a in state.live_agents],
+                "last_errors": [asdict(e) for e in state.last_errors],
+                "skip_reasons": state.skip_reasons,
+            }
+        )
+        return 0
+    print(f"database    {db.path} (schema {version})")
+    print(f"settings    {describe_settings(current, now)}")
+    print("deliveries  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
+    print(f"unrouted    {state.unrouted}")
+    last = state.last_delivered_at
+    print(f"last sent   {local_time(last) if last else 'never'}")
+    if state.live_agents:
+        for agent in state.live_agents:
+            print(
+                f"agent       {agent.owner} pid {agent.pid} on {agent.host} ({agent.mode}, "
+                f"notifier {agent.notifier or 'unknown'}, "
+                f"heartbeat {local_time(agent.heartbeat_at)})"
+            )
+    else:
+        print("agent       none running")
+    if state.skip_reasons:
+        print("not shown   " + describe_skips(state.skip_reasons))
+    for err in state.last_errors:
+        print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
+    for agent in state.live_agents:
+        if agent.last_error:
+            at = local_time(agent.last_error_at) if agent.last_error_at else "?"
+            print(f"internal    {agent.owner} at {at}: {agent.last_error}")
+    return 0
+
+
+SKIP_WORDS = {
+    "min_priority": "below the minimum priority",
+    "disabled": "while switched off",
+    "stale": "too old when routed",
+}
+
+
+def describe_skips(reasons: dict[str, int]) -> str:
+    """Deliberate skips, counted by reason: "2 below the minimum priority · 1 too old"."""
+    return " · ".join(
+        f"{count} {SKIP_WORDS.get(code, code or 'for no recorded reason')}"
+        for code, count in sorted(reasons.items(), key=lambda item: -item[1])
+    )
+
+
+def describe_settings(current: Settings, now: datetime) -> str:
+    parts = ["enabled" if current.enable_notifications else "switched off"]
+    parts.append(f"min priority {current.min_priority}")
+    paused = current.is_paused(now) and current.paused_until
+    parts.append(f"paused until {local_time(paused)}" if paused else "not paused")
+    parts.append(f"max age {current.max_age_seconds} s")
+    parts.append(f"burst limit {current.burst_limit}")
+    return ", ".join(parts)
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
+    if args.json:
+        _print_json([asdict(r) for r in rows])
+        return 0
+    if not rows:
+        print("no deliveries")
+    for r in rows:
+        error = f"  [{r.last_error_code}] {r.last_error}" if r.last_error_code else ""
+        print(
+            f"{r.id:>6}  {r.status:<10} {r.attempts}/{r.max_attempts}  {r.priority:<7} "
+            f"{r.notification_id}  {r.title[:50]}{error}"
+        )
+    return 0
+
+
+def cmd_settings_get(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        current = asdict(read_settings(db))
+    if args.key:
+        print(shown_value(args.key, current[args.key]))
+    else:
+        for key, value in current.items():
+            print(f"{key} = {shown_value(key, value)}")
+    return 0
+
+
+def shown_value(key: str, value: object) -> str:
+    """A setting as JSON, except a pause's end: a local time with its zone (stored UTC)."""
+    if key == "paused_until" and isinstance(value, str):
+        return json.dumps(local_time(value))
+    return json.dumps(value)
+
+
+def cmd_settings_set(args: argparse.Namespace) -> int:
+    value = store_settings.parse_text(args.key, args.value, timestamps.utcnow())
+    with _database(args) as db:
+        stored = controls.set_setting(db, args.key, value, timestamps.utcnow())
+    print(f"{args.key} = {shown_value(args.key, stored)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return process.run_agent(
+        process.RunOptions(
+            db=paths.database(args.db),
+            headless=args.headless,
+            once=args.once,
+            owner=args.owner,
+            notifier=args.notifier,
+            notify_timeout_s=args.notify_timeout,
+            lease_ttl_s=args.lease_ttl,
+            debug=args.debug,
+        )
+    )
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from traycourier.agent import doctor
+
+    report = doctor.self_test()
+    text = json.dumps(report, indent=2, sort_keys=True)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0 if report["ok"] else 1
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    if args.action == "status":
+        print(f"start at login: {'enabled' if controls.autostart_enabled() else 'disabled'}")
+    else:
+        enabled = args.action == "enable"
+        where = controls.set_autostart(enabled, paths.database(args.db))
+        print(f"start at login: {'enabled' if enabled else 'disabled'} ({where})")
+    return 0
+
+
+def cmd_retry_failed(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        count = controls.retry_failed(db, timestamps.utcnow())
+    print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from traycourier.agent import doctor
+
+    checks = doctor.run_checks(paths.database(args.db))
+    broken = any(c.level == "fail" for c in checks)
+    if args.json:
+        _print_json({"ok": not broken, "checks": [asdict(c) for c in checks]})
+    else:
+        for c in checks:
+            fix = f"  -> {c.fix}" if c.fix and c.level != "ok" else ""
+            print(f"{c.level.upper():<5} {c.name:<20} {c.detail}{fix}")
+    return 1 if broken else 0

@@ -1,0 +1,126 @@
+"""The "Recent notifications" entries: what each was, where from, when, and what became of
+it (shown, held, below the minimum, ...). Pure: `now` comes in as a value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from traycourier.agent import textfit
+from traycourier.store import timestamps
+from traycourier.store.model import NotificationRow
+
+
+@dataclass(frozen=True)
+class RecentItem:
+    id: str
+    title: str
+    priority: str
+    url: str | None
+    read: bool
+    source: str = ""
+    created: datetime | None = None
+    delivery_status: str | None = None
+    delivery_code: str | None = None
+
+
+def first_url(actions_json: str) -> str | None:
+    """The first action's URL, whatever a producer wrote (a bad value means no link)."""
+    try:
+        actions = json.loads(actions_json)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(actions, list):
+        for action in actions:
+            if isinstance(action, dict) and isinstance(action.get("url"), str):
+                return action["url"]
+    return None
+
+
+def clock(moment: datetime, now: datetime) -> str:
+    """A time of today as 14:30; of another day with its weekday (both local). A time the
+    local zone cannot hold (a stored year 9999 east of UTC) is shown in UTC."""
+    try:
+        local = moment.astimezone()
+    except OverflowError:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    if local.date() == now.astimezone(local.tzinfo).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%a %H:%M")
+
+
+OUTCOMES = {
+    "sent": "shown",
+    "failed": "failed",
+    "cancelled": "dropped: switched off",
+}
+SKIPS = {"min_priority": "below minimum", "disabled": "while off", "stale": "too old"}
+
+
+def outcome(item: RecentItem, paused: bool) -> str:
+    """What became of it, in a word or three: shown, waiting, held, below minimum, ..."""
+    status = item.delivery_status
+    if status is None:
+        return "new"
+    if status == "skipped":
+        return SKIPS.get(item.delivery_code or "", "skipped")
+    if status in ("queued", "retry_wait", "leased"):
+        return "held" if paused else "waiting"
+    return OUTCOMES.get(status, status)
+
+
+def created_time(text: str | None) -> datetime | None:
+    """A producer's created_at as the store reads it (text, or digits of epoch seconds);
+    None when it is neither."""
+    if text is None:
+        return None
+    try:
+        return timestamps.parse(text)
+    except ValueError:
+        pass
+    try:
+        return timestamps.from_stored(float(text))
+    except ValueError:
+        return None
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "at an unknown time"
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return clock(moment, now)
+
+
+def recent_label(item: RecentItem, paused: bool, now: datetime) -> str:
+    """ "● Disk almost full — backup · 5 min ago · shown": unread mark, title, source, age,
+    what became of it."""
+    source = f" — {shorten(item.source, 20)}" if item.source else ""
+    mark = "" if item.read else "● "
+    return f"{mark}{shorten(item.title, 40)}{source} · {ago(item.created, now)} · " + outcome(
+        item, paused
+    )
+
+
+def shorten(text: str, limit: int = 48) -> str:
+    return textfit.cut(textfit.strip_controls(text, single_line=True), limit)
+
+
+def from_row(row: NotificationRow) -> RecentItem:
+    return RecentItem(
+        row.id,
+        row.title,
+        row.priority,
+        first_url(row.actions_json),
+        row.read_at is not None,
+        row.source,
+        created_time(row.created_at),
+        row.delivery_status,
+        row.delivery_code,
+    )
