@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from traycourier.agent import APP_NAME, controls, paths, process
+from traycourier.agent import APP_NAME, controls, paths, process, quiet
 from traycourier.agent.runtime import STALE_AFTER
 from traycourier.store import (
     Database,
@@ -52,8 +52,9 @@ def cmd_send(args: argparse.Namespace) -> int:
             actions=args.action,
             dedupe_key=args.dedupe_key,
         )
+        current = read_settings(db)
     print(result.id)
-    notice = send_notice(result, args.priority)
+    notice = send_notice(result, args.priority) or quiet_notice(current, args.priority)
     if notice:
         print(f"{APP_NAME}: {notice}", file=sys.stderr)
     return 0
@@ -75,6 +76,13 @@ def send_notice(result: Enqueued, priority: str) -> str | None:
         case Code.PAUSED if result.paused_until:
             return f"held: notifications are paused until {local_time(result.paused_until)}"
     return None
+
+
+def quiet_notice(current: Settings, priority: str) -> str | None:
+    hold = quiet.quiet_now(current.quiet_window(), current.quiet_weekdays_only, timestamps.utcnow())
+    if hold.ends_at is None or quiet.breaks_through(priority, current.quiet_breakthrough):
+        return None
+    return f"held: quiet hours until {local_time(timestamps.fmt(hold.ends_at))}"
 
 
 def local_time(stored: str) -> str:

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageOps
 from traycourier.agent import paths
 
 SOURCE = "traycourier.png"
-STATES = ("on", "off", "paused", "attention")
+STATES = ("on", "off", "paused", "quiet", "attention")
 ICO_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)]
 
 
@@ -24,8 +24,8 @@ def source(size: int) -> Image.Image:
 
 
 def render(state: str, size: int = 64) -> Image.Image:
-    """on: the source; off: grey with a slash; paused: dimmed with pause bars;
-    attention: the source with a red dot."""
+    """on: the source; off: grey with a slash; paused: dimmed with pause bars; quiet:
+    dimmed with a crescent moon; attention: the source with a red dot."""
     if state not in STATES:
         raise ValueError(f"unknown icon state {state!r}")
     img = source(size).copy()
@@ -39,19 +39,25 @@ def render(state: str, size: int = 64) -> Image.Image:
         draw.line(
             (s * 0.15, s * 0.85, s * 0.85, s * 0.15), fill=(200, 30, 30, 255), width=max(s // 10, 2)
         )
-    elif state == "paused":
+    elif state in ("paused", "quiet"):  # faded, with a badge: pause bars or a crescent moon
         faded = img.copy()
         faded.putalpha(img.getchannel("A").point(lambda a: a * 6 // 10))
         img = faded
         draw = ImageDraw.Draw(img)
         r = s * 0.28
         cx, cy = s * 0.72, s * 0.72
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(245, 158, 11, 255))
-        w = r * 0.28
-        for dx in (-r * 0.35, r * 0.35):
-            draw.rectangle(
-                (cx + dx - w / 2, cy - r * 0.5, cx + dx + w / 2, cy + r * 0.5), fill="white"
-            )
+        badge = (245, 158, 11, 255) if state == "paused" else (49, 46, 129, 255)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=badge)
+        if state == "paused":
+            w = r * 0.28
+            for dx in (-r * 0.35, r * 0.35):
+                draw.rectangle(
+                    (cx + dx - w / 2, cy - r * 0.5, cx + dx + w / 2, cy + r * 0.5), fill="white"
+                )
+        else:
+            m, dx = r * 0.62, r * 0.3
+            draw.ellipse((cx - m, cy - m, cx + m, cy + m), fill=(253, 224, 71, 255))
+            draw.ellipse((cx - m + dx, cy - m - dx / 2, cx + m + dx, cy + m - dx / 2), fill=badge)
     elif state == "attention":
         r = s * 0.2
         cx, cy = s * 0.78, s * 0.22

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from traycourier.agent import textfit
 from traycourier.store import timestamps
-from traycourier.store.model import NotificationRow
+from traycourier.store.rows import NotificationRow
 
 
 @dataclass(frozen=True)

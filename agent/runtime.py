@@ -24,9 +24,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
-from traycourier.agent import APP_NAME, __version__, backoff, burst, routing
+from traycourier.agent import APP_NAME, __version__, backoff, burst, quiet, routing
 from traycourier.agent.delivery import Attempts, Marker
 from traycourier.agent.notifier import Notifier
 from traycourier.store import (
@@ -40,7 +40,14 @@ from traycourier.store import (
     read_settings,
     timestamps,
 )
-from traycourier.store.model import Claimed, Outcome, OutcomeKind, RouteDecision, Unrouted
+from traycourier.store.model import (
+    RANKS,
+    Claimed,
+    Outcome,
+    OutcomeKind,
+    RouteDecision,
+    Unrouted,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,8 @@ class RuntimeConfig:
     route_batch: int = 500
     mode: str = "headless"
     icon: str = ""
+    zone: tzinfo | None = None
+    """Quiet hours are read in this zone; None: the system's local time (tests inject one)."""
 
     def __post_init__(self) -> None:
         if self.lease_ttl_s <= self.notify_timeout_s + 1:
@@ -103,6 +112,7 @@ class Runtime:
         self.stop = threading.Event()
         self._last_heartbeat: datetime | None = None
         self._settings: Settings | None = None
+        self._quiet = quiet.QuietNow(False)
         self._call_s = 1.0 if notifier.may_block else 0.0
         """How long a notifier call takes (moving average): decides whether a round's calls
         are marked started all at once (fast) or one by one just before each (slow)."""
@@ -158,15 +168,26 @@ class Runtime:
         if self._last_heartbeat is not None:
             heartbeat_due = self._last_heartbeat + timedelta(seconds=HEARTBEAT_S)
             timeout = min(timeout, (heartbeat_due - now).total_seconds())
-        next_event = housekeeping.next_event_at(self.db)
-        if next_event is not None:
-            timeout = min(timeout, (next_event - now).total_seconds() + 0.001)
         # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
-        settings = self._settings
-        resume = settings.paused_until_time() if settings is not None else None
-        if resume is not None and resume > now:
-            timeout = min(timeout, (resume - now).total_seconds() + 0.001)
+        settings, hold = self._settings, self._quiet
+        paused = settings is not None and settings.is_paused(now)
+        next_event = housekeeping.next_event_at(
+            self.db, waiting=not paused, max_rank=self._max_rank(settings, hold)
+        )
+        ends = [next_event, hold.ends_at]
+        if paused and settings is not None:
+            ends.append(settings.paused_until_time())
+        for moment in ends:
+            if moment is not None:
+                timeout = min(timeout, (moment - now).total_seconds() + 0.001)
         return max(timeout, 0.0)
+
+    @staticmethod
+    def _max_rank(settings: Settings | None, hold: quiet.QuietNow) -> int:
+        """During quiet hours only the breakthrough priorities (and above) are claimed."""
+        if settings is None or not hold.active:
+            return housekeeping.ANY_RANK
+        return RANKS.get(settings.quiet_breakthrough, 0)
 
     def record_error(self, error: str) -> None:
         """Keep the last internal error where `status` and `doctor` read it."""
@@ -177,6 +198,9 @@ class Runtime:
     def tick(self) -> TickReport:
         now = self.clock()
         settings = self._settings = read_settings(self.db)
+        self._quiet = quiet.quiet_now(
+            settings.quiet_window(), settings.quiet_weekdays_only, now, self.config.zone
+        )
         todo = deliveries.pending(self.db, now)
         expired = cancelled = routed = 0
         if todo.expired_leases:
@@ -213,12 +237,15 @@ class Runtime:
             # whole round of its calls still takes less than one flush interval
             bulk = self._call_s * self.config.round_size * 5 <= Marker.FLUSH_S
             size = self.config.round_size * (5 if bulk else 1)
-            claimed = leases.claim(self.db, self.owner, self.clock(), ttl, size, started=bulk)
+            max_rank = self._max_rank(settings, self._quiet)
+            claimed = leases.claim(
+                self.db, self.owner, self.clock(), ttl, size, started=bulk, max_rank=max_rank
+            )
             if not claimed:
                 break
             limit = settings.burst_limit
             if limit and len(claimed) > limit:
-                claimed += self._claim_rest(ttl)
+                claimed += self._claim_rest(ttl, max_rank)
             marker = Marker(self.db, self.owner, self.clock)
             self._show_round(burst.plan(claimed, limit), marker)
             marker.flush()
@@ -229,10 +256,12 @@ class Runtime:
                 break  # nothing could be attempted (stopping): do not spin
         return report
 
-    def _claim_rest(self, ttl: timedelta) -> list[Claimed]:
+    def _claim_rest(self, ttl: timedelta, max_rank: int) -> list[Claimed]:
         rest: list[Claimed] = []
         while True:
-            more = leases.claim(self.db, self.owner, self.clock(), ttl, CLAIM_MORE)
+            more = leases.claim(
+                self.db, self.owner, self.clock(), ttl, CLAIM_MORE, max_rank=max_rank
+            )
             rest += more
             if len(more) < CLAIM_MORE:
                 return rest

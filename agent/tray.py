@@ -24,11 +24,13 @@ from traycourier.agent import (
     icons,
     ostype,
     paths,
+    quiet,
     recent,
     sni,
     tray_model,
     trayhost,
     traymenu,
+    trayquirks,
 )
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.notifier import OsNotification, show_within
@@ -47,6 +49,7 @@ from traycourier.agent.tray_model import (
     SetAutostart,
     SetEnabled,
     SetMinPriority,
+    SetQuietHours,
     ShowStatus,
 )
 from traycourier.store import Database, StoreError, queries, read_settings, timestamps
@@ -77,8 +80,12 @@ class TrayApp:
     def load_state(self) -> tray_model.TrayState:
         summary = queries.tray_summary(self.db)
         recent_rows = queries.recent_notifications(self.db, tray_model.RECENT)
+        settings = read_settings(self.db)
+        now = timestamps.utcnow()
+        hold = quiet.quiet_now(settings.quiet_window(), settings.quiet_weekdays_only, now)
         return tray_model.TrayState(
-            settings=read_settings(self.db),
+            settings=settings,
+            quiet_until=hold.ends_at,
             pending=summary.pending,
             failed=summary.failed,
             last_delivered=(
@@ -131,7 +138,7 @@ class TrayApp:
         if icon is None:
             return
         icon.icon = icons.render(tray_model.icon_state(state, now))
-        icon.title = _title_for(icon, tray_model.tooltip(state, now))
+        icon.title = trayquirks.title_for(icon, tray_model.tooltip(state, now))
         built = traymenu.build(entries, self._fire)
         if type(icon).__module__ == "pystray._gtk":
             from gi.repository import GLib
@@ -140,7 +147,7 @@ class TrayApp:
         else:
             self._shown = built
             icon.menu = built.menu
-        _gtk_tooltip(icon, icon.title)
+        trayquirks.gtk_tooltip(icon, icon.title)
         dump = os.environ.get(DUMP_ENV)
         if dump:
             payload = {
@@ -200,6 +207,8 @@ class TrayApp:
                     controls.open_url(url, self._complain)
                 else:
                     self._complain(f"“{title[:60]}” has no link to open")
+            case SetQuietHours(window):
+                controls.set_setting(self.db, "quiet_hours", window, now)
             case MarkAllRead():
                 controls.mark_all_read(self.db, now)
             case RetryFailed():
@@ -262,7 +271,7 @@ class TrayApp:
             log.exception("cannot read the first state; starting with an empty menu")
             image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
         self._icon = pystray.Icon(APP_NAME, image, None, menu)
-        self._icon.title = _title_for(self._icon, title)
+        self._icon.title = trayquirks.title_for(self._icon, title)
         if type(self._icon).__module__ == "pystray._appindicator":
             sni.keep_registered(self._icon.update_menu)
         self._install_signals()
@@ -324,23 +333,3 @@ class TrayApp:
         log.info("signal %d: quitting", sig)
         self.quit()
         return False
-
-
-def _gtk_tooltip(icon: Any, text: str) -> None:
-    """pystray's GTK backend sets the status icon's title, which no host shows on hover;
-    set its tooltip as well, on GTK's main loop (pystray 0.19.5 keeps the GtkStatusIcon in
-    `_status_icon`; other backends have their own tooltip and are left alone)."""
-    status_icon = getattr(icon, "_status_icon", None)
-    if status_icon is None:
-        return
-    from gi.repository import GLib
-
-    GLib.idle_add(status_icon.set_tooltip_text, text)
-
-
-def _title_for(icon: Any, text: str) -> str:
-    """pystray's xorg backend writes the title as the window's WM_NAME, which python-xlib
-    encodes as Latin-1: an em dash would raise inside its loop and end the agent."""
-    if type(icon).__module__.endswith("._xorg"):
-        return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
-    return text

@@ -56,6 +56,12 @@ class OpenRecent:
 
 
 @dataclass(frozen=True)
+class SetQuietHours:
+    window: str
+    """`22:00-07:00`, or "" for none."""
+
+
+@dataclass(frozen=True)
 class MarkAllRead:
     pass
 
@@ -102,6 +108,7 @@ MenuAction = (
     | Resume
     | SetMinPriority
     | OpenRecent
+    | SetQuietHours
     | MarkAllRead
     | RetryFailed
     | OpenDataFolder
@@ -129,6 +136,8 @@ class TrayState:
     db_path: str
     agent_failing: bool = False
     """Ticks are failing (database locked or broken, an internal error): see the log."""
+    quiet_until: datetime | None = None
+    """Inside quiet hours: when they end (UTC)."""
 
 
 @dataclass(frozen=True)
@@ -147,14 +156,41 @@ class Entry:
 SEPARATOR = Entry("", separator=True)
 
 
+QUIET_PRESETS = ("22:00-07:00", "23:00-08:00", "21:00-06:00")
+
+
+def quiet_entries(current: Settings) -> tuple[Entry, ...]:
+    """Off, a few nightly windows, and the window in force when it is none of them."""
+    windows = list(QUIET_PRESETS)
+    if current.quiet_hours and current.quiet_hours not in windows:
+        windows.append(current.quiet_hours)
+    through = current.quiet_breakthrough
+    return (
+        Entry("Off", action=SetQuietHours(""), checked=not current.quiet_hours, radio=True),
+        *(
+            Entry(
+                window.replace("-", "–"),
+                action=SetQuietHours(window),
+                checked=window == current.quiet_hours,
+                radio=True,
+            )
+            for window in windows
+        ),
+        SEPARATOR,
+        Entry(f"{through.capitalize()} ones still shown", enabled=False),
+    )
+
+
 def icon_state(state: TrayState, now: datetime) -> str:
-    """on, off, paused or attention (a delivery failed or the notifier is broken)."""
+    """on, off, paused, quiet or attention (a delivery failed or the notifier is broken)."""
     if state.notifier_broken or state.failed or state.agent_failing:
         return "attention"
     if not state.settings.enable_notifications:
         return "off"
     if state.settings.is_paused(now):
         return "paused"
+    if state.quiet_until is not None:
+        return "quiet"
     return "on"
 
 
@@ -164,6 +200,8 @@ def tooltip(state: TrayState, now: datetime) -> str:
         words = "notifications off"
     elif resume is not None and state.settings.is_paused(now):
         words = f"paused until {clock(resume, now)}"
+    elif state.quiet_until is not None:
+        words = f"quiet until {clock(state.quiet_until, now)}"
     else:
         words = "on"
     if state.agent_failing:
@@ -186,7 +224,10 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
     paused = current.is_paused(now)
     pause_label = f"Paused until {clock(resume, now)}" if paused and resume else "Pause"
     recent = tuple(
-        Entry(recent_label(item, paused, now), action=OpenRecent(item.id, item.url, item.title))
+        Entry(
+            recent_label(item, paused or state.quiet_until is not None, now),
+            action=OpenRecent(item.id, item.url, item.title),
+        )
         for item in state.recent
     ) or (Entry("No notifications yet", enabled=False),)
     return (
@@ -209,6 +250,7 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
                 Entry("Resume", action=Resume(), enabled=paused),
             ),
         ),
+        Entry("Quiet hours", children=quiet_entries(current)),
         Entry(
             "Minimum priority",
             children=tuple(

@@ -114,14 +114,21 @@ def _update_all(db: Database, statement: TextClause, now: datetime) -> int:
 
 _NEXT_EVENT = text(
     "SELECT min(t) FROM ("
-    f" SELECT min(next_attempt_at) AS t FROM notification_deliveries WHERE {WAITING}"
+    " SELECT min(next_attempt_at) AS t FROM notification_deliveries "
+    f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank"
     " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
     f"  WHERE status = '{S.LEASED}')"
 )
+ANY_RANK = 1 << 30
 
 
-def next_event_at(db: Database) -> datetime | None:
-    """The earliest time a pending delivery comes due or a lease expires."""
+def next_event_at(
+    db: Database, *, waiting: bool = True, max_rank: int = ANY_RANK
+) -> datetime | None:
+    """The earliest time a lease expires or a pending delivery the agent may show now
+    (`waiting`: none while paused; `max_rank`: only breakthrough ones in quiet hours)
+    comes due. Held ones must not count: they are due, and would wake the agent at once,
+    again and again."""
     with db.read() as conn:
-        value = conn.execute(_NEXT_EVENT).scalar_one()
+        value = conn.execute(_NEXT_EVENT, {"waiting": waiting, "max_rank": max_rank}).scalar_one()
     return timestamps.parse(value) if value else None

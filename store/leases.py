@@ -43,7 +43,7 @@ _CLAIM = text(
     f"UPDATE notification_deliveries SET status = '{S.LEASED}', lease_owner = :owner, "
     "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
     "WHERE id IN (SELECT id FROM notification_deliveries "
-    f"  WHERE {WAITING} AND next_attempt_at <= :now "
+    f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
     "  ORDER BY rank, next_attempt_at, id LIMIT :limit) "
     "RETURNING id, attempts, max_attempts, rank, next_attempt_at"
 )
@@ -75,6 +75,7 @@ def claim(
     limit: int,
     *,
     started: bool = False,
+    max_rank: int = 1 << 30,
 ) -> list[Claimed]:
     """Lease up to `limit` due desktop deliveries in claim order (priority, due time,
     arrival) in one write transaction; no other agent can lease them until it expires.
@@ -82,7 +83,8 @@ def claim(
     `started`: the caller will call the notifier for all of them at once (a fast notifier),
     so the calls count as started now. Otherwise only the first in claim order is marked
     started (its call follows at once: a separate write would only delay it), and the caller
-    calls `mark_started` before each later one."""
+    calls `mark_started` before each later one. `max_rank`: only these priorities and above
+    (quiet hours' breakthrough)."""
     stamp = timestamps.fmt(now)
     params = {
         "owner": owner,
@@ -90,6 +92,7 @@ def claim(
         "now": stamp,
         "limit": limit,
         "started": stamp if started else None,
+        "max_rank": max_rank,
     }
     with db.write() as conn:
         leased = conn.execute(_CLAIM, params).all()

@@ -9,8 +9,9 @@ language read and write the same words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -209,76 +210,6 @@ class Pending:
     due: bool
 
 
-# -- what the CLI and the tray read ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeliveryRow:
-    id: int
-    notification_id: str
-    title: str
-    priority: str
-    status: str
-    attempts: int
-    max_attempts: int
-    next_attempt_at: str | None
-    lease_owner: str | None
-    last_error_code: str | None
-    last_error: str | None
-    created_at: str
-    updated_at: str
-    delivered_at: str | None
-
-
-@dataclass(frozen=True)
-class AgentRow:
-    owner: str
-    pid: int
-    host: str
-    version: str
-    mode: str
-    notifier: str
-    started_at: str
-    heartbeat_at: str
-    last_error: str | None = None
-    last_error_at: str | None = None
-
-
-@dataclass(frozen=True)
-class NotificationRow:
-    id: str
-    title: str
-    message: str
-    priority: str
-    source: str
-    actions_json: str
-    created_at: str
-    read_at: str | None
-    delivery_status: str | None = None
-    """The desktop delivery's state (None: not routed yet, or archived)."""
-    delivery_code: str | None = None
-    """Its recorded reason (`min_priority`, `disabled`, `stale`, an error class)."""
-
-
-@dataclass(frozen=True)
-class Status:
-    counts: dict[str, int]
-    unrouted: int
-    live_agents: tuple[AgentRow, ...]
-    last_errors: tuple[DeliveryRow, ...]
-    """Failures and retries: something went wrong."""
-    last_delivered_at: str | None
-    skip_reasons: dict[str, int]
-    """Skipped or cancelled deliveries by code: deliberate, not errors."""
-
-
-@dataclass(frozen=True)
-class TraySummary:
-    pending: int
-    failed: int
-    last_delivered_at: str | None
-
-
 # -- producers ------------------------------------------------------------------------------
 
 
@@ -313,6 +244,33 @@ class Enqueued:
 # -- settings -------------------------------------------------------------------------------
 
 
+_WINDOW = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
+
+
+@dataclass(frozen=True)
+class Window:
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def parse_window(text: str) -> Window | None:
+    """`22:00-07:00` (across midnight when the end is earlier), or "" / off for none.
+    Raises ValueError for anything else, and for a window that starts where it ends."""
+    if text.strip().lower() in ("", "off", "none"):
+        return None
+    match = _WINDOW.match(text)
+    if match is None:
+        raise ValueError(f"quiet hours are HH:MM-HH:MM (like 22:00-07:00) or off, not {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    window = Window(time(h1, m1), time(h2, m2))
+    if window.start == window.end:
+        raise ValueError("quiet hours must not start and end at the same time")
+    return window
+
+
 @dataclass(frozen=True)
 class Settings:
     """The user's settings as one snapshot; the field defaults are the contract's defaults.
@@ -326,12 +284,24 @@ class Settings:
     paused_until: str | None = None
     max_age_seconds: int = 86400
     burst_limit: int = 3
+    quiet_hours: str = ""
+    """A daily local window, `22:00-07:00`; "" for none."""
+    quiet_weekdays_only: bool = False
+    quiet_breakthrough: str = Priority.URGENT.value
+    """During quiet hours this priority and above are shown as usual."""
 
     def is_paused(self, now: datetime) -> bool:
         return self.paused_until is not None and timestamps.parse(self.paused_until) > now
 
     def paused_until_time(self) -> datetime | None:
         return timestamps.parse(self.paused_until) if self.paused_until else None
+
+    def quiet_window(self) -> Window | None:
+        """The window, or None when unset or unreadable (validation keeps it readable)."""
+        try:
+            return parse_window(self.quiet_hours)
+        except ValueError:
+            return None
 
     def withheld(self, priority: str, now: datetime) -> Code | None:
         """Why a notification of `priority` arriving now would not be shown at once, in the

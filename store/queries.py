@@ -14,13 +14,9 @@ from traycourier.store.deliveries import WAITING
 from traycourier.store.model import (
     DELIVERY_STATUSES,
     DESKTOP,
-    AgentRow,
-    DeliveryRow,
     DeliveryStatus,
-    NotificationRow,
-    Status,
-    TraySummary,
 )
+from traycourier.store.rows import AgentRow, DeliveryRow, NotificationRow, Status, TraySummary
 
 S = DeliveryStatus
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert
 from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
-from traycourier.store.model import DEFAULTS, PRIORITIES, Settings
+from traycourier.store.model import DEFAULTS, PRIORITIES, Settings, parse_window
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +27,22 @@ def validate(key: str, value: Any) -> Any:
     """Check a typed value for a key; return it normalised or raise InvalidInput."""
     if key not in DEFAULTS:
         raise InvalidInput(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
-    if key == "enable_notifications":
+    if key in ("enable_notifications", "quiet_weekdays_only"):
         if not isinstance(value, bool):
-            raise InvalidInput("enable_notifications must be true or false")
+            raise InvalidInput(f"{key} must be true or false")
         return value
-    if key == "min_priority":
+    if key in ("min_priority", "quiet_breakthrough"):
         if value not in PRIORITIES:
-            raise InvalidInput(f"min_priority must be one of {', '.join(PRIORITIES)}")
+            raise InvalidInput(f"{key} must be one of {', '.join(PRIORITIES)}")
         return value
+    if key == "quiet_hours":
+        try:
+            window = parse_window(value) if isinstance(value, str) else None
+        except ValueError as err:
+            raise InvalidInput(str(err)) from None
+        if window is None and value not in ("", "off", None):
+            raise InvalidInput("quiet_hours must be text like 22:00-07:00, or empty for none")
+        return str(window) if window else ""
     if key == "paused_until":
         if value is None:
             return None
@@ -78,13 +86,13 @@ def parse_text(key: str, text: str, now: datetime) -> Any:
     lowered = raw.lower()
     if key not in DEFAULTS:
         raise InvalidInput(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
-    if key == "enable_notifications":
+    if key in ("enable_notifications", "quiet_weekdays_only"):
         if lowered in ("true", "on", "yes", "1"):
             return True
         if lowered in ("false", "off", "no", "0"):
             return False
-        raise InvalidInput(f"enable_notifications takes true or false, not {raw!r}")
-    if key == "min_priority":
+        raise InvalidInput(f"{key} takes true or false, not {raw!r}")
+    if key in ("min_priority", "quiet_breakthrough", "quiet_hours"):
         return validate(key, lowered)
     if key == "paused_until":
         if lowered in ("off", "none", "null", "resume", ""):

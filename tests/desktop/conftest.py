@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -157,6 +158,17 @@ def desktop_session(
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def assert_left_cleanly(db: Path) -> None:
+    """After Quit: no lease left behind, and the tray agent recorded as stopped."""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM notification_deliveries WHERE status = 'leased'"
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT mode, stopped_at IS NOT NULL FROM agents").fetchall() == [
+            ("tray", 1)
+        ]
 
 
 def _alive(pid: int) -> bool:

@@ -119,12 +119,15 @@ def xfce4_panel(session: Desktop) -> AbstractContextManager[None]:
     )
 
 
-def gtk_sni_tray(session: Desktop) -> AbstractContextManager[None]:
+def gtk_sni_tray(session: Desktop, *, wayland: bool = False) -> AbstractContextManager[None]:
+    """status-notifier-watcher and gtk-sni-tray-standalone (on Wayland it needs --no-strut;
+    the caller is then inside `sway(session)`)."""
     for tool in ("status-notifier-watcher", "gtk-sni-tray-standalone"):
         require_tool(tool)
+    host = ["gtk-sni-tray-standalone", "--top", "--no-strut" if wayland else "--end"]
     return _programs(
         session,
-        [["status-notifier-watcher"], ["gtk-sni-tray-standalone", "--top", "--end"]],
+        [["status-notifier-watcher"], host],
         lambda: has_sni_host(session),
         "status-notifier-watcher with a host registered",
     )
@@ -174,16 +177,7 @@ def sway(session: Desktop) -> Iterator[None]:
 
 
 def wayland_sni_tray(session: Desktop) -> AbstractContextManager[None]:
-    """status-notifier-watcher and gtk-sni-tray-standalone on sway (it needs --no-strut
-    there); the caller is inside `sway(session)`."""
-    for tool in ("status-notifier-watcher", "gtk-sni-tray-standalone"):
-        require_tool(tool)
-    return _programs(
-        session,
-        [["status-notifier-watcher"], ["gtk-sni-tray-standalone", "--top", "--no-strut"]],
-        lambda: has_sni_host(session),
-        "status-notifier-watcher with a host registered, on Wayland",
-    )
+    return gtk_sni_tray(session, wayland=True)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool, wait_for
-from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.desktop.conftest import Desktop, _artifacts, assert_left_cleanly, desktop_session
 
 pytestmark = pytest.mark.desktop
 
@@ -43,6 +43,8 @@ def menu(session: Desktop) -> dict:
 
 def open_menu(session: Desktop) -> None:
     x, y = icon_window(session)
+    xdo(session, "mousemove", "0", "400")  # arrive from elsewhere (see the left click below)
+    time.sleep(0.2)
     xdo(session, "mousemove", str(x), str(y), "click", "3")
     wait_for(
         lambda: (
@@ -138,6 +140,10 @@ def test_the_tray_docks_and_its_menu_drives_the_agent(
 
         x, y = icon_window(session)
         for _ in range(3):
+            # the pointer arrives from elsewhere, as a user's does: GTK ignores clicks on
+            # a status icon the pointer rested on while it was redrawn (seen under Xvfb)
+            xdo(session, "mousemove", "0", "400")
+            time.sleep(0.2)
             xdo(session, "mousemove", str(x), str(y), "click", "1")
             deadline = time.monotonic() + 3
             while not status_shown() and time.monotonic() < deadline:
@@ -155,13 +161,7 @@ def test_the_tray_docks_and_its_menu_drives_the_agent(
             agent.kill()
         _out, err = agent.communicate(timeout=30)
     assert agent.returncode == 0, err
-    conn = sqlite3.connect(db)
-    assert conn.execute(
-        "SELECT count(*) FROM notification_deliveries WHERE status = 'leased'"
-    ).fetchone() == (0,)
-    assert conn.execute("SELECT mode, stopped_at IS NOT NULL FROM agents").fetchall() == [
-        ("tray", 1)
-    ]
+    assert_left_cleanly(db)
 
 
 def test_an_open_menu_follows_a_change_and_a_click_does_what_it_shows(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool, wait_for
-from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.desktop.conftest import Desktop, _artifacts, assert_left_cleanly, desktop_session
 from tests.packaging.conftest import windows_path, wine, wine_env
 
 pytestmark = pytest.mark.packaging
@@ -146,13 +146,7 @@ def test_the_agent_shows_a_balloon_records_it_sent_and_quits_from_its_menu(
         if agent.poll() is None:
             agent.kill()
     assert agent.returncode == 0, output
-    with sqlite3.connect(db) as conn:
-        assert conn.execute(
-            "SELECT count(*) FROM notification_deliveries WHERE status = 'leased'"
-        ).fetchone() == (0,)
-        assert conn.execute("SELECT mode, stopped_at IS NOT NULL FROM agents").fetchall() == [
-            ("tray", 1)
-        ]
+    assert_left_cleanly(db)
 
 
 def test_a_notification_windows_cannot_show_is_an_error_never_sent(

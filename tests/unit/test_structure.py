@@ -20,9 +20,11 @@ PURE_POLICY = {
     "agent/burst.py",
     "agent/textfit.py",
     "agent/tray_model.py",
+    "agent/recent.py",
+    "agent/quiet.py",
 }
 """Plain functions over plain values: no clock reads, no I/O, no SQL."""
-PURE_STORE = {"traycourier.store.model", "traycourier.store.timestamps"}
+PURE_STORE = {"traycourier.store.model", "traycourier.store.rows", "traycourier.store.timestamps"}
 """The only store modules pure policy may import: the vocabulary, and the timestamp format."""
 PLATFORM_MODULE = "agent/ostype.py"
 SQL_MARKERS = ("sqlalchemy", "sqlite3")

@@ -16,6 +16,7 @@ from traycourier.agent.tray_model import (
     RetryFailed,
     SetEnabled,
     SetMinPriority,
+    SetQuietHours,
     ShowStatus,
     TrayState,
     as_plain,
@@ -68,6 +69,7 @@ def test_the_menu_lists_what_the_contract_names() -> None:
         "2 pending · last shown never",
         "Notifications enabled",
         "Pause",
+        "Quiet hours",
         "Minimum priority",
         "Recent notifications",
         "Retry failed (0)",
@@ -235,3 +237,19 @@ def test_times_of_today_show_the_clock_and_later_days_the_weekday() -> None:
         "Sat",
         "Sun",
     }
+
+
+def test_quiet_hours_in_the_menu_icon_and_tooltip() -> None:
+    quiet_state = state(quiet_until=NOW + timedelta(hours=3))
+    assert icon_state(quiet_state, NOW) == "quiet"
+    assert tooltip(quiet_state, NOW).startswith("traycourier — quiet until ")
+    entries = find(build_menu(state(), NOW), "Quiet hours").children
+    assert [(e.text, e.checked) for e in entries if e.action is not None][:2] == [
+        ("Off", True),
+        ("22:00–07:00", False),
+    ]
+    custom = Settings(quiet_hours="01:00-05:30")
+    chosen = find(build_menu(state(settings=custom), NOW), "Quiet hours").children
+    assert [e.text for e in chosen if e.checked] == ["01:00–05:30"]
+    assert [e.action for e in chosen if e.checked] == [SetQuietHours("01:00-05:30")]
+    assert "Urgent ones still shown" in [e.text for e in chosen]

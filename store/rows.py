@@ -1,0 +1,73 @@
+"""What the CLI and the tray read: frozen records of query results (`store/queries.py`
+returns them). Pure, like `store.model`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    notification_id: str
+    title: str
+    priority: str
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: str | None
+    lease_owner: str | None
+    last_error_code: str | None
+    last_error: str | None
+    created_at: str
+    updated_at: str
+    delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    owner: str
+    pid: int
+    host: str
+    version: str
+    mode: str
+    notifier: str
+    started_at: str
+    heartbeat_at: str
+    last_error: str | None = None
+    last_error_at: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    id: str
+    title: str
+    message: str
+    priority: str
+    source: str
+    actions_json: str
+    created_at: str
+    read_at: str | None
+    delivery_status: str | None = None
+    """The desktop delivery's state (None: not routed yet, or archived)."""
+    delivery_code: str | None = None
+    """Its recorded reason (`min_priority`, `disabled`, `stale`, an error class)."""
+
+
+@dataclass(frozen=True)
+class Status:
+    counts: dict[str, int]
+    unrouted: int
+    live_agents: tuple[AgentRow, ...]
+    last_errors: tuple[DeliveryRow, ...]
+    """Failures and retries: something went wrong."""
+    last_delivered_at: str | None
+    skip_reasons: dict[str, int]
+    """Skipped or cancelled deliveries by code: deliberate, not errors."""
+
+
+@dataclass(frozen=True)
+class TraySummary:
+    pending: int
+    failed: int
+    last_delivered_at: str | None

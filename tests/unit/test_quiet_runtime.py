@@ -1,0 +1,79 @@
+"""Quiet hours and pauses in the runtime's tick, against a real file with an injected clock
+and zone: what is held, what breaks through, when the agent wakes (and that a held
+notification never makes it spin)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.unit.test_runtime import Clock, ScriptedNotifier, make, statuses
+from traycourier.store import Database, enqueue, timestamps, write_setting
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def at_berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+
+
+def settings(db: Database, **values: object) -> None:
+    for key, value in values.items():
+        write_setting(db, key, value, at_berlin(2026, 11, 28, 12, 0))
+
+
+def test_a_pause_with_a_held_notification_sleeps_instead_of_spinning(db: Database) -> None:
+    clock = Clock()
+    settings(db, paused_until=timestamps.fmt(clock.now + timedelta(hours=1)))
+    enqueue(db, "later", priority="urgent")
+    notifier = ScriptedNotifier()
+    runtime = make(db, notifier, clock)
+    runtime.tick()
+    assert statuses(db.path) == [("later", "queued", 0, None)]
+    assert runtime.next_wake_s() > 1  # was 0: the held row is due, so the loop ran hot
+    clock.now += timedelta(hours=1)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["later"]
+
+
+def test_quiet_hours_hold_the_quiet_ones_and_let_urgent_through(db: Database) -> None:
+    settings(db, quiet_hours="22:00-07:00", min_priority="info")
+    clock = Clock()
+    clock.now = at_berlin(2026, 11, 28, 23, 30)
+    enqueue(db, "backup done", priority="info")
+    enqueue(db, "disk failing", priority="urgent")
+    notifier = ScriptedNotifier()
+    runtime = make(db, notifier, clock, zone=BERLIN)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["disk failing"]
+    assert ("backup done", "queued", 0, None) in statuses(db.path)
+    assert runtime.next_wake_s() > 1  # held, so no hot loop
+
+    clock.now = at_berlin(2026, 11, 29, 6, 59, 50)
+    runtime.tick()
+    assert len(notifier.shown) == 1
+    assert 9 < runtime.next_wake_s() <= 10.01  # it wakes for the end of quiet hours
+    clock.now = at_berlin(2026, 11, 29, 7, 0)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["disk failing", "backup done"]
+
+
+def test_the_breakthrough_level_and_weekday_rule_are_the_users(db: Database) -> None:
+    settings(
+        db,
+        quiet_hours="22:00-07:00",
+        min_priority="info",
+        quiet_breakthrough="action",
+        quiet_weekdays_only=True,
+    )
+    clock = Clock()
+    clock.now = at_berlin(2026, 11, 25, 23, 0)  # a Wednesday night
+    enqueue(db, "deploy needs approval", priority="action")
+    enqueue(db, "fyi", priority="warning")
+    notifier = ScriptedNotifier()
+    runtime = make(db, notifier, clock, zone=BERLIN)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["deploy needs approval"]
+    clock.now = at_berlin(2026, 11, 28, 23, 0)  # Saturday night: not quiet
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["deploy needs approval", "fyi"]
