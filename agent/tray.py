@@ -178,10 +178,12 @@ class TrayApp:
     def _fire(self, action: MenuAction) -> None:
         try:
             self.perform(action)
-        except StoreError as err:
-            log.error("%s failed: %s", action, err)
-        except Exception:  # a menu click must never take the agent down
-            log.exception("menu action %s failed", action)
+        except Exception as err:  # a menu click must never take the agent down
+            if isinstance(err, StoreError | OSError):
+                log.error("%s failed: %s", action, err)
+            else:
+                log.exception("menu action %s failed", action)
+            self._complain(f"That did not work: {err}")
 
     def perform(self, action: MenuAction) -> None:
         """Run one menu action; the same `controls` functions the CLI uses."""

@@ -23,6 +23,7 @@ from traycourier.agent.tray_model import (
     PauseUntilMorning,
     Resume,
     RetryFailed,
+    SetAutostart,
     SetEnabled,
     SetMinPriority,
 )
@@ -168,3 +169,17 @@ def test_until_eight_means_the_next_eight_oclock(now: datetime, until: datetime)
 )
 def test_each_os_opens_folders_its_own_way(platform: str, expected: list[str] | None) -> None:
     assert controls.opener_command(platform, Path("/d")) == expected  # type: ignore[arg-type]
+
+
+def test_a_menu_action_that_fails_tells_the_user_and_the_agent_goes_on(
+    app: TrayApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[str] = []
+    monkeypatch.setattr(app, "_complain", told.append)
+
+    def unwritable(enabled: bool, db: object = None) -> str:
+        raise PermissionError(13, "Permission denied", "/home/u/.config/autostart")
+
+    monkeypatch.setattr(controls, "set_autostart", unwritable)
+    app._fire(SetAutostart(True))
+    assert told and "Permission denied" in told[0]
