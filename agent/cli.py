@@ -134,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("action", choices=["enable", "disable", "status"])
     auto.set_defaults(func=commands.cmd_autostart)
 
+    mute = command("mute", help="skip new notifications from a source for a while")
+    mute.add_argument("source")
+    how_long = mute.add_mutually_exclusive_group()
+    how_long.add_argument("--for", dest="duration", metavar="30m|2h|1d")
+    how_long.add_argument("--until", metavar="TIME", help="a local ISO time")
+    mute.add_argument(
+        "--except-urgent", action="store_true", help="still show its urgent notifications"
+    )
+    mute.set_defaults(func=commands.cmd_mute)
+    unmute = command("unmute", help="show a muted source's notifications again")
+    unmute.add_argument("source")
+    unmute.set_defaults(func=commands.cmd_unmute)
+    listed = command("mutes", help="list the muted sources")
+    listed.add_argument("--json", action="store_true")
+    listed.set_defaults(func=commands.cmd_mutes)
+
     sets = command("settings", help="read or change settings")
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
     sets_sub.required = True

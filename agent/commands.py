@@ -19,12 +19,13 @@ from traycourier.store import (
     Enqueued,
     Settings,
     enqueue,
+    mutes,
     queries,
     read_settings,
     timestamps,
 )
 from traycourier.store import settings as store_settings
-from traycourier.store.model import Code
+from traycourier.store.model import Code, Mute
 
 
 @contextlib.contextmanager
@@ -53,8 +54,11 @@ def cmd_send(args: argparse.Namespace) -> int:
             dedupe_key=args.dedupe_key,
         )
         current = read_settings(db)
+        muted = mutes.active(db, timestamps.utcnow()).get(args.source)
     print(result.id)
     notice = send_notice(result, args.priority) or quiet_notice(current, args.priority)
+    if muted is not None and muted.applies(args.priority, timestamps.utcnow()):
+        notice = f"not shown: {args.source} is muted (traycourier unmute {args.source})"
     if notice:
         print(f"{APP_NAME}: {notice}", file=sys.stderr)
     return 0
@@ -146,6 +150,7 @@ SKIP_WORDS = {
     "min_priority": "below the minimum priority",
     "disabled": "while switched off",
     "stale": "too old when routed",
+    "muted": "from a muted source",
 }
 
 
@@ -266,3 +271,38 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             fix = f"  -> {c.fix}" if c.fix and c.level != "ok" else ""
             print(f"{c.level.upper():<5} {c.name:<20} {c.detail}{fix}")
     return 1 if broken else 0
+
+
+def cmd_mute(args: argparse.Namespace) -> int:
+    now = timestamps.utcnow()
+    given = args.duration or args.until
+    until = store_settings.parse_until(given, now) if given else None
+    with _database(args) as db:
+        done = controls.mute(db, args.source, until, not args.except_urgent, now)
+    print(describe_mute(done))
+    return 0
+
+
+def cmd_unmute(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        was = controls.unmute(db, args.source)
+    print(f"{args.source}: {'unmuted' if was else 'was not muted'}")
+    return 0
+
+
+def cmd_mutes(args: argparse.Namespace) -> int:
+    with _database(args) as db:
+        found = mutes.active(db, timestamps.utcnow())
+    if args.json:
+        _print_json([asdict(m) for m in found.values()])
+    else:
+        for m in found.values():
+            print(describe_mute(m))
+        if not found:
+            print("no muted sources")
+    return 0
+
+
+def describe_mute(m: Mute) -> str:
+    until = f"until {local_time(m.until)}" if m.until else "until unmuted"
+    return f"muted {m.source} {until} ({'urgent ones too' if m.urgent_too else 'except urgent'})"

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from traycourier.agent import autostart, ostype
-from traycourier.store import Database, housekeeping, queries, settings, timestamps
-from traycourier.store.model import Priority, is_web_url
+from traycourier.store import Database, housekeeping, mutes, queries, settings, timestamps
+from traycourier.store.model import Mute, Priority, is_web_url
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,18 @@ def retry_failed(db: Database, now: datetime) -> int:
 
 def mark_all_read(db: Database, now: datetime) -> int:
     return queries.mark_all_read(db, now)
+
+
+def mute(
+    db: Database, source: str, until: datetime | None, urgent_too: bool, now: datetime
+) -> Mute:
+    """New notifications from `source` are skipped (`muted`) until `until` (None: until
+    unmuted)."""
+    return mutes.mute(db, source, until, urgent_too, now)
+
+
+def unmute(db: Database, source: str) -> bool:
+    return mutes.unmute(db, source)
 
 
 def mark_read(db: Database, notification_id: str, now: datetime) -> None:

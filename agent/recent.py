@@ -55,7 +55,12 @@ OUTCOMES = {
     "failed": "failed",
     "cancelled": "dropped: switched off",
 }
-SKIPS = {"min_priority": "below minimum", "disabled": "while off", "stale": "too old"}
+SKIPS = {
+    "min_priority": "below minimum",
+    "disabled": "while off",
+    "stale": "too old",
+    "muted": "muted",
+}
 
 
 def outcome(item: RecentItem, paused: bool) -> str:

@@ -7,6 +7,7 @@ the reason, while the others go on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from traycourier.store import timestamps
@@ -15,6 +16,7 @@ from traycourier.store.model import (
     RANKS,
     Code,
     DeliveryStatus,
+    Mute,
     RouteDecision,
     Settings,
     Unrouted,
@@ -45,12 +47,16 @@ def _type_problem(item: Unrouted) -> str | None:
     return None
 
 
-def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDecision | None:
+def decide_desktop(
+    item: Unrouted, settings: Settings, now: datetime, mutes: Mapping[str, Mute] | None = None
+) -> RouteDecision | None:
     """The contract's routing rules, in order:
 
     - the row cannot be read (bad type, bad time, unknown priority): `failed`, `invalid_row`;
     - archived: no desktop row (the notification is still routed);
     - below `min_priority`: `skipped` with code `min_priority`, visible and never shown later;
+    - from a muted source (urgent ones too, unless the mute lets them through): `skipped`
+      with code `muted`, never shown later;
     - notifications switched off: `skipped` with code `disabled`;
     - older than `max_age_seconds` (0 = no limit): `skipped` with code `stale`;
     - otherwise `queued`.
@@ -67,6 +73,9 @@ def decide_desktop(item: Unrouted, settings: Settings, now: datetime) -> RouteDe
             Code.MIN_PRIORITY,
             f"{item.priority} is below the minimum priority ({settings.min_priority})",
         )
+    muted = (mutes or {}).get(item.source) if isinstance(item.source, str) else None
+    if muted is not None and muted.applies(item.priority, now):
+        return RouteDecision(DeliveryStatus.SKIPPED, Code.MUTED, f"{item.source} is muted")
     if withheld == Code.DISABLED:
         return RouteDecision(
             DeliveryStatus.SKIPPED, Code.DISABLED, "notifications were switched off"

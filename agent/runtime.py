@@ -37,12 +37,14 @@ from traycourier.store import (
     deliveries,
     housekeeping,
     leases,
+    mutes,
     read_settings,
     timestamps,
 )
 from traycourier.store.model import (
     RANKS,
     Claimed,
+    Mute,
     Outcome,
     OutcomeKind,
     RouteDecision,
@@ -113,6 +115,7 @@ class Runtime:
         self._last_heartbeat: datetime | None = None
         self._settings: Settings | None = None
         self._quiet = quiet.QuietNow(False)
+        self._mute_end: datetime | None = None
         self._call_s = 1.0 if notifier.may_block else 0.0
         """How long a notifier call takes (moving average): decides whether a round's calls
         are marked started all at once (fast) or one by one just before each (slow)."""
@@ -174,7 +177,7 @@ class Runtime:
         next_event = housekeeping.next_event_at(
             self.db, waiting=not paused, max_rank=self._max_rank(settings, hold)
         )
-        ends = [next_event, hold.ends_at]
+        ends = [next_event, hold.ends_at, self._mute_end]
         if paused and settings is not None:
             ends.append(settings.paused_until_time())
         for moment in ends:
@@ -201,6 +204,9 @@ class Runtime:
         self._quiet = quiet.quiet_now(
             settings.quiet_window(), settings.quiet_weekdays_only, now, self.config.zone
         )
+        muted = mutes.active(self.db, now)
+        ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
+        self._mute_end = min(ends) if ends else None  # the tray's list changes then
         todo = deliveries.pending(self.db, now)
         expired = cancelled = routed = 0
         if todo.expired_leases:
@@ -208,7 +214,7 @@ class Runtime:
         if not settings.enable_notifications and todo.waiting:
             cancelled = housekeeping.cancel_pending(self.db, now)
         if todo.unrouted:
-            routed = self._route_all(settings, now)
+            routed = self._route_all(settings, now, muted)
         report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
         if (
             settings.enable_notifications
@@ -219,9 +225,9 @@ class Runtime:
         self._heartbeat()
         return report
 
-    def _route_all(self, settings: Settings, now: datetime) -> int:
+    def _route_all(self, settings: Settings, now: datetime, muted: dict[str, Mute]) -> int:
         def decide(item: Unrouted) -> RouteDecision | None:
-            return routing.decide_desktop(item, settings, now)
+            return routing.decide_desktop(item, settings, now, muted)
 
         total = 0
         while True:

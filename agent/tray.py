@@ -51,8 +51,9 @@ from traycourier.agent.tray_model import (
     SetMinPriority,
     SetQuietHours,
     ShowStatus,
+    Unmute,
 )
-from traycourier.store import Database, StoreError, queries, read_settings, timestamps
+from traycourier.store import Database, StoreError, mutes, queries, read_settings, timestamps
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class TrayApp:
         return tray_model.TrayState(
             settings=settings,
             quiet_until=hold.ends_at,
+            mutes=tuple(mutes.active(self.db, now).values()),
             pending=summary.pending,
             failed=summary.failed,
             last_delivered=(
@@ -209,6 +211,8 @@ class TrayApp:
                     controls.open_url(url, self._complain)
                 else:
                     self._complain(f"“{title[:60]}” has no link to open")
+            case Unmute(source):
+                controls.unmute(self.db, source)
             case SetQuietHours(window):
                 controls.set_setting(self.db, "quiet_hours", window, now)
             case MarkAllRead():
@@ -258,6 +262,9 @@ class TrayApp:
             pass
         import pystray
 
+        # before the icon exists: GTK may dock it before the main loop runs, and a SIGTERM
+        # then (a quick logout) must still quit cleanly
+        self._install_signals(pystray.Icon.__module__)
         self.loop.on_tick = lambda _report: self.refresh()
         # the real menu exists before the icon is shown: a StatusNotifier host that sees the
         # item with an empty menu can leave it hidden (xfce4-panel, sway: pystray's first
@@ -276,12 +283,14 @@ class TrayApp:
         self._icon.title = trayquirks.title_for(self._icon, title)
         if type(self._icon).__module__ == "pystray._appindicator":
             sni.keep_registered(self._icon.update_menu)
-        self._install_signals()
         self._icon.run(setup=self._setup)
         self._finish()
         return self.exit_status
 
     def _setup(self, icon: Any) -> None:
+        if self.runtime.stop.is_set():  # a signal came while the icon was being made
+            icon.stop()
+            return
         # deliveries never wait for the icon: a backend's show can block (pystray's xorg
         # backend, seen waiting for a tray that never embeds it)
         self._worker = threading.Thread(target=self._run_runtime, name="runtime", daemon=True)
@@ -312,11 +321,11 @@ class TrayApp:
         if self._worker is not None:
             self._worker.join(timeout=30)
 
-    def _install_signals(self) -> None:
+    def _install_signals(self, backend: str) -> None:
         """SIGTERM/SIGINT/SIGHUP (logout) quit cleanly. GTK's main loop does not run Python
         signal handlers, so under GLib the signals are routed through it."""
         signals = [signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)]
-        on_glib = type(self._icon).__module__.endswith(("._gtk", "._appindicator"))
+        on_glib = backend.endswith(("._gtk", "._appindicator"))
         try:
             if on_glib:
                 from gi.repository import GLib

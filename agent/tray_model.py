@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from traycourier.agent import APP_NAME
-from traycourier.agent.recent import RecentItem, clock, recent_label
-from traycourier.store.model import Priority, Settings
+from traycourier.agent.recent import RecentItem, clock, recent_label, shorten
+from traycourier.store import timestamps
+from traycourier.store.model import Mute, Priority, Settings
 
 RECENT = 10
 
@@ -59,6 +60,11 @@ class OpenRecent:
 class SetQuietHours:
     window: str
     """`22:00-07:00`, or "" for none."""
+
+
+@dataclass(frozen=True)
+class Unmute:
+    source: str
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ MenuAction = (
     | SetMinPriority
     | OpenRecent
     | SetQuietHours
+    | Unmute
     | MarkAllRead
     | RetryFailed
     | OpenDataFolder
@@ -138,6 +145,7 @@ class TrayState:
     """Ticks are failing (database locked or broken, an internal error): see the log."""
     quiet_until: datetime | None = None
     """Inside quiet hours: when they end (UTC)."""
+    mutes: tuple[Mute, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,21 @@ def quiet_entries(current: Settings) -> tuple[Entry, ...]:
         SEPARATOR,
         Entry(f"{through.capitalize()} ones still shown", enabled=False),
     )
+
+
+def muted_entries(state: TrayState, now: datetime) -> tuple[Entry, ...]:
+    """One "Unmute" per muted source, saying until when and whether urgent ones come."""
+    entries = tuple(
+        Entry(
+            f"Unmute {shorten(m.source, 30)} ("
+            + (f"until {clock(timestamps.parse(m.until), now)}" if m.until else "until unmuted")
+            + ("" if m.urgent_too else ", urgent ones shown")
+            + ")",
+            action=Unmute(m.source),
+        )
+        for m in state.mutes
+    )
+    return entries or (Entry("None (traycourier mute SOURCE)", enabled=False),)
 
 
 def icon_state(state: TrayState, now: datetime) -> str:
@@ -267,6 +290,7 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
             "Recent notifications",
             children=(*recent, SEPARATOR, Entry("Mark all read", action=MarkAllRead())),
         ),
+        Entry("Muted sources", children=muted_entries(state, now)),
         Entry(f"Retry failed ({state.failed})", action=RetryFailed(), enabled=state.failed > 0),
         SEPARATOR,
         Entry("Open data folder", action=OpenDataFolder()),

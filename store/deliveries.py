@@ -86,7 +86,8 @@ def pending(db: Database, now: datetime) -> Pending:
 # producer value has to survive a trip through Python or JSON.
 _SELECT_UNROUTED = text(
     "SELECT seq, id, priority, created_at, typeof(title) = 'text', "
-    "typeof(message) = 'text', archived_at IS NOT NULL FROM notifications "
+    "typeof(message) = 'text', archived_at IS NOT NULL, "
+    "CASE typeof(source) WHEN 'text' THEN substr(source, 1, 200) END FROM notifications "
     "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit"
 )
 _INSERT_DELIVERIES = text(
@@ -109,13 +110,13 @@ _RAW_ID = text("SELECT CAST(id AS BLOB) FROM notifications WHERE seq = :seq")
 
 
 def _unrouted(conn: Connection, row: Sequence[Any]) -> Unrouted:
-    seq, value, priority, created_at, title_is_text, message_is_text, archived = row
+    seq, value, priority, created_at, title_is_text, message_is_text, archived, source = row
     readable, is_text = readable_id(value)
     if is_text and "\ufffd" in readable:  # decoded with replacements, or a real U+FFFD?
         raw = conn.execute(_RAW_ID, {"seq": seq}).scalar_one()
         readable, is_text = _decoded(raw)
     flags = bool(title_is_text), bool(message_is_text), bool(archived)
-    return Unrouted(seq, readable, is_text, priority, created_at, *flags)
+    return Unrouted(seq, readable, is_text, priority, created_at, *flags, source or "")
 
 
 def readable_id(value: object) -> tuple[str, bool]:

@@ -131,7 +131,19 @@ _V4 = [
     "ALTER TABLE agents ADD COLUMN last_error_at TEXT",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(_V1), tuple(_V2), tuple(_V3), tuple(_V4))
+# Version 5: muted sources, readable and writable by any program (docs/schema.md).
+_V5 = [
+    "CREATE TABLE mutes (source TEXT PRIMARY KEY, until TEXT, "
+    "urgent_too INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL)",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    tuple(_V1),
+    tuple(_V2),
+    tuple(_V3),
+    tuple(_V4),
+    tuple(_V5),
+)
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -101,6 +101,7 @@ class Code(StrEnum):
 
     DISABLED = "disabled"
     MIN_PRIORITY = "min_priority"
+    MUTED = "muted"
     PAUSED = "paused"  # never on a delivery (a pause holds, not skips); `Enqueued` says it
     STALE = "stale"
     INVALID_ROW = "invalid_row"
@@ -138,6 +139,8 @@ class Unrouted:
     title_is_text: bool
     message_is_text: bool
     archived: bool
+    source: object = ""
+    """As written: any SQLite type (only text can match a mute)."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,21 @@ class Enqueued:
     """Why it will not be shown at once under the settings of the moment (`min_priority`,
     `disabled`: never; `paused`: after `paused_until`), or None."""
     paused_until: str | None = None
+
+
+@dataclass(frozen=True)
+class Mute:
+    """Notifications from `source` are skipped (`muted`) until `until` (UTC; None: until
+    unmuted); urgent ones too unless `urgent_too` is False."""
+
+    source: str
+    until: str | None
+    urgent_too: bool = True
+
+    def applies(self, priority: object, now: datetime) -> bool:
+        if self.until is not None and timestamps.parse(self.until) <= now:
+            return False
+        return self.urgent_too or priority != Priority.URGENT.value
 
 
 # -- settings -------------------------------------------------------------------------------

@@ -92,3 +92,12 @@ agents = Table(
     Column("last_error", Text),
     Column("last_error_at", Text),
 )
+
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("source", Text, primary_key=True),
+    Column("until", Text),
+    Column("urgent_too", Integer, nullable=False),
+    Column("created_at", Text, nullable=False),
+)

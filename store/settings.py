@@ -105,6 +105,16 @@ def parse_text(key: str, text: str, now: datetime) -> Any:
     return validate(key, number)
 
 
+def parse_until(text: str, now: datetime) -> datetime:
+    """An end time a user typed: `30m`, `2h`, `1d`, or an ISO time (local if it has no
+    zone); InvalidInput otherwise."""
+    raw = text.strip()
+    try:
+        return _pause_end(raw, raw.lower(), now)
+    except InvalidInput:
+        raise InvalidInput(f"expected 30m, 2h, 1d or an ISO time, not {raw!r}") from None
+
+
 def _pause_end(raw: str, lowered: str, now: datetime) -> datetime:
     match = _DURATION.match(lowered)
     try:

@@ -61,3 +61,49 @@ def test_quiet_hours_hold_the_quiet_ones_and_the_menu_lets_them_out(
         agent.terminate()
         _out, err = agent.communicate(timeout=60)
     assert agent.returncode == 0, err
+
+
+MUTED_SOURCES = 7  # keyboard position of "Muted sources"
+
+
+def test_a_muted_source_never_reaches_the_daemon_and_the_menu_unmutes_it(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    session, db = tray_desktop, tmp_path / "tc.db"
+    assert session.cli("mute", "backup", "--for", "2h", db=db).returncode == 0
+    agent = session.start_agent(db)
+    try:
+        wait_for(lambda: (session.logdir / "menu.json").exists(), "the tray", 60)
+        muted = session.cli(
+            "send", "backup ran", "--source", "backup", "--priority", "urgent", db=db
+        )
+        assert "not shown: backup is muted" in muted.stderr
+        assert (
+            session.cli(
+                "send", "ci red", "--source", "ci", "--priority", "urgent", db=db
+            ).returncode
+            == 0
+        )
+        wait_for(lambda: "ci red" in shown(session), "the other source's notification")
+        assert "backup ran" not in shown(session)
+        codes = sqlite3.connect(db).execute(
+            "SELECT d.status, d.last_error_code FROM notification_deliveries d "
+            "JOIN notifications n ON n.id = d.notification_id WHERE n.source = 'backup'"
+        )
+        assert codes.fetchall() == [("skipped", "muted")]
+
+        open_menu(session)
+        xdo(session, "key", *(["Down"] * MUTED_SOURCES), "Right", "Return")  # "Unmute backup"
+        wait_for(
+            lambda: sqlite3.connect(db).execute("SELECT count(*) FROM mutes").fetchone() == (0,),
+            "the mute removed from the tray's menu",
+        )
+        again = session.cli(
+            "send", "backup ran again", "--source", "backup", "--priority", "urgent", db=db
+        )
+        assert again.stderr == ""
+        wait_for(lambda: "backup ran again" in shown(session), "shown once unmuted")
+    finally:
+        agent.terminate()
+        _out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err

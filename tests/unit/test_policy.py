@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from traycourier.agent import backoff, burst, errors, routing
-from traycourier.store.model import DeliveryStatus, RouteDecision, Settings, Unrouted
+from traycourier.store import timestamps
+from traycourier.store.model import DeliveryStatus, Mute, RouteDecision, Settings, Unrouted
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -187,3 +188,29 @@ def test_burst_summary_text() -> None:
     title, body = burst.summary_text(["a", "b", "c", "d", "e"])
     assert title == "5 more notifications"
     assert body == "• a\n• b\n• c\nand 2 more"
+
+
+def _muted(until_s: float | None = None, urgent_too: bool = True) -> dict[str, Mute]:
+    until = None if until_s is None else timestamps.fmt(NOW + timedelta(seconds=until_s))
+    return {"backup": Mute("backup", until, urgent_too)}
+
+
+@pytest.mark.parametrize(
+    ("item", "mutes", "expected"),
+    [
+        (_item("action", source="backup"), _muted(), "muted"),
+        (_item("urgent", source="backup"), _muted(), "muted"),  # urgent too, by default
+        (_item("urgent", source="backup"), _muted(urgent_too=False), QUEUED),
+        (_item("action", source="ci"), _muted(), QUEUED),  # another source
+        (_item("action", source="backup"), _muted(until_s=1), "muted"),  # a second to go
+        (_item("action", source="backup"), _muted(until_s=0), QUEUED),  # ends at this second
+        (_item("action", source=b"backup"), _muted(), QUEUED),  # a BLOB is no source name
+        (_item("info", source="backup"), _muted(), "min_priority"),  # the first reason wins
+    ],
+)
+def test_muted_sources(item: Unrouted, mutes: dict[str, Mute], expected: object) -> None:
+    decision = routing.decide_desktop(item, Settings(), NOW, mutes)
+    if isinstance(expected, str):
+        assert decision is not None and (decision.status, decision.code) == ("skipped", expected)
+    else:
+        assert decision == expected

@@ -77,3 +77,13 @@ def test_the_breakthrough_level_and_weekday_rule_are_the_users(db: Database) -> 
     clock.now = at_berlin(2026, 11, 28, 23, 0)  # Saturday night: not quiet
     runtime.tick()
     assert [n.title for n in notifier.shown] == ["deploy needs approval", "fyi"]
+
+
+def test_the_agent_wakes_when_a_mute_ends(db: Database) -> None:
+    from traycourier.store import mutes
+
+    clock = Clock()
+    mutes.mute(db, "backup", clock.now + timedelta(seconds=12), True, clock.now)
+    runtime = make(db, ScriptedNotifier(), clock)
+    runtime.tick()
+    assert 11 < runtime.next_wake_s() <= 12.01

@@ -72,6 +72,7 @@ def test_the_menu_lists_what_the_contract_names() -> None:
         "Quiet hours",
         "Minimum priority",
         "Recent notifications",
+        "Muted sources",
         "Retry failed (0)",
         "Open data folder",
         "Open log",
@@ -253,3 +254,19 @@ def test_quiet_hours_in_the_menu_icon_and_tooltip() -> None:
     assert [e.text for e in chosen if e.checked] == ["01:00–05:30"]
     assert [e.action for e in chosen if e.checked] == [SetQuietHours("01:00-05:30")]
     assert "Urgent ones still shown" in [e.text for e in chosen]
+
+
+def test_muted_sources_are_listed_with_until_when_and_unmuted_from_the_menu() -> None:
+    from traycourier.agent.tray_model import Unmute
+    from traycourier.store.model import Mute
+
+    mutes = (
+        Mute("backup", timestamps.fmt(NOW + timedelta(hours=1)), urgent_too=True),
+        Mute("ci", None, urgent_too=False),
+    )
+    entries = find(build_menu(state(mutes=mutes), NOW), "Muted sources").children
+    assert [e.action for e in entries] == [Unmute("backup"), Unmute("ci")]
+    assert entries[0].text.startswith("Unmute backup (until ")
+    assert entries[1].text == "Unmute ci (until unmuted, urgent ones shown)"
+    empty = find(build_menu(state(), NOW), "Muted sources").children
+    assert [(e.text, e.enabled) for e in empty] == [("None (traycourier mute SOURCE)", False)]
