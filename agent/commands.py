@@ -53,10 +53,11 @@ def cmd_send(args: argparse.Namespace) -> int:
             actions=args.action,
             dedupe_key=args.dedupe_key,
         )
-        current = read_settings(db)
         muted = mutes.active(db, timestamps.utcnow()).get(args.source)
     print(result.id)
-    notice = send_notice(result, args.priority) or quiet_notice(current, args.priority)
+    notice = send_notice(result, args.priority)
+    if notice is None and result.settings is not None:
+        notice = quiet_notice(result.settings, args.priority)
     if muted is not None and muted.applies(args.priority, timestamps.utcnow()):
         notice = f"not shown: {args.source} is muted (traycourier unmute {args.source})"
     if notice:

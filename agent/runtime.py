@@ -189,7 +189,7 @@ class Runtime:
     def _max_rank(settings: Settings | None, hold: quiet.QuietNow) -> int:
         """During quiet hours only the breakthrough priorities (and above) are claimed."""
         if settings is None or not hold.active:
-            return housekeeping.ANY_RANK
+            return deliveries.ANY_RANK
         return RANKS.get(settings.quiet_breakthrough, 0)
 
     def record_error(self, error: str) -> None:

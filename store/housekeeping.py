@@ -15,7 +15,7 @@ from sqlalchemy import TextClause, text
 
 from traycourier.store import timestamps
 from traycourier.store.db import Database
-from traycourier.store.deliveries import CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
+from traycourier.store.deliveries import ANY_RANK, CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
 from traycourier.store.model import DESKTOP, AttemptOutcome, Code, DeliveryStatus
 
 S = DeliveryStatus
@@ -119,7 +119,6 @@ _NEXT_EVENT = text(
     " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
     f"  WHERE status = '{S.LEASED}')"
 )
-ANY_RANK = 1 << 30
 
 
 def next_event_at(

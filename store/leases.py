@@ -16,6 +16,7 @@ from sqlalchemy import text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import (
+    ANY_RANK,
     CLEAR_LEASE,
     INSERT_ATTEMPTS,
     MAX_BODY_READ,
@@ -75,7 +76,7 @@ def claim(
     limit: int,
     *,
     started: bool = False,
-    max_rank: int = 1 << 30,
+    max_rank: int = ANY_RANK,
 ) -> list[Claimed]:
     """Lease up to `limit` due desktop deliveries in claim order (priority, due time,
     arrival) in one write transaction; no other agent can lease them until it expires.

@@ -10,7 +10,7 @@ language read and write the same words.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -242,6 +242,8 @@ class Enqueued:
     """Why it will not be shown at once under the settings of the moment (`min_priority`,
     `disabled`: never; `paused`: after `paused_until`), or None."""
     paused_until: str | None = None
+    settings: Settings | None = field(default=None, compare=False, repr=False)
+    """The settings it was judged by, so a caller need not read them again."""
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,5 @@ def enqueue(
             result = Enqueued(id=existing.scalar_one(), created=False)
     current = read_settings(db)
     withheld = current.withheld(priority, now or timestamps.utcnow())
-    if withheld is None:
-        return result
     until = current.paused_until if withheld == Code.PAUSED else None
-    return replace(result, withheld=withheld, paused_until=until)
+    return replace(result, withheld=withheld, paused_until=until, settings=current)

@@ -4,6 +4,7 @@ Screenshots of the open menu and of each icon state go to the test's artefacts."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool, wait_for
+from tests.desktop import hosts
 from tests.desktop.conftest import Desktop, _artifacts, assert_left_cleanly, desktop_session
 
 pytestmark = pytest.mark.desktop
@@ -257,7 +259,7 @@ def test_a_tray_host_that_starts_after_the_agent_gets_the_icon(
         session.env["PYSTRAY_BACKEND"] = "gtk"
         session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
         agent = session.start_agent(db)
-        trayer = None
+        panel = contextlib.ExitStack()
         try:
             assert (
                 session.cli("send", "before the panel", "--priority", "urgent", db=db).returncode
@@ -268,26 +270,7 @@ def test_a_tray_host_that_starts_after_the_agent_gets_the_icon(
                 "delivery without an icon",
             )
             time.sleep(4)
-            trayer = subprocess.Popen(
-                [
-                    "trayer",
-                    "--edge",
-                    "top",
-                    "--align",
-                    "right",
-                    "--widthtype",
-                    "request",
-                    "--height",
-                    "32",
-                    "--SetDockType",
-                    "true",
-                    "--transparent",
-                    "false",
-                ],
-                env=session.env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            panel.enter_context(hosts.trayer(session))
             wait_for(lambda: (logdir / "menu.json").exists(), "the tray to come up", 60)
             wait_for(
                 lambda: bool(
@@ -309,9 +292,7 @@ def test_a_tray_host_that_starts_after_the_agent_gets_the_icon(
         finally:
             agent.terminate()
             _out, err = agent.communicate(timeout=60)
-            if trayer is not None:
-                trayer.terminate()
-                trayer.wait(timeout=10)
+            panel.close()
     _artifacts(request, logdir)
     assert agent.returncode == 0, err
     assert err.splitlines()[0] == (
