@@ -66,6 +66,9 @@ def _refuse_a_foreign_file(path: Path) -> None:
         return
     conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
     try:
+        # one read transaction: between two separate reads a producer creating the file
+        # could commit its tables and version, and the file would look foreign
+        conn.execute("BEGIN")
         if conn.execute("PRAGMA user_version").fetchone()[0] != 0:
             return
         found = [
