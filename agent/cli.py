@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     listed.add_argument("--json", action="store_true")
     listed.set_defaults(func=commands.cmd_mutes)
 
+    snooze = command("snooze", help="show a notification that was shown again later")
+    snooze.add_argument("id", help="the notification's id (as `send` printed it)")
+    again = snooze.add_mutually_exclusive_group()
+    again.add_argument("--for", dest="duration", metavar="10m|1h", default="10m")
+    again.add_argument("--until", metavar="TIME", help="a local ISO time")
+    snooze.set_defaults(func=commands.cmd_snooze)
+
     sets = command("settings", help="read or change settings")
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
     sets_sub.required = True

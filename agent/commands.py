@@ -284,6 +284,15 @@ def cmd_mute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snooze(args: argparse.Namespace) -> int:
+    now = timestamps.utcnow()
+    until = store_settings.parse_until(args.until or args.duration, now)
+    with _database(args) as db:
+        controls.snooze(db, args.id, until, now)
+    print(f"{args.id}: shown again at {local_time(timestamps.fmt(until))}")
+    return 0
+
+
 def cmd_unmute(args: argparse.Namespace) -> int:
     with _database(args) as db:
         was = controls.unmute(db, args.source)

@@ -67,8 +67,23 @@ def mute(
     return mutes.mute(db, source, until, urgent_too, now)
 
 
+def mute_for(db: Database, source: str, minutes: int, now: datetime) -> Mute:
+    """The tray's "Mute <source> for 1 hour" (urgent ones too, as its label says)."""
+    return mute(db, source, now + timedelta(minutes=minutes), True, now)
+
+
+def mute_until_morning(db: Database, source: str, now: datetime) -> Mute:
+    return mute(db, source, next_morning(now.astimezone()), True, now)
+
+
 def unmute(db: Database, source: str) -> bool:
     return mutes.unmute(db, source)
+
+
+def snooze(db: Database, notification_id: str, until: datetime, now: datetime) -> None:
+    """Show a notification that was shown once more at `until` (InvalidInput if it was not
+    shown)."""
+    housekeeping.snooze(db, notification_id, until, now)
 
 
 def mark_read(db: Database, notification_id: str, now: datetime) -> None:

@@ -23,6 +23,12 @@ class RecentItem:
     created: datetime | None = None
     delivery_status: str | None = None
     delivery_code: str | None = None
+    snoozed_until: datetime | None = None
+
+    @property
+    def shown(self) -> bool:
+        """Shown, so it can be shown again (snoozed)."""
+        return self.delivery_status == "sent"
 
 
 def first_url(actions_json: str) -> str | None:
@@ -63,15 +69,20 @@ SKIPS = {
 }
 
 
-def outcome(item: RecentItem, paused: bool) -> str:
+def outcome(item: RecentItem, paused: bool, now: datetime) -> str:
     """What became of it, in a word or three: shown, waiting, held, below minimum, ..."""
     status = item.delivery_status
     if status is None:
         return "new"
     if status == "skipped":
         return SKIPS.get(item.delivery_code or "", "skipped")
+    if status in ("queued", "retry_wait") and item.delivery_code == "snoozed":
+        until = item.snoozed_until
+        return f"snoozed until {clock(until, now)}" if until else "snoozed"
     if status in ("queued", "retry_wait", "leased"):
         return "held" if paused else "waiting"
+    if status == "sent" and item.snoozed_until is not None:
+        return "shown again"
     return OUTCOMES.get(status, status)
 
 
@@ -109,7 +120,7 @@ def recent_label(item: RecentItem, paused: bool, now: datetime) -> str:
     source = f" — {shorten(item.source, 20)}" if item.source else ""
     mark = "" if item.read else "● "
     return f"{mark}{shorten(item.title, 40)}{source} · {ago(item.created, now)} · " + outcome(
-        item, paused
+        item, paused, now
     )
 
 
@@ -128,4 +139,5 @@ def from_row(row: NotificationRow) -> RecentItem:
         created_time(row.created_at),
         row.delivery_status,
         row.delivery_code,
+        created_time(row.snoozed_until),
     )

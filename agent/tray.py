@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import threading
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +33,12 @@ from traycourier.agent import (
     trayquirks,
 )
 from traycourier.agent.loop import AgentLoop
-from traycourier.agent.notifier import OsNotification, show_within
-from traycourier.agent.tray_model import (
+from traycourier.agent.menu_actions import (
     About,
     MarkAllRead,
     MenuAction,
+    MuteFor,
+    MuteUntilMorning,
     OpenDataFolder,
     OpenLog,
     OpenRecent,
@@ -51,8 +52,10 @@ from traycourier.agent.tray_model import (
     SetMinPriority,
     SetQuietHours,
     ShowStatus,
+    Snooze,
     Unmute,
 )
+from traycourier.agent.notifier import OsNotification, show_within
 from traycourier.store import Database, StoreError, mutes, queries, read_settings, timestamps
 
 log = logging.getLogger(__name__)
@@ -157,7 +160,9 @@ class TrayApp:
                 "title": tray_model.tooltip(state, now),
                 "menu": tray_model.as_plain(entries),
             }
-            Path(dump).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+            partial = Path(f"{dump}.partial")  # whole or not at all for its reader
+            partial.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+            partial.replace(dump)
 
     # -- pystray --------------------------------------------------------------------------
 
@@ -211,6 +216,12 @@ class TrayApp:
                     controls.open_url(url, self._complain)
                 else:
                     self._complain(f"“{title[:60]}” has no link to open")
+            case Snooze(notification_id, minutes):
+                controls.snooze(self.db, notification_id, now + timedelta(minutes=minutes), now)
+            case MuteFor(source, minutes):
+                controls.mute_for(self.db, source, minutes, now)
+            case MuteUntilMorning(source):
+                controls.mute_until_morning(self.db, source, now)
             case Unmute(source):
                 controls.unmute(self.db, source)
             case SetQuietHours(window):
@@ -264,7 +275,7 @@ class TrayApp:
 
         # before the icon exists: GTK may dock it before the main loop runs, and a SIGTERM
         # then (a quick logout) must still quit cleanly
-        self._install_signals(pystray.Icon.__module__)
+        trayhost.quit_on_signals(pystray.Icon.__module__, self.quit)
         self.loop.on_tick = lambda _report: self.refresh()
         # the real menu exists before the icon is shown: a StatusNotifier host that sees the
         # item with an empty menu can leave it hidden (xfce4-panel, sway: pystray's first
@@ -320,27 +331,3 @@ class TrayApp:
         self.waker.poke()
         if self._worker is not None:
             self._worker.join(timeout=30)
-
-    def _install_signals(self, backend: str) -> None:
-        """SIGTERM/SIGINT/SIGHUP (logout) quit cleanly. GTK's main loop does not run Python
-        signal handlers, so under GLib the signals are routed through it."""
-        signals = [signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)]
-        on_glib = backend.endswith(("._gtk", "._appindicator"))
-        try:
-            if on_glib:
-                from gi.repository import GLib
-
-                for sig in signals:
-                    if sig is not None:
-                        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, self._on_glib_signal, sig)
-                return
-        except (ImportError, AttributeError):
-            pass
-        for sig in signals:
-            if sig is not None:
-                signal.signal(sig, lambda signum, _frame: self.quit())
-
-    def _on_glib_signal(self, sig: int) -> bool:
-        log.info("signal %d: quitting", sig)
-        self.quit()
-        return False

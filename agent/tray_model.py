@@ -1,9 +1,8 @@
 """What the tray shows, computed from plain state: the icon state, the tooltip and the menu.
 
 Pure, so the whole menu can be tested without a display. Each clickable entry carries its
-action as a value (a small frozen dataclass below) that holds what the item showed, such as
-the state a checkbox switches to; `agent.tray` turns entries into pystray objects and runs
-the actions through `agent.controls`, the functions the CLI uses too.
+action as a value (`agent.menu_actions`); `agent.tray` turns entries into pystray objects
+and runs the actions through `agent.controls`, the functions the CLI uses too.
 """
 
 from __future__ import annotations
@@ -12,119 +11,33 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from traycourier.agent import APP_NAME
+from traycourier.agent.menu_actions import (
+    About,
+    MarkAllRead,
+    MenuAction,
+    MuteFor,
+    MuteUntilMorning,
+    OpenDataFolder,
+    OpenLog,
+    OpenRecent,
+    PauseFor,
+    PauseUntilMorning,
+    Quit,
+    Resume,
+    RetryFailed,
+    SetAutostart,
+    SetEnabled,
+    SetMinPriority,
+    SetQuietHours,
+    ShowStatus,
+    Snooze,
+    Unmute,
+)
 from traycourier.agent.recent import RecentItem, clock, recent_label, shorten
 from traycourier.store import timestamps
 from traycourier.store.model import Mute, Priority, Settings
 
 RECENT = 10
-
-
-# -- menu actions ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SetEnabled:
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class PauseFor:
-    minutes: int
-
-
-@dataclass(frozen=True)
-class PauseUntilMorning:
-    pass
-
-
-@dataclass(frozen=True)
-class Resume:
-    pass
-
-
-@dataclass(frozen=True)
-class SetMinPriority:
-    priority: Priority
-
-
-@dataclass(frozen=True)
-class OpenRecent:
-    """Mark it read; open its link, or say it has none."""
-
-    notification_id: str
-    url: str | None
-    title: str = ""
-
-
-@dataclass(frozen=True)
-class SetQuietHours:
-    window: str
-    """`22:00-07:00`, or "" for none."""
-
-
-@dataclass(frozen=True)
-class Unmute:
-    source: str
-
-
-@dataclass(frozen=True)
-class MarkAllRead:
-    pass
-
-
-@dataclass(frozen=True)
-class RetryFailed:
-    pass
-
-
-@dataclass(frozen=True)
-class OpenDataFolder:
-    pass
-
-
-@dataclass(frozen=True)
-class OpenLog:
-    pass
-
-
-@dataclass(frozen=True)
-class SetAutostart:
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class About:
-    pass
-
-
-@dataclass(frozen=True)
-class ShowStatus:
-    """A left click on the icon (the menu's default item): the status as a notification."""
-
-
-@dataclass(frozen=True)
-class Quit:
-    pass
-
-
-MenuAction = (
-    SetEnabled
-    | PauseFor
-    | PauseUntilMorning
-    | Resume
-    | SetMinPriority
-    | OpenRecent
-    | SetQuietHours
-    | Unmute
-    | MarkAllRead
-    | RetryFailed
-    | OpenDataFolder
-    | OpenLog
-    | SetAutostart
-    | About
-    | ShowStatus
-    | Quit
-)
 
 
 # -- state and entries ----------------------------------------------------------------------
@@ -204,6 +117,41 @@ def muted_entries(state: TrayState, now: datetime) -> tuple[Entry, ...]:
     return entries or (Entry("None (traycourier mute SOURCE)", enabled=False),)
 
 
+SNOOZES = ((10, "Show again in 10 minutes"), (60, "Show again in 1 hour"))
+
+
+def morning(now: datetime) -> str:
+    """When "until the morning" ends, in words: 08:00, or tomorrow 08:00."""
+    return "08:00" if now.astimezone().hour < 8 else "tomorrow 08:00"
+
+
+def recent_entry(item: RecentItem, state: TrayState, now: datetime) -> Entry:
+    """One Recent notification: open or mark read, show again later, mute its source."""
+    held = state.settings.is_paused(now) or state.quiet_until is not None
+    children = [
+        Entry(
+            "Open link" if item.url else "Mark read",
+            action=OpenRecent(item.id, item.url, item.title),
+        )
+    ]
+    if item.shown:
+        children += [Entry(text, action=Snooze(item.id, minutes)) for minutes, text in SNOOZES]
+    if item.source:
+        name = shorten(item.source, 30)
+        if any(m.source == item.source for m in state.mutes):
+            children += [SEPARATOR, Entry(f"Unmute {name}", action=Unmute(item.source))]
+        else:
+            children += [
+                SEPARATOR,
+                Entry(f"Mute {name} for 1 hour (urgent ones too)", action=MuteFor(item.source, 60)),
+                Entry(
+                    f"Mute {name} until {morning(now)} (urgent ones too)",
+                    action=MuteUntilMorning(item.source),
+                ),
+            ]
+    return Entry(recent_label(item, held, now), children=tuple(children))
+
+
 def icon_state(state: TrayState, now: datetime) -> str:
     """on, off, paused, quiet or attention (a delivery failed or the notifier is broken)."""
     if state.notifier_broken or state.failed or state.agent_failing:
@@ -246,13 +194,9 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
     resume = current.paused_until_time()
     paused = current.is_paused(now)
     pause_label = f"Paused until {clock(resume, now)}" if paused and resume else "Pause"
-    recent = tuple(
-        Entry(
-            recent_label(item, paused or state.quiet_until is not None, now),
-            action=OpenRecent(item.id, item.url, item.title),
-        )
-        for item in state.recent
-    ) or (Entry("No notifications yet", enabled=False),)
+    recent = tuple(recent_entry(item, state, now) for item in state.recent) or (
+        Entry("No notifications yet", enabled=False),
+    )
     return (
         Entry(status_line(state, now), action=ShowStatus(), default=True),
         SEPARATOR,
@@ -266,10 +210,7 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
             children=(
                 Entry("For 30 minutes", action=PauseFor(30)),
                 Entry("For 1 hour", action=PauseFor(60)),
-                Entry(
-                    "Until 08:00" if now.astimezone().hour < 8 else "Until tomorrow 08:00",
-                    action=PauseUntilMorning(),
-                ),
+                Entry(f"Until {morning(now)}", action=PauseUntilMorning()),
                 Entry("Resume", action=Resume(), enabled=paused),
             ),
         ),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+from collections.abc import Callable
 
 from traycourier.agent import ostype
 
@@ -114,3 +116,26 @@ def _sni_host() -> bool:
         return bool(dbus.SessionBus().name_has_owner("org.kde.StatusNotifierWatcher"))
     except Exception:
         return False
+
+
+def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
+    """SIGTERM/SIGINT/SIGHUP (logout) quit cleanly. GTK's main loop does not run Python
+    signal handlers, so under GLib the signals are routed through it."""
+    signals = [s for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)) if s]
+
+    def on_glib_signal(sig: int) -> bool:
+        log.info("signal %d: quitting", sig)
+        quit_app()
+        return False  # once is enough
+
+    if backend.endswith(("._gtk", "._appindicator")):
+        try:
+            from gi.repository import GLib
+
+            for sig in signals:
+                GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, on_glib_signal, sig)
+            return
+        except (ImportError, AttributeError):
+            pass
+    for sig in signals:
+        signal.signal(sig, lambda _signum, _frame: quit_app())

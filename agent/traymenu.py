@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from traycourier.agent.tray_model import Entry, MenuAction
+from traycourier.agent.menu_actions import MenuAction
+from traycourier.agent.tray_model import Entry
 
 
 @dataclass

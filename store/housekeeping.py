@@ -16,7 +16,14 @@ from sqlalchemy import TextClause, text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import ANY_RANK, CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
-from traycourier.store.model import DESKTOP, AttemptOutcome, Code, DeliveryStatus
+from traycourier.store.errors import InvalidInput
+from traycourier.store.model import (
+    DEFAULT_MAX_ATTEMPTS,
+    DESKTOP,
+    AttemptOutcome,
+    Code,
+    DeliveryStatus,
+)
 
 S = DeliveryStatus
 
@@ -104,6 +111,45 @@ def cancel_pending(db: Database, now: datetime) -> int:
 def retry_failed(db: Database, now: datetime) -> int:
     """Requeue every failed desktop delivery with a fresh attempt budget."""
     return _update_all(db, _RETRY_FAILED, now)
+
+
+_SNOOZE = text(
+    f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :until, "
+    f"snoozed_until = :until, last_error_code = '{Code.SNOOZED}', last_error = :why, "
+    "max_attempts = attempts + :budget, updated_at = :now "
+    f"WHERE notification_id = :id AND sink = '{DESKTOP}' AND (status = '{S.SENT}' "
+    f"  OR ({WAITING} AND last_error_code = '{Code.SNOOZED}')) RETURNING id"
+)
+_DESKTOP_STATUS = text(
+    "SELECT coalesce(d.status, CASE WHEN n.routed_at IS NULL THEN 'not routed yet' "
+    "  ELSE 'archived' END) FROM notifications AS n "
+    "LEFT JOIN notification_deliveries AS d "
+    f"  ON d.notification_id = n.id AND d.sink = '{DESKTOP}' WHERE n.id = :id"
+)
+
+
+def snooze(db: Database, notification_id: str, until: datetime, now: datetime) -> None:
+    """Show a shown notification again at `until`: its desktop delivery goes back to
+    `queued`, due then, and the new show is its next attempt. A delivery already waiting on
+    a snooze takes the new time. Anything else (never shown, waiting, unknown) is refused
+    with InvalidInput saying why, and nothing changes."""
+    why = f"snoozed until {timestamps.fmt(until)[:19]} UTC"
+    params = {
+        "id": notification_id,
+        "until": timestamps.fmt(until),
+        "why": why,
+        "budget": DEFAULT_MAX_ATTEMPTS,
+        "now": timestamps.fmt(now),
+    }
+    with db.write() as conn:
+        if conn.execute(_SNOOZE, params).first() is not None:
+            return
+        found = conn.execute(_DESKTOP_STATUS, {"id": notification_id}).scalar()
+    if found is None:
+        raise InvalidInput(f"no notification {notification_id!r}")
+    raise InvalidInput(
+        f"{notification_id} is {found}; only a notification that was shown can be snoozed"
+    )
 
 
 def _update_all(db: Database, statement: TextClause, now: datetime) -> int:

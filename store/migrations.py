@@ -137,12 +137,19 @@ _V5 = [
     "urgent_too INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL)",
 ]
 
+# Version 6: a delivery the user snoozed ("Show again in 10 minutes") keeps when it was due
+# again; the re-show is a further attempt of the same delivery (docs/schema.md).
+_V6 = [
+    "ALTER TABLE notification_deliveries ADD COLUMN snoozed_until TEXT",
+]
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V1),
     tuple(_V2),
     tuple(_V3),
     tuple(_V4),
     tuple(_V5),
+    tuple(_V6),
 )
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 

@@ -102,6 +102,7 @@ class Code(StrEnum):
     DISABLED = "disabled"
     MIN_PRIORITY = "min_priority"
     MUTED = "muted"
+    SNOOZED = "snoozed"  # waiting to be shown again, as the user asked
     PAUSED = "paused"  # never on a delivery (a pause holds, not skips); `Enqueued` says it
     STALE = "stale"
     INVALID_ROW = "invalid_row"

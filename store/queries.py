@@ -156,6 +156,7 @@ def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]
             as_text(n.c.read_at, 40),
             as_text(d.c.status, 20),
             as_text(d.c.last_error_code, 40),
+            as_text(d.c.snoozed_until, 40),
         )
         .select_from(n.outerjoin(d, (d.c.notification_id == n.c.id) & (d.c.sink == DESKTOP)))
         .where(n.c.archived_at.is_(None))

@@ -51,7 +51,9 @@ class NotificationRow:
     delivery_status: str | None = None
     """The desktop delivery's state (None: not routed yet, or archived)."""
     delivery_code: str | None = None
-    """Its recorded reason (`min_priority`, `disabled`, `stale`, an error class)."""
+    """Its recorded reason (`min_priority`, `disabled`, `stale`, `snoozed`, an error class)."""
+    snoozed_until: str | None = None
+    """Set once the user snoozed it: shown again (or to be) at that time."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ deliveries = Table(
     Column("updated_at", Text, nullable=False),
     Column("delivered_at", Text),
     Column("attempt_started_at", Text),
+    Column("snoozed_until", Text),
 )
 
 attempts = Table(

@@ -52,7 +52,7 @@ def test_recent_about_and_a_folder_nothing_can_open(tray_desktop: Desktop, tmp_p
             ),
             "the unread entry in Recent",
         )
-        press_item(session, RECENT, "Right", "Return")
+        press_item(session, RECENT, "Right", "Right", "Return")  # the entry: "Mark read"
         wait_for(
             lambda: (
                 sqlite3.connect(db).execute("SELECT read_at FROM notifications").fetchone()[0]

@@ -1,6 +1,8 @@
-"""Quiet hours on the real desktop (dunst, trayer): an `info` notification is held and an
-`urgent` one shown at once; the icon and tooltip say quiet; switching quiet hours off from the
-tray's own menu (keyboard) shows the held one."""
+"""Quiet hours, mutes and snoozes on the real desktop (dunst, trayer), operated through the
+tray's own menu with the keyboard: an `info` notification is held and an `urgent` one shown
+at once, the icon and tooltip say quiet, and switching quiet hours off shows the held one; a
+muted source never reaches the daemon; a Recent entry snoozes (the snoozed one reaches the
+daemon twice) and mutes its source."""
 
 from __future__ import annotations
 
@@ -107,3 +109,70 @@ def test_a_muted_source_never_reaches_the_daemon_and_the_menu_unmutes_it(
         agent.terminate()
         _out, err = agent.communicate(timeout=60)
     assert agent.returncode == 0, err
+
+
+RECENT = 6  # keyboard position of "Recent notifications"
+SNOOZE_10, MUTE_1H = 1, 3  # in an entry's submenu, after "Mark read" (separators skipped)
+
+
+def recent_texts(session: Desktop) -> list[str]:
+    (recent,) = [m for m in menu(session)["menu"] if m.get("text") == "Recent notifications"]
+    return [c.get("text", "") for c in recent["children"]]
+
+
+def delivery(db: Path) -> tuple:
+    return (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT status, last_error_code, attempts, "
+            "round((julianday(next_attempt_at) - julianday('now')) * 1440) "
+            "FROM notification_deliveries ORDER BY id LIMIT 1"
+        )
+        .fetchone()
+    )
+
+
+def test_a_recent_entry_snoozes_and_mutes_and_a_snoozed_one_reaches_the_daemon_twice(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    session, db = tray_desktop, tmp_path / "tc.db"
+    agent = session.start_agent(db)
+    try:
+        wait_for(lambda: (session.logdir / "menu.json").exists(), "the tray", 60)
+        sent = session.cli("send", "disk full", "--source", "backup", "--priority", "urgent", db=db)
+        ntf = sent.stdout.strip()
+        wait_for(lambda: "shown" in " ".join(recent_texts(session)), "shown, in Recent")
+
+        open_menu(session)
+        xdo(session, "key", *(["Down"] * RECENT), "Right", "Right", *(["Down"] * SNOOZE_10))
+        xdo(session, "key", "Return")  # "Show again in 10 minutes"
+        wait_for(lambda: delivery(db)[:3] == ("queued", "snoozed", 1), "snoozed from the menu")
+        assert delivery(db)[3] in (9, 10)  # due in ten minutes
+        wait_for(lambda: "snoozed until" in " ".join(recent_texts(session)), "Recent says so")
+        # the ten minutes pass sooner: the same snooze, moved by the CLI to 2 s from now
+        assert session.cli("snooze", ntf, "--for", "2s", db=db).returncode == 0
+        wait_for(
+            lambda: [c.summary for c in session.notify_calls()].count("disk full") == 2,
+            "the snoozed one shown again",
+        )
+        wait_for(lambda: delivery(db)[:3] == ("sent", None, 2), "recorded as attempt 2")
+        outcomes = sqlite3.connect(db).execute(
+            "SELECT attempt_no, outcome FROM notification_delivery_attempts ORDER BY id"
+        )
+        assert outcomes.fetchall() == [(1, "sent"), (2, "sent")]
+        wait_for(lambda: "shown again" in " ".join(recent_texts(session)), "Recent says so")
+
+        open_menu(session)
+        xdo(session, "key", *(["Down"] * RECENT), "Right", "Right", *(["Down"] * MUTE_1H))
+        xdo(session, "key", "Return")  # "Mute backup for 1 hour (urgent ones too)"
+        wait_for(lambda: session.cli("mutes", db=db).stdout.startswith("muted backup"), "muted")
+        assert "(urgent ones too)" in session.cli("mutes", db=db).stdout
+        args = ("send", "disk fuller", "--source", "backup", "--priority", "urgent")
+        muted = session.cli(*args, db=db)
+        assert "not shown: backup is muted" in muted.stderr
+        assert agent.poll() is None
+    finally:
+        agent.terminate()
+        _out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
+    assert "disk fuller" not in shown(session)

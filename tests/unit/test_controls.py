@@ -15,9 +15,7 @@ from tests.conftest import run_in_process
 from traycourier.agent import controls
 from traycourier.agent.backends import NullNotifier
 from traycourier.agent.loop import AgentLoop
-from traycourier.agent.runtime import Runtime, RuntimeConfig
-from traycourier.agent.tray import TrayApp
-from traycourier.agent.tray_model import (
+from traycourier.agent.menu_actions import (
     MarkAllRead,
     PauseFor,
     PauseUntilMorning,
@@ -27,6 +25,8 @@ from traycourier.agent.tray_model import (
     SetEnabled,
     SetMinPriority,
 )
+from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.tray import TrayApp
 from traycourier.store import Database, Priority, enqueue, read_settings
 from traycourier.store.model import is_web_url
 

@@ -1,6 +1,6 @@
-"""Quiet hours and pauses in the runtime's tick, against a real file with an injected clock
-and zone: what is held, what breaks through, when the agent wakes (and that a held
-notification never makes it spin)."""
+"""Quiet hours, pauses and snoozes in the runtime's tick, against a real file with an
+injected clock and zone: what is held, what breaks through, when the agent wakes (and that a
+held notification never makes it spin)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.unit.test_runtime import Clock, ScriptedNotifier, make, statuses
+from traycourier.agent import controls
 from traycourier.store import Database, enqueue, timestamps, write_setting
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -87,3 +88,31 @@ def test_the_agent_wakes_when_a_mute_ends(db: Database) -> None:
     runtime = make(db, ScriptedNotifier(), clock)
     runtime.tick()
     assert 11 < runtime.next_wake_s() <= 12.01
+
+
+def test_a_snoozed_one_is_shown_again_when_due_and_quiet_hours_hold_it(db: Database) -> None:
+    settings(db, quiet_hours="22:00-07:00", min_priority="info")
+    clock = Clock()
+    clock.now = at_berlin(2026, 11, 28, 21, 50)
+    ntf = enqueue(db, "build red", priority="action").id
+    notifier = ScriptedNotifier()
+    runtime = make(db, notifier, clock, zone=BERLIN)
+    runtime.tick()
+    controls.snooze(db, ntf, clock.now + timedelta(minutes=5), clock.now)
+    clock.now += timedelta(minutes=4, seconds=50)
+    runtime.tick()
+    assert len(notifier.shown) == 1
+    assert 9 < runtime.next_wake_s() <= 10.01  # it wakes for the snooze's end
+    clock.now += timedelta(seconds=10)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["build red", "build red"]
+    assert statuses(db.path) == [("build red", "sent", 2, None)]
+
+    controls.snooze(db, ntf, clock.now + timedelta(minutes=10), clock.now)  # due at 22:05
+    clock.now += timedelta(minutes=10)
+    runtime.tick()
+    assert len(notifier.shown) == 2  # quiet hours hold it like any other
+    assert statuses(db.path) == [("build red", "queued", 2, "snoozed")]
+    clock.now = at_berlin(2026, 11, 29, 7, 0)
+    runtime.tick()
+    assert len(notifier.shown) == 3

@@ -20,6 +20,7 @@ PURE_POLICY = {
     "agent/burst.py",
     "agent/textfit.py",
     "agent/tray_model.py",
+    "agent/menu_actions.py",
     "agent/recent.py",
     "agent/quiet.py",
 }

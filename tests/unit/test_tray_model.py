@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traycourier.agent.recent import RecentItem, first_url, outcome
-from traycourier.agent.tray_model import (
+from traycourier.agent.menu_actions import (
     MarkAllRead,
+    MuteFor,
+    MuteUntilMorning,
     OpenRecent,
     PauseFor,
     PauseUntilMorning,
@@ -18,10 +19,17 @@ from traycourier.agent.tray_model import (
     SetMinPriority,
     SetQuietHours,
     ShowStatus,
+    Snooze,
+    Unmute,
+)
+from traycourier.agent.recent import RecentItem, clock, first_url, outcome
+from traycourier.agent.tray_model import (
+    Entry,
     TrayState,
     as_plain,
     build_menu,
     icon_state,
+    morning,
     tooltip,
 )
 from traycourier.store import Priority, Settings, timestamps
@@ -131,20 +139,48 @@ def test_recent_entries_say_what_where_when_and_what_became_of_them() -> None:
         RecentItem("ntf_3", "Fresh", "action", None, read=False, created=NOW),
     )  # fmt: skip
     items = find(build_menu(state(recent=recent), NOW), "Recent notifications").children
-    assert [(e.text, e.action, e.enabled) for e in items if not e.separator] == [
-        (
-            "● Disk full — backup · 5 min ago · shown",
-            OpenRecent("ntf_1", "https://x.example", "Disk full"),
-            True,
-        ),
-        (
-            "Build done — ci · 3 h ago · below minimum",
-            OpenRecent("ntf_2", None, "Build done"),
-            True,
-        ),
-        ("● Fresh · just now · new", OpenRecent("ntf_3", None, "Fresh"), True),
-        ("Mark all read", MarkAllRead(), True),
+    assert [e.text for e in items if not e.separator] == [
+        "● Disk full — backup · 5 min ago · shown",
+        "Build done — ci · 3 h ago · below minimum",
+        "● Fresh · just now · new",
+        "Mark all read",
     ]
+    assert items[-1].action == MarkAllRead()
+    shown, skipped, fresh = (actions(entry) for entry in items[:3])
+    assert shown == [
+        ("Open link", OpenRecent("ntf_1", "https://x.example", "Disk full")),
+        ("Show again in 10 minutes", Snooze("ntf_1", 10)),
+        ("Show again in 1 hour", Snooze("ntf_1", 60)),
+        ("Mute backup for 1 hour (urgent ones too)", MuteFor("backup", 60)),
+        (f"Mute backup until {morning(NOW)} (urgent ones too)", MuteUntilMorning("backup")),
+    ]
+    # not shown: nothing to show again; no source: nothing to mute
+    assert skipped == [
+        ("Mark read", OpenRecent("ntf_2", None, "Build done")),
+        ("Mute ci for 1 hour (urgent ones too)", MuteFor("ci", 60)),
+        (f"Mute ci until {morning(NOW)} (urgent ones too)", MuteUntilMorning("ci")),
+    ]
+    assert fresh == [("Mark read", OpenRecent("ntf_3", None, "Fresh"))]
+
+
+def actions(entry: Entry) -> list[tuple[str, object]]:
+    return [(e.text, e.action) for e in entry.children if not e.separator]
+
+
+def test_a_recent_entry_of_a_muted_source_offers_to_unmute_it() -> None:
+    from traycourier.store.model import Mute
+
+    item = RecentItem("n", "t", "info", None, read=True, source="backup", delivery_status="sent")
+    muted = state(recent=(item,), mutes=(Mute("backup", None, urgent_too=True),))
+    (entry, *_rest) = find(build_menu(muted, NOW), "Recent notifications").children
+    assert actions(entry)[-1] == ("Unmute backup", Unmute("backup"))
+    assert not any(isinstance(action, MuteFor) for _text, action in actions(entry))
+
+
+def test_the_morning_is_today_before_eight_and_tomorrow_after() -> None:
+    early = datetime(2026, 11, 28, 5, 0).astimezone()
+    assert morning(early) == "08:00"
+    assert morning(early.replace(hour=9)) == "tomorrow 08:00"
 
 
 @pytest.mark.parametrize(
@@ -158,14 +194,24 @@ def test_recent_entries_say_what_where_when_and_what_became_of_them() -> None:
         ("skipped", "stale", False, "too old"),
         ("cancelled", "disabled", False, "dropped: switched off"),
         ("failed", "invalid_row", False, "failed"),
+        ("skipped", "muted", False, "muted"),
+        ("queued", "snoozed", True, "snoozed until 13:00"),
         (None, None, False, "new"),
     ],
 )
 def test_what_became_of_a_notification_in_words(
     status: str | None, code: str | None, paused: bool, word: str
 ) -> None:
-    item = RecentItem("n", "t", "info", None, read=True, delivery_status=status, delivery_code=code)
-    assert outcome(item, paused) == word
+    item = RecentItem(
+        "n", "t", "info", None, read=True, delivery_status=status, delivery_code=code,
+        snoozed_until=NOW + timedelta(hours=1) if code == "snoozed" else None,
+    )  # fmt: skip
+    assert outcome(item, paused, NOW).replace(clock(NOW + timedelta(hours=1), NOW), "13:00") == word
+
+
+def test_a_snoozed_one_shown_again_says_so() -> None:
+    item = RecentItem("n", "t", "info", None, read=True, delivery_status="sent", snoozed_until=NOW)
+    assert outcome(item, False, NOW) == "shown again"
 
 
 def test_a_left_click_runs_the_status_line() -> None:
@@ -257,7 +303,6 @@ def test_quiet_hours_in_the_menu_icon_and_tooltip() -> None:
 
 
 def test_muted_sources_are_listed_with_until_when_and_unmuted_from_the_menu() -> None:
-    from traycourier.agent.tray_model import Unmute
     from traycourier.store.model import Mute
 
     mutes = (

@@ -1,0 +1,47 @@
+"""`mute`, `unmute`, `mutes` and `snooze` as a user types them: one line each, a refusal says
+why in one line with exit status 2, and what they change is what the agent then does."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import run_in_process
+
+
+def deliveries(db: Path) -> list[dict[str, object]]:
+    return json.loads(run_in_process("deliveries", "--json", db=db).stdout)
+
+
+def test_mute_list_and_unmute(db_path: Path) -> None:
+    done = run_in_process("mute", "backup", "--for", "2h", "--except-urgent", db=db_path)
+    assert done.code == 0 and done.stdout.startswith("muted backup until ")
+    assert "(except urgent)" in done.stdout
+    listed = json.loads(run_in_process("mutes", "--json", db=db_path).stdout)
+    assert [(m["source"], m["urgent_too"]) for m in listed] == [("backup", False)]
+    sent = run_in_process("send", "nightly", "--source", "backup", db=db_path)
+    assert "not shown: backup is muted" in sent.stderr
+    assert run_in_process("unmute", "backup", db=db_path).stdout == "backup: unmuted\n"
+    assert run_in_process("mutes", db=db_path).stdout == "no muted sources\n"
+    bad = run_in_process("mute", "backup", "--for", "soon", db=db_path)
+    assert bad.code == 2 and bad.stderr.count("\n") == 1 and "expected 30m, 2h" in bad.stderr
+
+
+def test_snooze_a_shown_one_and_refuse_the_rest(db_path: Path) -> None:
+    ntf = run_in_process("send", "disk full", "--priority", "urgent", db=db_path).stdout.strip()
+    early = run_in_process("snooze", ntf, db=db_path)
+    assert early.code == 2 and early.stderr.count("\n") == 1
+    assert "only a notification that was shown can be snoozed" in early.stderr
+    shown = run_in_process("run", "--headless", "--once", "--notifier", "null", db=db_path)
+    assert shown.code == 0
+    done = run_in_process("snooze", ntf, "--for", "1h", db=db_path)
+    assert done.code == 0 and done.stdout.startswith(f"{ntf}: shown again at ")
+    [row] = deliveries(db_path)
+    assert (row["status"], row["last_error_code"], row["attempts"]) == ("queued", "snoozed", 1)
+    until = sqlite3.connect(db_path).execute(
+        "SELECT snoozed_until = next_attempt_at FROM notification_deliveries"
+    )
+    assert until.fetchone() == (1,)
+    unknown = run_in_process("snooze", "ntf_nope", db=db_path)
+    assert unknown.code == 2 and "no notification 'ntf_nope'" in unknown.stderr

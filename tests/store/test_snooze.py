@@ -1,0 +1,88 @@
+"""Snoozing a shown notification: it comes back at the chosen time as the next attempt of
+the same delivery, recorded as such; what was never shown cannot be snoozed."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.store.test_state_machine import T0, TTL, attempts, route, rows
+from traycourier.store import Database, InvalidInput, enqueue
+from traycourier.store.housekeeping import next_event_at, snooze
+from traycourier.store.leases import claim, mark
+from traycourier.store.model import Outcome
+from traycourier.store.model import OutcomeKind as K
+
+
+def show(db: Database, at: datetime = T0) -> int:
+    (claimed,) = claim(db, "agent-1", at, TTL, 10)
+    mark(db, "agent-1", [Outcome(claimed, K.SENT, external_id="x")], at)
+    return claimed.attempt_no
+
+
+def snooze_columns(db: Database) -> tuple:
+    return (
+        sqlite3.connect(db.path)
+        .execute(
+            "SELECT status, next_attempt_at, snoozed_until, last_error_code, max_attempts "
+            "FROM notification_deliveries"
+        )
+        .fetchone()
+    )
+
+
+def test_a_snoozed_one_comes_back_as_the_next_attempt_of_the_same_delivery(
+    db: Database,
+) -> None:
+    ntf = enqueue(db, "disk full", priority="urgent").id
+    route(db)
+    assert show(db) == 1
+    later = T0 + timedelta(minutes=10)
+    snooze(db, ntf, later, T0 + timedelta(seconds=5))
+    stamp = "2026-11-28 12:10:00.000000"
+    assert snooze_columns(db) == ("queued", stamp, stamp, "snoozed", 1 + 5)
+    assert rows(db) == [("disk full", "queued", 1, "snoozed")]
+    assert next_event_at(db) == later  # the agent wakes for it, not before
+    assert claim(db, "agent-1", later - timedelta(microseconds=1), TTL, 10) == []
+    assert show(db, later) == 2
+    assert rows(db) == [("disk full", "sent", 2, None)]
+    assert snooze_columns(db)[2] == stamp  # a re-shown one stays told apart
+    delivery = attempts(db)[0][0]
+    assert attempts(db) == [
+        (delivery, 1, "agent-1", "sent", None),
+        (delivery, 2, "agent-1", "sent", None),
+    ]
+
+
+def test_a_waiting_snooze_takes_a_new_time(db: Database) -> None:
+    ntf = enqueue(db, "a", priority="urgent").id
+    route(db)
+    show(db)
+    snooze(db, ntf, T0 + timedelta(minutes=10), T0)
+    snooze(db, ntf, T0 + timedelta(hours=1), T0)
+    assert snooze_columns(db)[1] == "2026-11-28 13:00:00.000000"
+
+
+@pytest.mark.parametrize(
+    ("priority", "why"),
+    [
+        ("urgent", "is queued; only a notification that was shown"),
+        ("info", "is skipped; only a notification that was shown"),  # below minimum
+    ],
+)
+def test_what_was_not_shown_is_refused_and_left_as_it_was(
+    db: Database, priority: str, why: str
+) -> None:
+    ntf = enqueue(db, "a", priority=priority).id
+    route(db)
+    before = rows(db)
+    with pytest.raises(InvalidInput, match=why):
+        snooze(db, ntf, T0 + timedelta(minutes=10), T0)
+    assert rows(db) == before
+
+
+def test_an_unknown_id_is_refused(db: Database) -> None:
+    with pytest.raises(InvalidInput, match="no notification 'ntf_nope'"):
+        snooze(db, "ntf_nope", T0, T0)
