@@ -90,6 +90,45 @@ def test_the_agent_wakes_when_a_mute_ends(db: Database) -> None:
     assert 11 < runtime.next_wake_s() <= 12.01
 
 
+def test_a_mute_and_quiet_hours_together(db: Database) -> None:
+    """The mute decides at routing (skipped, never shown later, urgent too unless the mute
+    says otherwise); quiet hours hold what is left; the end of each wakes the agent."""
+    from traycourier.store import mutes
+
+    settings(db, quiet_hours="22:00-07:00", min_priority="info")
+    clock = Clock()
+    clock.now = at_berlin(2026, 11, 28, 23, 0)
+    mutes.mute(db, "backup", at_berlin(2026, 11, 29, 1, 0), True, clock.now)
+    mutes.mute(db, "ci", None, False, clock.now)  # except urgent
+    for title, source, priority in [
+        ("backup urgent", "backup", "urgent"),
+        ("ci urgent", "ci", "urgent"),
+        ("ci info", "ci", "info"),
+        ("cron info", "cron", "info"),
+    ]:
+        enqueue(db, title, source=source, priority=priority)
+    notifier = ScriptedNotifier()
+    runtime = make(db, notifier, clock, zone=BERLIN)
+    runtime.tick()
+    assert [n.title for n in notifier.shown] == ["ci urgent"]  # breaks through, not muted
+    assert sorted(statuses(db.path)) == [
+        ("backup urgent", "skipped", 0, "muted"),
+        ("ci info", "skipped", 0, "muted"),
+        ("ci urgent", "sent", 1, None),
+        ("cron info", "queued", 0, None),  # held by quiet hours
+    ]
+    clock.now = at_berlin(2026, 11, 29, 0, 59, 50)
+    runtime.tick()
+    assert 9 < runtime.next_wake_s() <= 10.01  # it wakes for the mute's end, not only at 07:00
+    clock.now = at_berlin(2026, 11, 29, 1, 0)  # the backup mute ends at this second
+    enqueue(db, "backup later", source="backup", priority="info")
+    runtime.tick()
+    assert ("backup later", "queued", 0, None) in statuses(db.path)  # now only quiet holds it
+    clock.now = at_berlin(2026, 11, 29, 7, 0)
+    runtime.tick()
+    assert sorted(n.title for n in notifier.shown) == ["backup later", "ci urgent", "cron info"]
+
+
 def test_a_snoozed_one_is_shown_again_when_due_and_quiet_hours_hold_it(db: Database) -> None:
     settings(db, quiet_hours="22:00-07:00", min_priority="info")
     clock = Clock()
