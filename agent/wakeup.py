@@ -18,7 +18,7 @@ from pathlib import Path
 from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from traycourier.store.db import DataVersionProbe, file_identity
+from traycourier.store.sqlitefile import DataVersionProbe, file_identity
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,8 @@ if [[ $what == test ]]; then
     # and StatusNotifier; xfconf holds its settings), and a headless Wayland session (sway,
     # grim for its screenshots) where only StatusNotifier exists
     tint2 openbox xfce4-panel xfconf sway grim
+    # the throw-away PostgreSQL server the store and runtime tests also run against
+    postgresql
   )
 fi
 
@@ -56,7 +58,7 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 if [[ $what == test ]]; then
-  .venv/bin/python -m pip install -q -e '.[dev,bench]'
+  .venv/bin/python -m pip install -q -e '.[dev,bench,postgresql]'
 else
   .venv/bin/python -m pip install -q -e .
 fi

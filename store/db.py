@@ -1,8 +1,6 @@
-"""Opening the shared file: engine set-up, the schema version gate, and transactions.
-
-Every write runs in `BEGIN IMMEDIATE`: in WAL mode a deferred transaction that later needs
-the write lock fails at once with "database is locked" instead of waiting, so taking the
-lock up front is what lets the busy timeout do its job for many writer processes.
+"""Opening the shared database, a SQLite file or a PostgreSQL server: the schema version
+gate, and transactions. What differs by backend is in `store.sqlitefile` and `store.pg`;
+everything above this module sees one `Database`.
 """
 
 from __future__ import annotations
@@ -14,146 +12,54 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
+from typing import Literal
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
-from traycourier.store.errors import CorruptDatabase, DatabaseUnavailable, SchemaTooNew, StoreError
-from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS
+from traycourier.store import pg, sqlitefile
+from traycourier.store.errors import CorruptDatabase, SchemaTooNew, StoreError
+from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS, PG_MIGRATIONS
+from traycourier.store.sqlitefile import BUSY_TIMEOUT_S, file_identity
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_S = 10.0
 QUICK_CHECK_S = 5.0
 """How long `quick_check` may read before it stops and says it did not finish."""
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
-
-def _check_header(path: Path) -> None:
-    """Refuse a file that is not SQLite before SQLite (or we) could write to it."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except OSError as err:
-        raise DatabaseUnavailable(f"cannot read database {path}: {err.strerror}") from err
-    if head and head != _SQLITE_MAGIC:
-        raise CorruptDatabase(
-            f"{path} is not a SQLite database (corrupt or another file); "
-            "it was left untouched — move it aside or pass another --db"
-        )
-
-
-def _check_not_a_dangling_link(path: Path) -> None:
-    """SQLite would follow a symlink to a missing file and create the target wherever it
-    points (another user's folder, a shared one): refuse instead."""
-    if path.is_symlink() and not path.exists():
-        raise DatabaseUnavailable(
-            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist; "
-            "refusing to create a database through it"
-        )
-
-
-def _refuse_a_foreign_file(path: Path) -> None:
-    """Version 0 is a new, empty file; one with tables of its own belongs to another program
-    and is never written into. Read-only, before the engine would switch the file to WAL."""
-    try:
-        if path.stat().st_size == 0:
-            return
-    except FileNotFoundError:
-        return
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    try:
-        # one read transaction: between two separate reads a producer creating the file
-        # could commit its tables and version, and the file would look foreign
-        conn.execute("BEGIN")
-        if conn.execute("PRAGMA user_version").fetchone()[0] != 0:
-            return
-        found = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3"
-            )
-        ]
-    except sqlite3.DatabaseError as err:
-        raise translate(err, path) from err
-    finally:
-        conn.close()
-    if found:
-        raise CorruptDatabase(
-            f"{path} is another program's SQLite database (tables: {', '.join(found)}), "
-            "not traycourier's; it was left untouched — pass another --db"
-        )
-
-
-def _create_private_file(path: Path) -> None:
-    """Create the directory and an empty file readable by its owner only (mode 0600), or make
-    an existing one private: a producer's `sqlite3 file "INSERT …"` creates it 0644.
-
-    SQLite gives new -wal and -shm files the mode of the main file; existing ones are
-    made private here too.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | _NOFOLLOW, 0o600)
-    except FileExistsError:
-        for member in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            _make_private(member)
-        return
-    os.close(fd)
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-def _make_private(path: Path) -> None:
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return
-    if mode & 0o077:
-        try:
-            path.chmod(0o600)
-        except PermissionError:  # another user's file: reading may still work
-            log.warning("%s is readable by others and not ours to make private", path)
-
-
-def translate(err: BaseException, path: Path) -> StoreError:
-    """Turn a driver error into one line a user can act on."""
-    text = str(getattr(err, "orig", err) or err)
-    if isinstance(err, StoreError):
-        return err
-    lowered = text.lower()
-    if "locked" in lowered or "busy" in lowered:
-        return DatabaseUnavailable(
-            f"{path} stayed locked by another process for more than {BUSY_TIMEOUT_S:.0f} s"
-        )
-    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return CorruptDatabase(f"{path} is corrupt ({text}); it was left untouched")
-    if "readonly" in lowered or "unable to open" in lowered:
-        return DatabaseUnavailable(f"cannot write {path}: {text}")
-    return StoreError(f"database error on {path}: {text}")
+Dialect = Literal["sqlite", "postgresql"]
 
 
 class Database:
-    """One shared SQLite file. Thread-safe: each transaction takes its own connection."""
+    """One shared database. Thread-safe: each transaction takes its own connection.
 
-    def __init__(self, path: Path, engine: Engine) -> None:
-        self.path = path
+    `path` is the SQLite file (None on PostgreSQL); `location` is what may be shown of
+    either (a PostgreSQL URL without its password)."""
+
+    def __init__(self, target: Path | str, engine: Engine) -> None:
         self.engine = engine
-        self._identity = file_identity(path)
+        self.dialect: Dialect
+        if isinstance(target, Path):
+            self.dialect, self.path, self.url = "sqlite", target, None
+            self.location = str(target)
+        else:
+            self.dialect, self.path, self.url = "postgresql", None, target
+            self.location = pg.shown(target)
+        self._identity = file_identity(target) if isinstance(target, Path) else None
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, migrate: bool = True) -> Database:
-        """Open (creating if missing) and bring the schema to this version.
+    def open(cls, target: str | os.PathLike[str], *, migrate: bool = True) -> Database:
+        """Open (creating if missing) and bring the schema to this version. `target` is a
+        file path or a `postgresql://` URL.
 
         Raises CorruptDatabase or SchemaTooNew without writing a byte to the file.
         """
-        db_path = Path(path).expanduser().absolute()
-        db = cls(db_path, _prepare(db_path))
+        if pg.is_url(target):
+            url = str(target)
+            db = cls(url, pg.engine_for(url))
+        else:
+            db_path = Path(target).expanduser().absolute()
+            db = cls(db_path, sqlitefile.prepare(db_path))
         try:
             db._gate_version(migrate)
         except BaseException:
@@ -161,21 +67,31 @@ class Database:
             raise
         return db
 
+    @property
+    def is_file(self) -> bool:
+        return self.path is not None
+
     def replaced(self) -> bool:
         """Whether the file at `path` is no longer the one this object opened (deleted,
-        moved away, or replaced by another file)."""
-        return file_identity(self.path) != self._identity
+        moved away, or replaced by another file). A server is never replaced."""
+        return self.path is not None and file_identity(self.path) != self._identity
 
     def reopen(self) -> None:
         """Open the file at `path` again (creating and migrating it if it is gone)."""
         self.engine.dispose()
-        self.engine = _prepare(self.path)
-        self._identity = file_identity(self.path)
+        if self.path is not None:
+            self.engine = sqlitefile.prepare(self.path)
+            self._identity = file_identity(self.path)
         self._gate_version(migrate=True)
 
     def quick_check(self, limit_s: float = QUICK_CHECK_S) -> str:
         """SQLite's `PRAGMA quick_check`, stopped after `limit_s`: "ok", the first problems
-        it found, or that it did not finish in time (a very large file)."""
+        it found, or that it did not finish in time (a very large file). A PostgreSQL
+        server keeps its own integrity: "ok" once it answers."""
+        if self.path is None:
+            with self.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return "ok"
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
         deadline = time.monotonic() + limit_s
         conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
@@ -184,9 +100,9 @@ class Database:
         except sqlite3.OperationalError as err:
             if "interrupt" in str(err).lower():
                 return f"not finished within {limit_s:g} s"
-            raise translate(err, self.path) from err
+            raise self._translate(err) from err
         except sqlite3.DatabaseError as err:
-            raise translate(err, self.path) from err
+            raise self._translate(err) from err
         finally:
             conn.close()
         return "; ".join(str(row[0]) for row in rows)
@@ -194,14 +110,20 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def _translate(self, err: BaseException) -> StoreError:
+        if self.path is None:
+            return pg.translate(err, self.location)
+        return sqlitefile.translate(err, self.path)
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction (BEGIN IMMEDIATE); commits on success, rolls back on error."""
+        """A write transaction (BEGIN IMMEDIATE on SQLite); commits on success, rolls back
+        on error."""
         try:
             with self.engine.begin() as conn:
                 yield conn
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
-            raise translate(err, self.path) from err
+            raise self._translate(err) from err
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -213,101 +135,42 @@ class Database:
             ):
                 yield conn
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
-            raise translate(err, self.path) from err
+            raise self._translate(err) from err
 
     def schema_version(self) -> int:
         with self.read() as conn:
+            if self.path is None:
+                return pg.schema_version(conn) or 0
             return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
     def _gate_version(self, migrate: bool) -> None:
+        if self.path is None:
+            with self.read() as conn:
+                if pg.schema_version(conn) is None and (found := pg.foreign_tables(conn)):
+                    raise CorruptDatabase(
+                        f"{self.location} holds another program's tables ({found}), not "
+                        "traycourier's; it was left untouched — pass another --db"
+                    )
         found = self.schema_version()
         if found > LATEST_VERSION:
             raise SchemaTooNew(
-                f"{self.path} has schema version {found}, newer than this traycourier "
-                f"understands ({LATEST_VERSION}); upgrade traycourier — the file was not changed"
+                f"{self.location} has schema version {found}, newer than this traycourier "
+                f"understands ({LATEST_VERSION}); upgrade traycourier — it was not changed"
             )
         if found < LATEST_VERSION and migrate:
             self._migrate()
 
     def _migrate(self) -> None:
         with self.write() as conn:
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+            if self.path is None:
+                version = pg.migrate(conn, PG_MIGRATIONS, LATEST_VERSION)
+            else:
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+                if version <= LATEST_VERSION:
+                    for step in MIGRATIONS[version:]:
+                        for statement in step:
+                            conn.exec_driver_sql(statement)
+                    conn.exec_driver_sql(f"PRAGMA user_version = {LATEST_VERSION}")
             if version > LATEST_VERSION:
-                raise SchemaTooNew(f"{self.path} was upgraded by a newer traycourier meanwhile")
-            for step in MIGRATIONS[version:]:
-                for statement in step:
-                    conn.exec_driver_sql(statement)
-            conn.exec_driver_sql(f"PRAGMA user_version = {LATEST_VERSION}")
-
-
-def _prepare(db_path: Path) -> Engine:
-    """Check the file, make it private, and build the engine (no connection opened yet)."""
-    _check_not_a_dangling_link(db_path)
-    _check_header(db_path)
-    _refuse_a_foreign_file(db_path)
-    try:
-        _create_private_file(db_path)
-    except OSError as err:
-        raise DatabaseUnavailable(f"cannot create {db_path}: {err.strerror}") from err
-    engine = create_engine(
-        f"sqlite:///{db_path}",
-        connect_args={
-            "timeout": BUSY_TIMEOUT_S,
-            "isolation_level": None,
-            "check_same_thread": False,
-        },
-    )
-    event.listen(engine, "connect", _on_connect)
-    event.listen(engine, "begin", _on_begin)
-    return engine
-
-
-def file_identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of the file at `path` now, or None when there is none: a change
-    means the file was deleted or replaced."""
-    try:
-        found = path.stat()
-    except OSError:
-        return None
-    return (found.st_dev, found.st_ino)
-
-
-def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    # A producer in another language may write bytes that are not UTF-8; reading them must
-    # not raise, or one bad row would stop every query that touches it.
-    dbapi_conn.text_factory = _decode_text
-    cursor = dbapi_conn.cursor()
-    try:
-        mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal":
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-    finally:
-        cursor.close()
-
-
-def _decode_text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
-
-
-def _on_begin(conn: Connection) -> None:
-    if conn.get_execution_options().get("traycourier_read"):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-class DataVersionProbe:
-    """`PRAGMA data_version` on one long-lived connection: it changes when another
-    connection commits, which is how the wake-up tells a real commit from a stray event."""
-
-    def __init__(self, path: Path) -> None:
-        self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-
-    def value(self) -> int:
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def close(self) -> None:
-        self._conn.close()
+                raise SchemaTooNew(f"{self.location} was upgraded by a newer traycourier meanwhile")

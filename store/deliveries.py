@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 
 from traycourier.store import timestamps
 from traycourier.store.db import Database
+from traycourier.store.dialects import Both, ids, is_postgresql, item, rows_of
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
     DESKTOP,
@@ -49,12 +50,13 @@ MAX_TITLE_READ = 1000
 MAX_BODY_READ = 4000
 """What a claim reads of a title and a body: more than any OS shows (Windows 63/255,
 Linux 200/1000 after fitting), never a producer's 10 MB."""
-INSERT_ATTEMPTS = text(
-    "INSERT INTO notification_delivery_attempts (delivery_id, attempt_no, owner, outcome, "
-    "error_code, error, started_at, finished_at) "
-    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
-    "json_extract(value, '$[5]'), json_extract(value, '$[6]'), :now FROM json_each(:rows)"
+INSERT_ATTEMPTS = Both.build(
+    lambda d: (
+        "INSERT INTO notification_delivery_attempts (delivery_id, attempt_no, owner, "
+        "outcome, error_code, error, started_at, finished_at) "
+        f"SELECT {item(0, d, 'bigint')}, {item(1, d, 'integer')}, {item(2, d)}, {item(3, d)}, "
+        f"{item(4, d)}, {item(5, d)}, {item(6, d)}, :now FROM {rows_of('rows', d)}"
+    )
 )
 """Attempt rows as JSON arrays: [delivery_id, attempt_no, owner, outcome, code, error,
 started_at]; one statement for every attempt a transaction records."""
@@ -86,25 +88,31 @@ def pending(db: Database, now: datetime) -> Pending:
 # The id, title and message are read by type, never by value: a BLOB or non-UTF-8 id is
 # carried from the notification to its delivery inside SQL (joined on `seq`), so no
 # producer value has to survive a trip through Python or JSON.
-_SELECT_UNROUTED = text(
+_SELECT_UNROUTED = Both.of(
     "SELECT seq, id, priority, created_at, typeof(title) = 'text', "
     "typeof(message) = 'text', archived_at IS NOT NULL, "
     "CASE typeof(source) WHEN 'text' THEN substr(source, 1, 200) END FROM notifications "
-    "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit"
+    "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit",
+    # a PostgreSQL column holds only its own type; rows another agent is routing are
+    # skipped, not waited for
+    "SELECT seq, id, priority, created_at, true, true, archived_at IS NOT NULL, "
+    "substr(source, 1, 200) FROM notifications "
+    "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED",
 )
-_INSERT_DELIVERIES = text(
-    "INSERT INTO notification_deliveries (notification_id, route_name, sink, destination_key, "
-    "status, rank, attempts, max_attempts, next_attempt_at, last_error_code, last_error, "
-    "created_at, updated_at) "
-    f"SELECT n.id, '{DESKTOP}', '{DESKTOP}', '', "
-    "json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), 0, :max_attempts, "
-    "json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), "
-    "json_extract(j.value, '$[5]'), :now, :now "
-    "FROM json_each(:rows) AS j JOIN notifications AS n ON n.seq = json_extract(j.value, '$[0]') "
-    "WHERE true ON CONFLICT (notification_id, route_name, destination_key) DO NOTHING"
+_INSERT_DELIVERIES = Both.build(
+    lambda d: (
+        "INSERT INTO notification_deliveries (notification_id, route_name, sink, "
+        "destination_key, status, rank, attempts, max_attempts, next_attempt_at, last_error_code, "
+        "last_error, created_at, updated_at) "
+        f"SELECT n.id, '{DESKTOP}', '{DESKTOP}', '', "
+        f"{item(1, d)}, {item(2, d, 'integer')}, 0, :max_attempts, "
+        f"{item(3, d)}, {item(4, d)}, {item(5, d)}, :now, :now "
+        f"FROM {rows_of('rows', d)} JOIN notifications AS n ON n.seq = {item(0, d, 'bigint')} "
+        "WHERE true ON CONFLICT (notification_id, route_name, destination_key) DO NOTHING"
+    )
 )
-_MARK_ROUTED = text(
-    "UPDATE notifications SET routed_at = :now WHERE seq IN (SELECT value FROM json_each(:seqs))"
+_MARK_ROUTED = Both.build(
+    lambda d: f"UPDATE notifications SET routed_at = :now WHERE seq IN ({ids('seqs', d)})"
 )
 
 
@@ -114,7 +122,8 @@ _RAW_ID = text("SELECT CAST(id AS BLOB) FROM notifications WHERE seq = :seq")
 def _unrouted(conn: Connection, row: Sequence[Any]) -> Unrouted:
     seq, value, priority, created_at, title_is_text, message_is_text, archived, source = row
     readable, is_text = readable_id(value)
-    if is_text and "\ufffd" in readable:  # decoded with replacements, or a real U+FFFD?
+    # decoded with replacements, or a real U+FFFD? (PostgreSQL's text is always UTF-8)
+    if is_text and "\ufffd" in readable and not is_postgresql(conn):
         raw = conn.execute(_RAW_ID, {"seq": seq}).scalar_one()
         readable, is_text = _decoded(raw)
     flags = bool(title_is_text), bool(message_is_text), bool(archived)
@@ -153,7 +162,7 @@ def route_batch(
     marked routed without a delivery and logged, and every other row is routed."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
-        found = conn.execute(_SELECT_UNROUTED, {"limit": limit}).all()
+        found = conn.execute(_SELECT_UNROUTED.on(conn), {"limit": limit}).all()
         batch = [_unrouted(conn, row) for row in found]
         if not batch:
             return RouteReport(0, 0, 0)
@@ -178,7 +187,7 @@ def route_batch(
                     log.error("notification %s cannot be routed: %s", ntf, err.orig)
                     rows.remove(row)
         seqs = json.dumps([item.seq for item in batch])
-        conn.execute(_MARK_ROUTED, {"now": stamp, "seqs": seqs})
+        conn.execute(_MARK_ROUTED.on(conn), {"now": stamp, "seqs": seqs})
     queued = sum(1 for r in rows if r[1] == S.QUEUED)
     return RouteReport(routed=len(batch), queued=queued, skipped=len(rows) - queued)
 
@@ -186,4 +195,4 @@ def route_batch(
 def _insert_routes(conn: Connection, rows: list[list[Any]], stamp: str, max_attempts: int) -> None:
     if rows:
         params = {"rows": json.dumps(rows), "max_attempts": max_attempts, "now": stamp}
-        conn.execute(_INSERT_DELIVERIES, params)
+        conn.execute(_INSERT_DELIVERIES.on(conn), params)

@@ -16,6 +16,7 @@ from sqlalchemy import TextClause, text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import ANY_RANK, CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
+from traycourier.store.dialects import Both, item, rows_of
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
@@ -30,21 +31,27 @@ S = DeliveryStatus
 RetryPlan = Callable[[int, int], float | None]
 """(attempt_no, max_attempts) -> seconds until the next attempt, or None for `failed`."""
 
-_SELECT_EXPIRED = text(
-    "SELECT id, attempts, max_attempts, lease_owner, updated_at, attempt_started_at "
-    f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
+_SELECT_EXPIRED = Both.build(
+    lambda d: (
+        "SELECT id, attempts, max_attempts, lease_owner, updated_at, attempt_started_at "
+        f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
+        # on a server two agents may expire at once: each takes the rows the other has not
+        + (" FOR UPDATE SKIP LOCKED" if d == "postgresql" else "")
+    )
 )
-_EXPIRE = text(
-    "UPDATE notification_deliveries SET status = json_extract(j.value, '$[1]'), "
-    "attempts = attempts + json_extract(j.value, '$[4]'), "
-    "next_attempt_at = json_extract(j.value, '$[2]'), "
-    "last_error_code = CASE WHEN json_extract(j.value, '$[4]') = 1 "
-    f"  THEN '{Code.LEASE_EXPIRED}' ELSE last_error_code END, "
-    "last_error = CASE WHEN json_extract(j.value, '$[4]') = 1 "
-    "  THEN json_extract(j.value, '$[3]') ELSE last_error END, "
-    f"{CLEAR_LEASE} FROM json_each(:rows) AS j "
-    "WHERE notification_deliveries.id = json_extract(j.value, '$[0]') "
-    f"AND status = '{S.LEASED}' AND lease_expires_at <= :now"
+_EXPIRE = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = {item(1, d)}, "
+        f"attempts = attempts + {item(4, d, 'integer')}, "
+        f"next_attempt_at = {item(2, d)}, "
+        f"last_error_code = CASE WHEN {item(4, d, 'integer')} = 1 "
+        f"  THEN '{Code.LEASE_EXPIRED}' ELSE last_error_code END, "
+        f"last_error = CASE WHEN {item(4, d, 'integer')} = 1 "
+        f"  THEN {item(3, d)} ELSE last_error END, "
+        f"{CLEAR_LEASE} FROM {rows_of('rows', d)} "
+        f"WHERE notification_deliveries.id = {item(0, d, 'bigint')} "
+        f"AND status = '{S.LEASED}' AND lease_expires_at <= :now"
+    )
 )
 
 
@@ -54,7 +61,7 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
     never started goes back to `queued` at once, no attempt counted."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
-        expired = conn.execute(_SELECT_EXPIRED, {"now": stamp}).all()
+        expired = conn.execute(_SELECT_EXPIRED.on(conn), {"now": stamp}).all()
         if not expired:
             return 0
         updates, attempts = [], []
@@ -73,9 +80,9 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
             outcome = AttemptOutcome.LEASE_EXPIRED
             started = row.attempt_started_at
             attempts.append([row.id, attempt_no, row.lease_owner, outcome, outcome, error, started])
-        conn.execute(_EXPIRE, {"rows": json.dumps(updates), "now": stamp})
+        conn.execute(_EXPIRE.on(conn), {"rows": json.dumps(updates), "now": stamp})
         if attempts:
-            conn.execute(INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "now": stamp})
+            conn.execute(INSERT_ATTEMPTS.on(conn), {"rows": json.dumps(attempts), "now": stamp})
     return len(expired)
 
 
@@ -163,7 +170,7 @@ _NEXT_EVENT = text(
     " SELECT min(next_attempt_at) AS t FROM notification_deliveries "
     f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank"
     " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
-    f"  WHERE status = '{S.LEASED}')"
+    f"  WHERE status = '{S.LEASED}') AS due"
 )
 
 

@@ -11,8 +11,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import (
@@ -24,6 +22,7 @@ from traycourier.store.deliveries import (
     WAITING,
     readable_id,
 )
+from traycourier.store.dialects import Both, ids
 from traycourier.store.model import (
     Claimed,
     Code,
@@ -40,31 +39,45 @@ S = DeliveryStatus
 
 # -- claiming -----------------------------------------------------------------------------
 
-_CLAIM = text(
-    f"UPDATE notification_deliveries SET status = '{S.LEASED}', lease_owner = :owner, "
-    "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
-    "WHERE id IN (SELECT id FROM notification_deliveries "
-    f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
-    "  ORDER BY rank, next_attempt_at, id LIMIT :limit) "
-    "RETURNING id, attempts, max_attempts, rank, next_attempt_at"
+_CLAIM = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{S.LEASED}', lease_owner = :owner, "
+        "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
+        "WHERE id IN (SELECT id FROM notification_deliveries "
+        f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
+        "  ORDER BY rank, next_attempt_at, id LIMIT :limit"
+        # SQLite has one writer at a time; on a server, rows another agent is claiming are
+        # passed over rather than waited for
+        + (" FOR UPDATE SKIP LOCKED" if d == "postgresql" else "")
+        + ") RETURNING id, attempts, max_attempts, rank, next_attempt_at"
+    )
 )
 # Reads are bounded: a 10 MB title costs what the OS can show, not 10 MB per row. A value
 # that is not text (a BLOB) reads as NULL; a delivery whose notification is gone reads
 # n.seq NULL and is failed as `orphaned` in the same transaction.
-_CLAIMED_CONTENT = text(
-    "SELECT d.id, n.seq, n.id, "
-    f"CASE typeof(n.title) WHEN 'text' THEN substr(n.title, 1, {MAX_TITLE_READ}) END, "
-    f"CASE typeof(n.message) WHEN 'text' THEN substr(n.message, 1, {MAX_BODY_READ}) END, "
-    "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
-    "substr(n.actions_json, 1, 4096), n.created_at "
-    "FROM notification_deliveries AS d LEFT JOIN notifications AS n ON n.id = d.notification_id "
-    "WHERE d.id IN (SELECT value FROM json_each(:ids))"
+_CLAIMED_CONTENT = Both.build(
+    lambda d: (
+        "SELECT d.id, n.seq, n.id, "
+        + (
+            f"substr(n.title, 1, {MAX_TITLE_READ}), substr(n.message, 1, {MAX_BODY_READ}), "
+            if d == "postgresql"  # a column holds only its own type
+            else f"CASE typeof(n.title) WHEN 'text' THEN substr(n.title, 1, {MAX_TITLE_READ}) END, "
+            f"CASE typeof(n.message) WHEN 'text' THEN substr(n.message, 1, {MAX_BODY_READ}) END, "
+        )
+        + "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
+        "substr(n.actions_json, 1, 4096), n.created_at "
+        "FROM notification_deliveries AS d "
+        "LEFT JOIN notifications AS n ON n.id = d.notification_id "
+        f"WHERE d.id IN ({ids('ids', d)})"
+    )
 )
-_ORPHANED = text(
-    f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
-    f"last_error_code = '{Code.ORPHANED}', last_error = 'its notification no longer exists', "
-    f"next_attempt_at = NULL, attempt_started_at = NULL, {CLEAR_LEASE} "
-    "WHERE id IN (SELECT value FROM json_each(:ids))"
+_ORPHANED = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
+        f"last_error_code = '{Code.ORPHANED}', last_error = 'its notification no longer exists', "
+        f"next_attempt_at = NULL, attempt_started_at = NULL, {CLEAR_LEASE} "
+        f"WHERE id IN ({ids('ids', d)})"
+    )
 )
 
 
@@ -96,14 +109,15 @@ def claim(
         "max_rank": max_rank,
     }
     with db.write() as conn:
-        leased = conn.execute(_CLAIM, params).all()
+        leased = conn.execute(_CLAIM.on(conn), params).all()
         if not leased:
             return []
-        ids = json.dumps([row.id for row in leased])
-        content = {row[0]: row[1:] for row in conn.execute(_CLAIMED_CONTENT, {"ids": ids})}
+        batch = json.dumps([row.id for row in leased])
+        found_rows = conn.execute(_CLAIMED_CONTENT.on(conn), {"ids": batch})
+        content = {row[0]: row[1:] for row in found_rows}
         orphans = [row.id for row in leased if content[row.id][0] is None]
         if orphans:
-            conn.execute(_ORPHANED, {"ids": json.dumps(orphans), "now": stamp})
+            conn.execute(_ORPHANED.on(conn), {"ids": json.dumps(orphans), "now": stamp})
         leased.sort(key=lambda row: (row.rank, row.next_attempt_at, row.id))
         found = [
             _claimed(row, content[row.id], stamp, started)
@@ -112,7 +126,9 @@ def claim(
         ]
         if found and not started:
             first = found[0]
-            conn.execute(_STARTED, {"ids": f"[{first.delivery_id}]", "owner": owner, "now": stamp})
+            conn.execute(
+                _STARTED.on(conn), {"ids": f"[{first.delivery_id}]", "owner": owner, "now": stamp}
+            )
             found[0] = replace(first, started=True)
     for delivery_id in orphans:
         log.warning("delivery %s failed: its notification no longer exists", delivery_id)
@@ -139,10 +155,11 @@ def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claim
     )
 
 
-_STARTED = text(
-    "UPDATE notification_deliveries SET attempt_started_at = :now "
-    "WHERE id IN (SELECT value FROM json_each(:ids)) "
-    f"AND status = '{S.LEASED}' AND lease_owner = :owner"
+_STARTED = Both.build(
+    lambda d: (
+        "UPDATE notification_deliveries SET attempt_started_at = :now "
+        f"WHERE id IN ({ids('ids', d)}) AND status = '{S.LEASED}' AND lease_owner = :owner"
+    )
 )
 
 
@@ -151,38 +168,44 @@ def mark_started(db: Database, owner: str, delivery_ids: Sequence[int], now: dat
     an attempt (the call may have shown it), before this it does not."""
     with db.write() as conn:
         params = {"ids": json.dumps(list(delivery_ids)), "owner": owner, "now": timestamps.fmt(now)}
-        conn.execute(_STARTED, params)
+        conn.execute(_STARTED.on(conn), params)
 
 
 # -- marking ------------------------------------------------------------------------------
 
+
 # Outcomes that share their values are written by one statement over a JSON list of ids;
 # RETURNING tells which rows were still ours.
-_FENCE = (
-    f"WHERE id IN (SELECT value FROM json_each(:ids)) AND status = '{S.LEASED}' "
-    "AND lease_owner = :owner AND lease_expires_at > :now RETURNING id"
-)
-_SENT = (
+def _fenced(update: str) -> Both:
+    return Both.build(
+        lambda d: (
+            f"{update} WHERE id IN ({ids('ids', d)}) AND status = '{S.LEASED}' "
+            "AND lease_owner = :owner AND lease_expires_at > :now RETURNING id"
+        )
+    )
+
+
+_SENT = _fenced(
     f"UPDATE notification_deliveries SET status = '{S.SENT}', attempts = attempts + 1, "
     "delivered_at = :now, external_id = :external_id, next_attempt_at = NULL, "
-    f"last_error_code = NULL, last_error = NULL, {CLEAR_LEASE} {_FENCE}"
+    f"last_error_code = NULL, last_error = NULL, {CLEAR_LEASE}"
 )
 _MARK = {
-    OutcomeKind.SENT: text(_SENT),
-    OutcomeKind.COALESCED: text(_SENT),
-    OutcomeKind.RETRY: text(
+    OutcomeKind.SENT: _SENT,
+    OutcomeKind.COALESCED: _SENT,
+    OutcomeKind.RETRY: _fenced(
         f"UPDATE notification_deliveries SET status = '{S.RETRY_WAIT}', "
         "attempts = attempts + 1, next_attempt_at = :next, last_error_code = :code, "
-        f"last_error = :error, {CLEAR_LEASE} {_FENCE}"
+        f"last_error = :error, {CLEAR_LEASE}"
     ),
-    OutcomeKind.FAILED: text(
+    OutcomeKind.FAILED: _fenced(
         f"UPDATE notification_deliveries SET status = '{S.FAILED}', attempts = attempts + 1, "
         "next_attempt_at = NULL, last_error_code = :code, last_error = :error, "
-        f"{CLEAR_LEASE} {_FENCE}"
+        f"{CLEAR_LEASE}"
     ),
-    OutcomeKind.RELEASE: text(
+    OutcomeKind.RELEASE: _fenced(
         f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :next, "
-        f"{CLEAR_LEASE} {_FENCE}"
+        f"{CLEAR_LEASE}"
     ),
 }
 
@@ -208,7 +231,7 @@ def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -
                 "code": code,
                 "error": error,
             }
-            ours = set(conn.execute(_MARK[kind], params).scalars())
+            ours = set(conn.execute(_MARK[kind].on(conn), params).scalars())
             for m in members:
                 if m.claimed.delivery_id in ours:
                     applied.append(m)
@@ -228,7 +251,7 @@ def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -
             if out.kind.attempt_outcome is not None
         ]
         if attempts:
-            conn.execute(INSERT_ATTEMPTS, {"rows": json.dumps(attempts), "now": stamp})
+            conn.execute(INSERT_ATTEMPTS.on(conn), {"rows": json.dumps(attempts), "now": stamp})
     for delivery_id in fenced:
         log.warning(
             "delivery %s: lease no longer held by %s; outcome not written", delivery_id, owner

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.sqlite import insert
 
-from traycourier.store import schema, timestamps
+from traycourier.store import dialects, schema, timestamps
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import Mute
@@ -23,10 +22,9 @@ def mute(
         raise InvalidInput("a mute must end in the future")
     stored = None if until is None else timestamps.fmt(until)
     values = {"source": source, "until": stored, "urgent_too": int(urgent_too)}
-    stmt = insert(schema.mutes).values(**values, created_at=timestamps.fmt(now))
-    stmt = stmt.on_conflict_do_update(index_elements=["source"], set_=values)
     with db.write() as conn:
-        conn.execute(stmt)
+        stmt = dialects.insert(conn, schema.mutes).values(**values, created_at=timestamps.fmt(now))
+        conn.execute(stmt.on_conflict_do_update(index_elements=["source"], set_=values))
     return Mute(source, stored, urgent_too)
 
 

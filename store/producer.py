@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
 
-from traycourier.store import schema, timestamps
+from traycourier.store import dialects, schema, timestamps
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import PRIORITIES, Action, Code, Enqueued, is_web_url
@@ -58,9 +57,9 @@ def enqueue(
         "dedupe_key": dedupe_key,
     }
     n = schema.notifications
-    stmt = insert(n).values(**values).on_conflict_do_nothing().returning(n.c.id)
     with db.write() as conn:
-        new_id = conn.execute(stmt).scalar_one_or_none()
+        stmt = dialects.insert(conn, n).values(**values).on_conflict_do_nothing()
+        new_id = conn.execute(stmt.returning(n.c.id)).scalar_one_or_none()
         if new_id is not None:
             result = Enqueued(id=new_id, created=True)
         else:

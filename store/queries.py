@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, func, select, text
+from sqlalchemy import Text, case, func, literal, select, text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
@@ -21,18 +23,39 @@ from traycourier.store.rows import AgentRow, DeliveryRow, NotificationRow, Statu
 S = DeliveryStatus
 
 
-def as_text(column: Any, limit: int = 200) -> Any:
+class as_text(FunctionElement[str]):
     """A producer-written column as at most `limit` characters of text, whatever it holds:
     text is cut, a BLOB becomes `x'…'` (its first bytes in hex), a number its digits, NULL
-    stays NULL. What the CLI and tray read can then always be printed, JSON-encoded and drawn."""
-    return case(
-        (func.typeof(column) == "text", func.substr(column, 1, limit)),
-        (
-            func.typeof(column) == "blob",
-            "x'" + func.lower(func.hex(func.substr(column, 1, 16))) + "'",
+    stays NULL. What the CLI and tray read can then always be printed, JSON-encoded and drawn.
+    (A PostgreSQL column holds only its own type: there it is cut, or cast.)"""
+
+    type = Text()
+    inherit_cache = True
+
+    def __init__(self, column: Any, limit: int = 200) -> None:
+        super().__init__(column, literal(limit))
+
+
+@compiles(as_text, "sqlite")
+def _as_text_sqlite(element: as_text, compiler: Any, **kw: Any) -> str:
+    column, limit = element.clauses
+    return compiler.process(
+        case(
+            (func.typeof(column) == "text", func.substr(column, 1, limit)),
+            (
+                func.typeof(column) == "blob",
+                "x'" + func.lower(func.hex(func.substr(column, 1, 16))) + "'",
+            ),
+            else_=func.cast(column, Text),
         ),
-        else_=func.cast(column, Text),
+        **kw,
     )
+
+
+@compiles(as_text, "postgresql")
+def _as_text_postgresql(element: as_text, compiler: Any, **kw: Any) -> str:
+    column, limit = element.clauses
+    return compiler.process(func.substr(func.cast(column, Text), 1, limit), **kw)
 
 
 def _delivery_query():  # type: ignore[no-untyped-def]

@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert
 
-from traycourier.store import schema, timestamps
+from traycourier.store import dialects, schema, timestamps
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import DEFAULTS, PRIORITIES, Settings, parse_window
@@ -162,13 +161,13 @@ def _warn_once(key: str, text: object, err: Exception) -> None:
 def write_setting(db: Database, key: str, value: Any, now: datetime) -> Any:
     """Validate and store one setting; returns the stored value."""
     clean = validate(key, value)
-    stmt = insert(schema.settings).values(
-        key=key, value=json.dumps(clean), updated_at=timestamps.fmt(now)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[schema.settings.c.key],
-        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-    )
     with db.write() as conn:
+        stmt = dialects.insert(conn, schema.settings).values(
+            key=key, value=json.dumps(clean), updated_at=timestamps.fmt(now)
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[schema.settings.c.key],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
         conn.execute(stmt)
     return clean

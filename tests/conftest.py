@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pgserver import PgServer, find_bin
 from traycourier.agent import cli
 from traycourier.store import Database
 
@@ -122,3 +124,54 @@ def run_in_process(
     with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(argv)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+# -- PostgreSQL --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throw-away cluster for the whole run (tests/pgserver.py), in a folder of /tmp
+    the unprivileged server user can reach (pytest's own are private to root)."""
+    found = find_bin()
+    require(found is not None, "PostgreSQL's initdb is not installed (apt install postgresql)")
+    assert found is not None
+    server = PgServer(Path(tempfile.mkdtemp(prefix="traycourier-pg-")), found)
+    server.init()
+    server.start()
+    yield server
+    with contextlib.suppress(subprocess.SubprocessError):
+        server.stop("immediate")
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh empty database on the test cluster."""
+    return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Database]:
+    """The same test on a SQLite file and on a PostgreSQL server. A module whose tests run on
+    both says so with `db = both_backends` (its `db` fixture)."""
+    target = request.getfixturevalue("pg_url") if request.param == "postgresql" else db_path
+    database = Database.open(target)
+    yield database
+    database.close()
+
+
+def query(db: Database, sql: str, **params: object) -> list[tuple]:
+    """Raw rows through the database's own engine, whichever backend it is."""
+    from sqlalchemy import text
+
+    with db.read() as conn:
+        return [tuple(row) for row in conn.execute(text(sql), params)]
+
+
+def execute(db: Database, sql: str, **params: object) -> None:
+    """A raw write (what another program would do), whichever backend it is."""
+    from sqlalchemy import text
+
+    with db.write() as conn:
+        conn.execute(text(sql), params)

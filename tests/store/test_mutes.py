@@ -13,7 +13,8 @@ from traycourier.store import Database, InvalidInput, mutes, timestamps
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
-def test_mute_unmute_and_what_is_in_force(db: Database) -> None:
+def test_mute_unmute_and_what_is_in_force(any_db: Database) -> None:
+    db = any_db  # a SQLite file and a PostgreSQL server
     mutes.mute(db, "backup", NOW + timedelta(hours=1), True, NOW)
     mutes.mute(db, "ci", None, False, NOW)
     mutes.mute(db, "old", NOW + timedelta(seconds=1), True, NOW)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import execute, query
 from traycourier.store import Database, InvalidInput, enqueue, read_settings, write_setting
 
 CONTRACT_DEFAULTS = {
@@ -18,6 +18,12 @@ CONTRACT_DEFAULTS = {
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on a SQLite file and on a PostgreSQL server."""
+    return any_db
+
+
 def test_defaults_when_nothing_is_stored(db: Database) -> None:
     current = read_settings(db)
     assert {k: getattr(current, k) for k in CONTRACT_DEFAULTS} == CONTRACT_DEFAULTS
@@ -28,20 +34,19 @@ def test_written_values_are_json_any_process_can_read(db: Database) -> None:
     write_setting(db, "enable_notifications", False, NOW)
     assert read_settings(db).min_priority == "urgent"
     assert read_settings(db).enable_notifications is False
-    rows = dict(sqlite3.connect(db.path).execute("SELECT key, value FROM settings").fetchall())
+    rows = dict(query(db, "SELECT key, value FROM settings"))
     assert rows == {"min_priority": '"urgent"', "enable_notifications": "false"}
 
 
 def test_invalid_value_writes_nothing(db: Database) -> None:
     with pytest.raises(InvalidInput):
         write_setting(db, "burst_limit", -2, NOW)
-    assert sqlite3.connect(db.path).execute("SELECT count(*) FROM settings").fetchone() == (0,)
+    assert query(db, "SELECT count(*) FROM settings") == [(0,)]
 
 
 def test_a_value_broken_by_a_foreign_writer_falls_back_to_its_default(db: Database) -> None:
-    with sqlite3.connect(db.path) as conn:
-        conn.execute("INSERT INTO settings(key, value) VALUES ('burst_limit', '\"lots\"')")
-        conn.execute("INSERT INTO settings(key, value) VALUES ('min_priority', '\"info\"')")
+    execute(db, "INSERT INTO settings(key, value) VALUES ('burst_limit', '\"lots\"')")
+    execute(db, "INSERT INTO settings(key, value) VALUES ('min_priority', '\"info\"')")
     current = read_settings(db)
     assert current.burst_limit == CONTRACT_DEFAULTS["burst_limit"]
     assert current.min_priority == "info"

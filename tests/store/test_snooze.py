@@ -3,11 +3,11 @@ the same delivery, recorded as such; what was never shown cannot be snoozed."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
 
+from tests.conftest import query
 from tests.store.test_state_machine import T0, TTL, attempts, route, rows
 from traycourier.store import Database, InvalidInput, enqueue
 from traycourier.store.housekeeping import next_event_at, snooze
@@ -22,15 +22,19 @@ def show(db: Database, at: datetime = T0) -> int:
     return claimed.attempt_no
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on a SQLite file and on a PostgreSQL server."""
+    return any_db
+
+
 def snooze_columns(db: Database) -> tuple:
-    return (
-        sqlite3.connect(db.path)
-        .execute(
-            "SELECT status, next_attempt_at, snoozed_until, last_error_code, max_attempts "
-            "FROM notification_deliveries"
-        )
-        .fetchone()
+    (row,) = query(
+        db,
+        "SELECT status, next_attempt_at, snoozed_until, last_error_code, max_attempts "
+        "FROM notification_deliveries",
     )
+    return row
 
 
 def test_a_snoozed_one_comes_back_as_the_next_attempt_of_the_same_delivery(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import query
 from traycourier.agent import routing
 from traycourier.store import Database, Settings, enqueue, timestamps
 from traycourier.store.deliveries import route_batch
@@ -30,26 +32,26 @@ def route(db: Database, now: datetime = T0, settings: Settings | None = None) ->
     route_batch(db, lambda item: routing.decide_desktop(item, current, now), now)
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on a SQLite file and on a PostgreSQL server."""
+    return any_db
+
+
 def rows(db: Database) -> list[tuple]:
-    return (
-        sqlite3.connect(db.path)
-        .execute(
-            "SELECT n.title, d.status, d.attempts, d.last_error_code "
-            "FROM notification_deliveries d "
-            "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq"
-        )
-        .fetchall()
+    return query(
+        db,
+        "SELECT n.title, d.status, d.attempts, d.last_error_code "
+        "FROM notification_deliveries d "
+        "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq",
     )
 
 
 def attempts(db: Database) -> list[tuple]:
-    return (
-        sqlite3.connect(db.path)
-        .execute(
-            "SELECT delivery_id, attempt_no, owner, outcome, error_code "
-            "FROM notification_delivery_attempts ORDER BY id"
-        )
-        .fetchall()
+    return query(
+        db,
+        "SELECT delivery_id, attempt_no, owner, outcome, error_code "
+        "FROM notification_delivery_attempts ORDER BY id",
     )
 
 
@@ -64,10 +66,7 @@ def test_routing_is_atomic_and_idempotent(db: Database) -> None:
         ("b", "queued", 0, None),
         ("quiet", "skipped", 0, "min_priority"),  # below the minimum: visible, never shown
     ]
-    conn = sqlite3.connect(db.path)
-    assert conn.execute(
-        "SELECT count(*) FROM notifications WHERE routed_at IS NULL"
-    ).fetchone() == (0,)
+    assert query(db, "SELECT count(*) FROM notifications WHERE routed_at IS NULL") == [(0,)]
 
 
 def test_routing_while_switched_off_records_skipped(db: Database) -> None:
@@ -105,13 +104,10 @@ def test_sent_writes_the_attempt_and_clears_the_lease(db: Database) -> None:
     assert report.applied == 1 and report.fenced_off == ()
     assert rows(db) == [("a", "sent", 1, None)]
     assert attempts(db) == [(c.delivery_id, 1, "A", "sent", None)]
-    row = (
-        sqlite3.connect(db.path)
-        .execute(
-            "SELECT lease_owner, lease_expires_at, external_id, delivered_at "
-            "FROM notification_deliveries"
-        )
-        .fetchone()
+    (row,) = query(
+        db,
+        "SELECT lease_owner, lease_expires_at, external_id, delivered_at "
+        "FROM notification_deliveries",
     )
     assert row[:3] == (None, None, "42") and row[3].startswith("2026-11-28 12:00:01")
 
@@ -221,7 +217,8 @@ def test_retry_failed_resets_the_budget(db: Database) -> None:
 
 
 @pytest.mark.parametrize("bad", [b"\xff\xfe not utf-8", "ok"])
-def test_a_title_that_is_not_utf8_does_not_break_claiming(db: Database, bad: object) -> None:
+def test_a_title_that_is_not_utf8_does_not_break_claiming(db_path: Path, bad: object) -> None:
+    db = Database.open(db_path)  # SQLite only: PostgreSQL's text is always valid UTF-8
     with sqlite3.connect(db.path) as conn:
         conn.execute(
             "INSERT INTO notifications(title, priority) VALUES (CAST(? AS TEXT), 'urgent')", (bad,)
@@ -247,10 +244,12 @@ def test_the_tray_summary_agrees_with_the_full_status(db: Database) -> None:
     assert summary.last_delivered_at == status.last_delivered_at is not None
 
 
-def test_the_per_tick_queries_use_indexes_not_history_scans(db: Database) -> None:
+def test_the_per_tick_queries_use_indexes_not_history_scans(db_path: Path) -> None:
     """What the agent and the tray run after every change must not read the whole history:
     SQLite's plan for each names an index (a SCAN of a table without one would grow with it)."""
     from traycourier.store import deliveries as d
+
+    db = Database.open(db_path)
     from traycourier.store import housekeeping, leases, queries
 
     statements = [
@@ -272,10 +271,14 @@ def test_the_per_tick_queries_use_indexes_not_history_scans(db: Database) -> Non
                 for step in details
                 if step.startswith("SCAN ") and "USING" not in step and "CONSTANT" not in step
             ]
-            assert not full_scans, (statement.text, details)
+            assert not full_scans, (str(statement), details)
+    db.close()
 
 
 def _explain(statement):  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
-    return text("EXPLAIN QUERY PLAN " + statement.text)
+    from traycourier.store.dialects import Both
+
+    sql = statement.sqlite.text if isinstance(statement, Both) else statement.text
+    return text("EXPLAIN QUERY PLAN " + sql)

@@ -7,11 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.unit.test_runtime import Clock, ScriptedNotifier, make, statuses
 from traycourier.agent import controls
 from traycourier.store import Database, enqueue, timestamps, write_setting
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on a SQLite file and on a PostgreSQL server."""
+    return any_db
 
 
 def at_berlin(*args: int) -> datetime:
@@ -30,7 +38,7 @@ def test_a_pause_with_a_held_notification_sleeps_instead_of_spinning(db: Databas
     notifier = ScriptedNotifier()
     runtime = make(db, notifier, clock)
     runtime.tick()
-    assert statuses(db.path) == [("later", "queued", 0, None)]
+    assert statuses(db) == [("later", "queued", 0, None)]
     assert runtime.next_wake_s() > 1  # was 0: the held row is due, so the loop ran hot
     clock.now += timedelta(hours=1)
     runtime.tick()
@@ -47,7 +55,7 @@ def test_quiet_hours_hold_the_quiet_ones_and_let_urgent_through(db: Database) ->
     runtime = make(db, notifier, clock, zone=BERLIN)
     runtime.tick()
     assert [n.title for n in notifier.shown] == ["disk failing"]
-    assert ("backup done", "queued", 0, None) in statuses(db.path)
+    assert ("backup done", "queued", 0, None) in statuses(db)
     assert runtime.next_wake_s() > 1  # held, so no hot loop
 
     clock.now = at_berlin(2026, 11, 29, 6, 59, 50)
@@ -111,7 +119,7 @@ def test_a_mute_and_quiet_hours_together(db: Database) -> None:
     runtime = make(db, notifier, clock, zone=BERLIN)
     runtime.tick()
     assert [n.title for n in notifier.shown] == ["ci urgent"]  # breaks through, not muted
-    assert sorted(statuses(db.path)) == [
+    assert sorted(statuses(db)) == [
         ("backup urgent", "skipped", 0, "muted"),
         ("ci info", "skipped", 0, "muted"),
         ("ci urgent", "sent", 1, None),
@@ -123,7 +131,7 @@ def test_a_mute_and_quiet_hours_together(db: Database) -> None:
     clock.now = at_berlin(2026, 11, 29, 1, 0)  # the backup mute ends at this second
     enqueue(db, "backup later", source="backup", priority="info")
     runtime.tick()
-    assert ("backup later", "queued", 0, None) in statuses(db.path)  # now only quiet holds it
+    assert ("backup later", "queued", 0, None) in statuses(db)  # now only quiet holds it
     clock.now = at_berlin(2026, 11, 29, 7, 0)
     runtime.tick()
     assert sorted(n.title for n in notifier.shown) == ["backup later", "ci urgent", "cron info"]
@@ -145,13 +153,13 @@ def test_a_snoozed_one_is_shown_again_when_due_and_quiet_hours_hold_it(db: Datab
     clock.now += timedelta(seconds=10)
     runtime.tick()
     assert [n.title for n in notifier.shown] == ["build red", "build red"]
-    assert statuses(db.path) == [("build red", "sent", 2, None)]
+    assert statuses(db) == [("build red", "sent", 2, None)]
 
     controls.snooze(db, ntf, clock.now + timedelta(minutes=10), clock.now)  # due at 22:05
     clock.now += timedelta(minutes=10)
     runtime.tick()
     assert len(notifier.shown) == 2  # quiet hours hold it like any other
-    assert statuses(db.path) == [("build red", "queued", 2, "snoozed")]
+    assert statuses(db) == [("build red", "queued", 2, "snoozed")]
     clock.now = at_berlin(2026, 11, 29, 7, 0)
     runtime.tick()
     assert len(notifier.shown) == 3

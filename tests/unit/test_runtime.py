@@ -1,15 +1,15 @@
-"""The runtime's tick against a real file, a scripted notifier and an injected clock."""
+"""The runtime's tick against a real SQLite file and a real PostgreSQL server, a scripted
+notifier and an injected clock."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import execute, query
 from traycourier.agent.notifier import OsNotification
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, enqueue, timestamps, write_setting
@@ -67,15 +67,18 @@ def make(db: Database, notifier: ScriptedNotifier, clock: Clock, **config: objec
     return runtime
 
 
-def statuses(path: Path) -> list[tuple]:
-    return (
-        sqlite3.connect(path)
-        .execute(
-            "SELECT n.title, d.status, d.attempts, d.last_error_code "
-            "FROM notification_deliveries d "
-            "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq"
-        )
-        .fetchall()
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Every test here runs on a SQLite file and on a PostgreSQL server."""
+    return any_db
+
+
+def statuses(db: Database) -> list[tuple]:
+    return query(
+        db,
+        "SELECT n.title, d.status, d.attempts, d.last_error_code "
+        "FROM notification_deliveries d "
+        "JOIN notifications n ON n.id = d.notification_id ORDER BY n.seq",
     )
 
 
@@ -89,7 +92,7 @@ def test_one_tick_shows_what_is_due_once(db: Database) -> None:
     assert [(n.title, n.body, n.priority) for n in notifier.shown] == [
         ("build failed", "red", "urgent")
     ]
-    assert statuses(db.path) == [("build failed", "sent", 1, None)]
+    assert statuses(db) == [("build failed", "sent", 1, None)]
 
 
 def test_a_burst_shows_the_most_important_and_one_summary(db: Database) -> None:
@@ -99,11 +102,9 @@ def test_a_burst_shows_the_most_important_and_one_summary(db: Database) -> None:
     make(db, notifier, clock).tick()
     assert [n.title for n in notifier.shown] == ["n4", "n0", "4 more notifications"]
     assert notifier.shown[-1].body == "• n1\n• n2\n• n3\nand 1 more"
-    assert all(s[1] == "sent" for s in statuses(db.path))
-    outcomes = (
-        sqlite3.connect(db.path)
-        .execute("SELECT outcome, count(*) FROM notification_delivery_attempts GROUP BY outcome")
-        .fetchall()
+    assert all(s[1] == "sent" for s in statuses(db))
+    outcomes = query(
+        db, "SELECT outcome, count(*) FROM notification_delivery_attempts GROUP BY outcome"
     )
     assert dict(outcomes) == {"sent": 2, "coalesced": 4}
 
@@ -120,23 +121,19 @@ def test_a_missing_daemon_is_retried_with_backoff_and_fails_after_five(db: Datab
     runtime = make(db, notifier, clock, lease_ttl_s=30)
     runtime.tick()
     # the head of the queue probes; the other waits, unshown and uncounted
-    assert statuses(db.path) == [
+    assert statuses(db) == [
         ("a", "retry_wait", 1, "daemon_unreachable"),
         ("b", "queued", 0, None),
     ]
     delays = []
     for _ in range(4):
         before = clock.now
-        nxt = (
-            sqlite3.connect(db.path)
-            .execute("SELECT min(next_attempt_at) FROM notification_deliveries")
-            .fetchone()[0]
-        )
+        ((nxt,),) = query(db, "SELECT min(next_attempt_at) FROM notification_deliveries")
         clock.now = timestamps.parse(nxt)
         delays.append((clock.now - before).total_seconds())
         runtime.tick()
     assert delays == pytest.approx([1, 2, 4, 8])
-    assert statuses(db.path)[0] == ("a", "failed", 5, "daemon_unreachable")
+    assert statuses(db)[0] == ("a", "failed", 5, "daemon_unreachable")
     assert notifier.calls == 5 + 1  # b's first attempt in the last tick
 
 
@@ -151,7 +148,7 @@ def test_a_hung_notifier_costs_one_timeout(db: Database) -> None:
     runtime.tick()
     release.set()
     assert notifier.calls == 1
-    assert statuses(db.path) == [
+    assert statuses(db) == [
         ("a", "retry_wait", 1, "timeout"),
         ("b", "queued", 0, None),
         ("c", "queued", 0, None),
@@ -159,12 +156,11 @@ def test_a_hung_notifier_costs_one_timeout(db: Database) -> None:
 
 
 def test_a_bad_row_fails_alone(db: Database) -> None:
-    with sqlite3.connect(db.path) as conn:
-        conn.execute("INSERT INTO notifications(title, priority) VALUES ('\x07\x1b', 'urgent')")
+    execute(db, "INSERT INTO notifications(title, priority) VALUES ('\x07\x1b', 'urgent')")
     enqueue(db, "fine", priority="urgent")
     notifier, clock = ScriptedNotifier(), Clock()
     make(db, notifier, clock).tick()
-    assert statuses(db.path) == [("\x07\x1b", "failed", 1, "invalid"), ("fine", "sent", 1, None)]
+    assert statuses(db) == [("\x07\x1b", "failed", 1, "invalid"), ("fine", "sent", 1, None)]
     assert [n.title for n in notifier.shown] == ["fine"]
 
 
@@ -174,7 +170,7 @@ def test_pause_holds_and_resume_delivers(db: Database) -> None:
     notifier, clock = ScriptedNotifier(), Clock()
     runtime = make(db, notifier, clock)
     runtime.tick()
-    assert notifier.shown == [] and statuses(db.path) == [("later", "queued", 0, None)]
+    assert notifier.shown == [] and statuses(db) == [("later", "queued", 0, None)]
     clock.advance(30 * 60 + 1)
     runtime.tick()
     assert [n.title for n in notifier.shown] == ["later"]
@@ -189,7 +185,7 @@ def test_switching_off_drops_what_waits(db: Database) -> None:
     write_setting(db, "enable_notifications", False, T0)
     enqueue(db, "b", priority="urgent")
     runtime.tick()
-    assert statuses(db.path) == [("a", "cancelled", 0, "disabled"), ("b", "skipped", 0, "disabled")]
+    assert statuses(db) == [("a", "cancelled", 0, "disabled"), ("b", "skipped", 0, "disabled")]
 
 
 def test_stop_returns_unshown_leases(db: Database) -> None:
@@ -205,8 +201,8 @@ def test_stop_returns_unshown_leases(db: Database) -> None:
     notifier.fail = stop_after_first
     runtime.tick()
     runtime.close()
-    assert statuses(db.path) == [("a", "sent", 1, None), ("b", "queued", 0, None)]
-    stopped = sqlite3.connect(db.path).execute("SELECT stopped_at FROM agents").fetchone()[0]
+    assert statuses(db) == [("a", "sent", 1, None), ("b", "queued", 0, None)]
+    ((stopped,),) = query(db, "SELECT stopped_at FROM agents")
     assert stopped is not None
 
 
@@ -214,7 +210,7 @@ def test_a_notifier_that_cannot_report_failures_is_shown_as_degraded(db: Databas
     notifier = ScriptedNotifier()
     notifier.degraded = True
     make(db, notifier, Clock())
-    (label,) = sqlite3.connect(db.path).execute("SELECT notifier FROM agents").fetchone()
+    ((label,),) = query(db, "SELECT notifier FROM agents")
     assert label == "scripted (degraded: cannot report failures)"
 
 
@@ -224,7 +220,7 @@ def test_switching_off_also_drops_retries_that_are_not_due_yet(db: Database) -> 
     clock = Clock()
     runtime = make(db, notifier, clock, notify_timeout_s=0.2)
     runtime.tick()
-    assert statuses(db.path) == [("a", "retry_wait", 1, "timeout")]
+    assert statuses(db) == [("a", "retry_wait", 1, "timeout")]
     write_setting(db, "enable_notifications", False, T0)
     runtime.tick()  # the retry is a second away: not due, but it must go all the same
-    assert statuses(db.path) == [("a", "cancelled", 1, "disabled")]
+    assert statuses(db) == [("a", "cancelled", 1, "disabled")]

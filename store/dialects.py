@@ -1,0 +1,68 @@
+"""What differs between SQLite's SQL and PostgreSQL's, in one place: a statement written
+twice (`Both`), the batch-of-ids subquery, and INSERT … ON CONFLICT.
+
+SQLite's text stays exactly what it was (its partial indexes, its `json_each` batches are
+what the benchmarks measured); PostgreSQL gets its own text only where the words differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, TextClause, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+@dataclass(frozen=True)
+class Both:
+    """One statement in each dialect; `on(conn)` picks the one the connection speaks."""
+
+    sqlite: TextClause
+    postgresql: TextClause
+
+    @classmethod
+    def of(cls, sqlite_sql: str, postgresql_sql: str | None = None) -> Both:
+        return cls(text(sqlite_sql), text(postgresql_sql or sqlite_sql))
+
+    @classmethod
+    def build(cls, write: Callable[[str], str]) -> Both:
+        """The statement `write(dialect)` returns, for each dialect."""
+        return cls(text(write("sqlite")), text(write("postgresql")))
+
+    def on(self, conn: Connection) -> TextClause:
+        return self.postgresql if is_postgresql(conn) else self.sqlite
+
+
+def is_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def ids(param: str, dialect: str) -> str:
+    """A subquery over the ids in a JSON array parameter (`[1, 2, 3]`): one statement per
+    batch, whatever its size."""
+    if dialect == "postgresql":
+        return f"SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:{param} AS json))"
+    return f"SELECT value FROM json_each(:{param})"
+
+
+def rows_of(param: str, dialect: str) -> str:
+    """A FROM item over a JSON array of arrays, aliased `j`; pair it with `item`."""
+    if dialect == "postgresql":
+        return f"json_array_elements(CAST(:{param} AS json)) AS j(value)"
+    return f"json_each(:{param}) AS j"
+
+
+def item(index: int, dialect: str, cast: str = "") -> str:
+    """Element `index` of the current `rows_of` array; `cast` (bigint, integer) where the
+    column is not text (PostgreSQL converts nothing by itself)."""
+    if dialect == "postgresql":
+        value = f"(j.value ->> {index})"
+        return f"CAST({value} AS {cast})" if cast else value
+    return f"json_extract(j.value, '$[{index}]')"
+
+
+def insert(conn: Connection, table: Table) -> Any:
+    """INSERT with `on_conflict_do_nothing` in the connection's dialect."""
+    return (postgresql.insert if is_postgresql(conn) else sqlite.insert)(table)
