@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from traycourier.agent import APP_NAME, ostype, paths
+from traycourier.store.pg import shown as shown_url
 
 LABEL = "io.github.traycourier"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -34,7 +35,7 @@ class Autostart(Protocol):
     def disable(self) -> str: ...
 
 
-def launch_command(db: Path | None = None) -> list[str]:
+def launch_command(db: Path | str | None = None) -> list[str]:
     """How to start the agent: the frozen executable, the console script, or `python -m`;
     with `--db` when the agent serves a database other than the standard one (at login
     neither the command line nor `TRAYCOURIER_DB` of today's session is there)."""
@@ -44,7 +45,11 @@ def launch_command(db: Path | None = None) -> list[str]:
         command = [script, "run"]
     else:
         command = [sys.executable, "-m", "traycourier.agent", "run"]
-    if db is not None and db.absolute() != paths.standard_db_path().absolute():
+    if isinstance(db, str):
+        # a server: never its password in a file other users' tools may read; the login
+        # session's libpq password file (~/.pgpass) supplies it
+        command += ["--db", shown_url(db)]
+    elif db is not None and db.absolute() != paths.standard_db_path().absolute():
         command += ["--db", str(db.absolute())]
     return command
 
@@ -191,7 +196,9 @@ class LaunchAgent:
         return str(path)
 
 
-def for_platform(platform: ostype.Platform | None = None, db: Path | None = None) -> Autostart:
+def for_platform(
+    platform: ostype.Platform | None = None, db: Path | str | None = None
+) -> Autostart:
     """The mechanism for `platform` (default: this OS), starting the agent on `db`."""
     kind = platform or ostype.current()
     command = launch_command(db)

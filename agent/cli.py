@@ -59,9 +59,12 @@ def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
     them too, with a default that leaves the top level's value alone when not given."""
     parser.add_argument(
         "--db",
-        type=Path,
         default=default,
-        help=f"database file (default: ${paths.DB_ENV} or {paths.default_db_path()})",
+        metavar="FILE|URL",
+        help=(
+            "database: a SQLite file or a postgresql:// URL "
+            f"(default: ${paths.DB_ENV} or {paths.standard_db_path()})"
+        ),
     )
     parser.add_argument(
         "--debug",

@@ -108,7 +108,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(
             {
-                "database": str(db.path),
+                "database": db.location,
                 "schema_version": version,
                 "settings": asdict(current),
                 "paused": current.is_paused(now),
@@ -121,7 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"database    {db.path} (schema {version})")
+    print(f"database    {db.location} (schema {version})")
     print(f"settings    {describe_settings(current, now)}")
     print("deliveries  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
     print(f"unrouted    {state.unrouted}")

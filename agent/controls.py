@@ -90,7 +90,7 @@ def mark_read(db: Database, notification_id: str, now: datetime) -> None:
     queries.mark_read(db, notification_id, now)
 
 
-def set_autostart(enabled: bool, db: Path | None = None) -> str:
+def set_autostart(enabled: bool, db: Path | str | None = None) -> str:
     """Switch start at login on or off, for the agent on `db`; returns where the entry
     lives."""
     mechanism = autostart.for_platform(db=db)

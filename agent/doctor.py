@@ -11,7 +11,7 @@ from typing import Literal
 from traycourier.agent import ostype, trayhost
 from traycourier.agent.backends import default_notifier
 from traycourier.agent.notifier import Notifier
-from traycourier.store import LATEST_VERSION, Database, StoreError, agents
+from traycourier.store import LATEST_VERSION, Database, StoreError, agents, pg
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -24,7 +24,7 @@ class Check:
     fix: str = ""
 
 
-def check_database(path: Path) -> list[Check]:
+def check_database(path: Path | str) -> list[Check]:
     """Open and writable; not damaged (`quick_check`, bounded in time); and the last
     internal error an agent on this file recorded, if any."""
     try:
@@ -37,11 +37,19 @@ def check_database(path: Path) -> list[Check]:
             pass  # proves we can take the write lock
         integrity = db.quick_check()
         last = agents.last_error(db)
+        channel = pg.check_channel(db.engine, db.url) if db.url else None
     except StoreError as err:
         return [Check("database", "fail", str(err), "close the process that holds the lock")]
     finally:
         db.close()
-    checks = [Check("database", "ok", f"{path} (schema {version} of {LATEST_VERSION}), writable")]
+    where = db.location  # a server's URL without its password
+    checks = [Check("database", "ok", f"{where} (schema {version} of {LATEST_VERSION}), writable")]
+    if db.url:
+        detail = channel or f"LISTEN/NOTIFY on {pg.CHANNEL} works"
+        fix = "" if channel is None else "run a traycourier agent once to migrate the database"
+        checks.append(
+            Check("notification channel", "ok" if channel is None else "warn", detail, fix)
+        )
     if integrity == "ok":
         checks.append(Check("integrity", "ok", "quick_check: ok"))
     elif integrity.startswith("not finished"):
@@ -188,7 +196,7 @@ def check_windows_shell() -> list[Check]:
 ICON_IMAGE, ICON_FROM_FILE = 1, 0x10 | 0x40  # IMAGE_ICON; LR_LOADFROMFILE | LR_DEFAULTSIZE
 
 
-def run_checks(db_path: Path) -> list[Check]:
+def run_checks(db_path: Path | str) -> list[Check]:
     """The notifier checked is the one `run` would use (`backends.default_notifier`)."""
     notifier = default_notifier()
     checks = [*check_database(db_path), check_notifier(notifier)]

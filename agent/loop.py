@@ -82,7 +82,9 @@ class AgentLoop:
     def _reopen_if_replaced(self) -> None:
         db = self.runtime.db
         if db.replaced():
-            log.warning("the database file %s was replaced or deleted; opening it again", db.path)
+            log.warning(
+                "the database file %s was replaced or deleted; opening it again", db.location
+            )
             db.reopen()
             self.waker.reopen()
 

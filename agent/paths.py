@@ -13,12 +13,24 @@ from traycourier.agent import APP_NAME
 DB_ENV = "TRAYCOURIER_DB"
 
 
-def default_db_path() -> Path:
-    """`TRAYCOURIER_DB` if set, else `traycourier.db` in the platform's user data folder."""
+Target = Path | str
+"""A database: a SQLite file's path, or a PostgreSQL server's `postgresql://` URL."""
+
+
+def default_db_path() -> Target:
+    """`TRAYCOURIER_DB` if set (a path or a URL), else `traycourier.db` in the platform's
+    user data folder."""
     env = os.environ.get(DB_ENV)
     if env:
-        return Path(env).expanduser()
+        return env if is_server(env) else Path(env).expanduser()
     return standard_db_path()
+
+
+def is_server(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(SERVER_SCHEMES)
+
+
+SERVER_SCHEMES = ("postgresql://", "postgres://")
 
 
 def standard_db_path() -> Path:
@@ -26,10 +38,26 @@ def standard_db_path() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / f"{APP_NAME}.db"
 
 
-def database(given: Path | None) -> Path:
-    """The database every command uses: `--db` if given, else the default; absolute, so the
-    lock, the log and the autostart entry all name the same file."""
-    return (given or default_db_path()).expanduser().absolute()
+def database(given: str | Path | None) -> Target:
+    """The database every command uses: `--db` if given, else the default. A file's path is
+    made absolute, so the lock, the log and the autostart entry all name the same file."""
+    target = given or default_db_path()
+    if is_server(target):
+        return str(target)
+    return Path(target).expanduser().absolute()
+
+
+def lock_base(target: Target) -> Path:
+    """Where the one-tray-per-database lock lives: beside a file; for a server, in the
+    user's cache folder, named by the server and database (never by the password)."""
+    if isinstance(target, Path):
+        return target
+    import hashlib
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target)
+    key = f"{parts.hostname}:{parts.port}/{parts.path}/{parts.username}"
+    return cache_dir() / f"server-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
 def log_dir() -> Path:

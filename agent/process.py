@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from traycourier.agent import APP_NAME, backends, logs, ostype, paths
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
-from traycourier.agent.wakeup import Waker
+from traycourier.agent.wakeup import waker_for
 from traycourier.store import Database, InvalidInput
+from traycourier.store.pg import shown as shown_url
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -34,7 +35,7 @@ class AlreadyRunning(Exception):
 
 @dataclass(frozen=True)
 class RunOptions:
-    db: Path
+    db: paths.Target
     headless: bool = False
     once: bool = False
     owner: str | None = None
@@ -44,12 +45,13 @@ class RunOptions:
     debug: bool = False
 
 
-def single_instance(db_path: Path) -> BaseFileLock:
-    """One tray agent per database: a lock file beside it, and the holder's pid for the
-    message a second one prints. filelock is imported here, not at the top: it loads asyncio,
-    half a MiB a headless agent never needs."""
+def single_instance(target: paths.Target) -> BaseFileLock:
+    """One tray agent per database: a lock file beside it (for a server, in the cache
+    folder), and the holder's pid for the message a second one prints. filelock is imported
+    here, not at the top: it loads asyncio, half a MiB a headless agent never needs."""
     from filelock import FileLock, Timeout
 
+    db_path = paths.lock_base(target)
     db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = FileLock(str(db_path) + ".tray.lock")
     pid_file = Path(str(db_path) + ".tray.pid")
@@ -58,11 +60,15 @@ def single_instance(db_path: Path) -> BaseFileLock:
     except Timeout:
         holder = pid_file.read_text().strip() if pid_file.exists() else "unknown"
         raise AlreadyRunning(
-            f"a tray agent already runs for {db_path} (pid {holder}); "
+            f"a tray agent already runs for {shown(target)} (pid {holder}); "
             "use --headless for another agent"
         ) from None
     _write_private(pid_file, str(os.getpid()))
     return lock
+
+
+def shown(target: paths.Target) -> str:
+    return shown_url(target) if isinstance(target, str) else str(target)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -117,11 +123,11 @@ def run_agent(options: RunOptions) -> int:
     db = Database.open(options.db)
     check = db.quick_check()
     if check != "ok":
-        log.error("quick_check of %s: %s", db.path, check)
+        log.error("quick_check of %s: %s", db.location, check)
     agent = Runtime(db, notifier, config)
     if not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())
-    waker = Waker(db.path)
+    waker = waker_for(db)
     status = 0
     try:
         agent.start()

@@ -149,9 +149,8 @@ class Runtime:
             now=now,
         )
         self._last_heartbeat = now
-        log.info(
-            "agent %s started (notifier %s, db %s)", self.owner, self.notifier.name, self.db.path
-        )
+        where = self.db.location
+        log.info("agent %s started (notifier %s, db %s)", self.owner, self.notifier.name, where)
 
     def close(self) -> None:
         """Return unshown leases (no attempt counted) and mark this agent stopped."""

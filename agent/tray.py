@@ -101,7 +101,7 @@ class TrayApp:
             notifier_broken=self.runtime.notifier.problem() is not None,
             agent_failing=self.loop.failing,
             version=__version__,
-            db_path=str(self.db.path),
+            db_path=self.db.location,
         )
 
     def refresh(self, force: bool = False) -> None:
@@ -231,13 +231,14 @@ class TrayApp:
             case RetryFailed():
                 controls.retry_failed(self.db, now)
             case OpenDataFolder():
-                controls.open_path(self.db.path.parent, self._complain)
+                folder = self.db.path.parent if self.db.path else paths.log_dir()
+                controls.open_path(folder, self._complain)
             case OpenLog():
                 controls.open_path(paths.log_file(), self._complain)
             case SetAutostart(enabled):
-                controls.set_autostart(enabled, self.db.path)
+                controls.set_autostart(enabled, self.db.path or self.db.url)
             case About():
-                self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.path}")
+                self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.location}")
             case ShowStatus():
                 if self._state is not None:
                     self._icon_notify(

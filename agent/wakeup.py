@@ -1,5 +1,9 @@
 """Waking the agent when the database changes, without polling.
 
+On PostgreSQL the server says so itself: `ServerWaker` LISTENs for what the migrations'
+triggers NOTIFY, reconnecting with backoff while the server is away (ticks then run on the
+safety timer). On a SQLite file:
+
 A file watcher (inotify on Linux, via watchdog) sees the write to the database's -wal file;
 `PRAGMA data_version` then tells whether another connection really committed. The WAL write
 can become visible a moment after its event (the commit lands in the mmapped -shm, which
@@ -18,6 +22,7 @@ from pathlib import Path
 from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from traycourier.store import Database, StoreError, pg
 from traycourier.store.sqlitefile import DataVersionProbe, file_identity
 
 log = logging.getLogger(__name__)
@@ -113,3 +118,92 @@ class Waker:
             self._observer.stop()
             self._observer.join(timeout=2)
         self._probe.close()
+
+
+RECONNECT_S = (0.5, 1, 2, 4, 8, 15, 30)
+"""Backoff between attempts to LISTEN again after the server went away."""
+UNLISTENED_POLL_S = 2.0
+"""How often the agent looks without notifications (the server is away, or not yet back)."""
+
+
+class ServerWaker:
+    """The same interface as `Waker`, fed by PostgreSQL's LISTEN/NOTIFY on a thread of its
+    own. Anything missed while the connection was down is caught by one tick once it is back
+    (a reconnect counts as a change)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._event = threading.Event()
+        self._changed_flag = False
+        self._listening = False
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="listen", daemon=True)
+        self._thread.start()
+
+    def _listen(self) -> None:
+        failures = 0
+        while not self._closing.is_set():
+            try:
+                listener = pg.Listener(self._url)
+            except StoreError as err:
+                delay = RECONNECT_S[min(failures, len(RECONNECT_S) - 1)]
+                if failures == 0:
+                    log.warning("cannot listen for changes (%s); retrying", err)
+                failures += 1
+                self._closing.wait(delay)
+                continue
+            if failures:
+                log.info("listening for changes again")
+            failures, self._listening = 0, True
+            self._signal()  # what happened while nobody listened
+            try:
+                while not self._closing.is_set():
+                    if listener.wait(1.0):
+                        self._signal()
+            except StoreError as err:
+                log.warning("lost the change notifications (%s); reconnecting", err)
+            finally:
+                self._listening = False
+                listener.close()
+
+    def _signal(self) -> None:
+        self._changed_flag = True
+        self._event.set()
+
+    def mark(self) -> None:
+        self._changed_flag = False
+
+    def reopen(self) -> None:
+        """A server is never replaced; a lost connection is re-made by the listener."""
+
+    def poke(self) -> None:
+        self._signal()
+
+    def wait(self, timeout_s: float, stop: threading.Event) -> bool:
+        deadline = time.monotonic() + max(timeout_s, 0.0)
+        while not stop.is_set():
+            if self._changed_flag:
+                self._changed_flag = False
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if not self._listening:
+                remaining = min(remaining, UNLISTENED_POLL_S)
+                if not self._event.wait(remaining):
+                    return True  # a look while nothing tells us
+            elif not self._event.wait(remaining):
+                continue
+            self._event.clear()
+        return False
+
+    def close(self) -> None:
+        self._closing.set()
+        self._thread.join(timeout=5)
+
+
+def waker_for(db: Database) -> Waker | ServerWaker:
+    if db.url is not None:
+        return ServerWaker(db.url)
+    assert db.path is not None
+    return Waker(db.path)

@@ -272,7 +272,29 @@ _PG_V5 = [
     f"CREATE TABLE mutes (source TEXT PRIMARY KEY, until {TS}, "
     f"urgent_too INTEGER NOT NULL DEFAULT 1, created_at {TS} NOT NULL)",
 ]
-_PG_V6 = [f"ALTER TABLE notification_deliveries ADD COLUMN snoozed_until {TS}"]
+_PG_V6 = [
+    f"ALTER TABLE notification_deliveries ADD COLUMN snoozed_until {TS}",
+    # Wake-up: a commit that changes what an agent would do NOTIFYs `traycourier` (one per
+    # statement, and PostgreSQL folds repeats within a transaction); agents LISTEN.
+    """
+    CREATE FUNCTION traycourier_notify() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN
+        PERFORM pg_notify('traycourier', TG_TABLE_NAME);
+        RETURN NULL;
+    END
+    $body$
+    """,
+    *(
+        f"CREATE TRIGGER traycourier_wake AFTER {events} ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION traycourier_notify()"
+        for table, events in (
+            ("notifications", "INSERT OR UPDATE OR DELETE"),
+            ("notification_deliveries", "UPDATE OR DELETE"),
+            ("settings", "INSERT OR UPDATE OR DELETE"),
+            ("mutes", "INSERT OR UPDATE OR DELETE"),
+        )
+    ),
+]
 
 PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_PG_V1),

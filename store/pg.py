@@ -104,12 +104,81 @@ def translate(err: BaseException, where: str) -> StoreError:
         return err
     orig = getattr(err, "orig", err)
     first = (str(orig) or type(orig).__name__).strip().splitlines()[0]
+    if "FATAL:" in first:  # libpq's "connection to server at …, port … failed: FATAL: why"
+        first = first.rsplit("FATAL:", 1)[1].strip()
     sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate.startswith("28") or "authentication failed" in first:
+        return DatabaseUnavailable(f"{where} refused the login: {first}")
     unreachable = sqlstate.startswith(("08", "57P")) or (
         not sqlstate and ("connection" in first.lower() or "server" in first.lower())
     )
     if unreachable:
         return DatabaseUnavailable(f"cannot reach {where}: {first}")
-    if sqlstate.startswith("28"):
-        return DatabaseUnavailable(f"{where} refused the login: {first}")
     return StoreError(f"database error on {where}: {first}")
+
+
+CHANNEL = "traycourier"
+"""What the migrations' triggers NOTIFY on every change an agent acts on."""
+
+
+class Listener:
+    """One connection of its own that LISTENs on `CHANNEL` (autocommit: a notification
+    arrives only outside a transaction). `wait` returns whether one came."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        try:
+            self._conn = psycopg.connect(
+                urlunsplit(("postgresql", *urlsplit(url)[1:])),
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                application_name="traycourier-listen",
+            )
+            self._conn.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as err:
+            raise translate(err, shown(url)) from err
+
+    def wait(self, timeout_s: float) -> bool:
+        """True when a notification came within `timeout_s`; raises DatabaseUnavailable
+        when the connection is lost (the server stopped or restarted)."""
+        import psycopg
+
+        try:
+            for _note in self._conn.notifies(timeout=timeout_s, stop_after=1):
+                return True
+        except psycopg.Error as err:
+            raise translate(err, "the PostgreSQL server") from err
+        if self._conn.closed:
+            raise DatabaseUnavailable("the PostgreSQL server closed the connection")
+        return False
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+_TRIGGERS = text("SELECT count(*) FROM pg_trigger WHERE tgname = 'traycourier_wake'")
+WAKE_TABLES = 4
+
+
+def check_channel(engine: Engine, url: str, timeout_s: float = 5.0) -> str | None:
+    """What `doctor` asks of a server: the wake-up triggers are there, and a NOTIFY reaches
+    a LISTENing connection. None when both hold, else what is wrong (one line)."""
+    with engine.connect() as conn:
+        found = conn.execute(_TRIGGERS).scalar_one()
+    if found < WAKE_TABLES:
+        return f"{found} of {WAKE_TABLES} wake-up triggers found; agents fall back to a timer"
+    try:
+        listener = Listener(url)
+    except StoreError as err:
+        return f"cannot LISTEN: {err}"
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_notify(:channel, 'doctor')"), {"channel": CHANNEL})
+        if not listener.wait(timeout_s):
+            return f"a NOTIFY on {CHANNEL} did not arrive within {timeout_s:g} s"
+    except StoreError as err:
+        return str(err)
+    finally:
+        listener.close()
+    return None

@@ -74,13 +74,13 @@ def db(db_path: Path):  # type: ignore[no-untyped-def]
     database.close()
 
 
-def agent_command(db: Path, *run_args: str) -> list[str]:
+def agent_command(db: Path | str, *run_args: str) -> list[str]:
     """The argv of `traycourier --db DB run RUN_ARGS...` as a separate Python process."""
     return [sys.executable, "-m", "traycourier.agent", "--db", str(db), "run", *run_args]
 
 
 def run_cli(
-    *args: str, db: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, db: Path | str | None = None, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m traycourier.agent ...` as a user would, in a fresh process."""
     full_env = dict(os.environ)
@@ -149,6 +149,13 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """A fresh empty database on the test cluster."""
     return pg_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_target(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """A SQLite file's path, or a fresh PostgreSQL database's URL: for tests that start
+    real processes on either."""
+    return request.getfixturevalue("pg_url") if request.param == "postgresql" else db_path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

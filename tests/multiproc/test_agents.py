@@ -1,4 +1,5 @@
-"""Several real agent processes on one file: exactly once without a crash, nothing lost with one.
+"""Several real agent processes on one file, and on one PostgreSQL server: exactly once
+without a crash, nothing lost with one.
 
 Agents use the recording notifier (one JSON line per notification shown, per agent); the
 desktop tests prove the real notifier separately.
@@ -9,19 +10,20 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, agent_command, wait_for
+from tests.conftest import ROOT, agent_command, query, wait_for
 from traycourier.store import Database, enqueue, write_setting
 from traycourier.store.timestamps import utcnow
 
 
-def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subprocess.Popen[str]:
+def start_agent(
+    db_path: Path | str, owner: str, record: Path, *extra: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         agent_command(
             db_path, "--headless", "--owner", owner, "--notifier", f"record:{record}", *extra
@@ -34,8 +36,12 @@ def start_agent(db_path: Path, owner: str, record: Path, *extra: str) -> subproc
     )
 
 
-def count(db_path: Path, sql: str) -> int:
-    return sqlite3.connect(db_path).execute(sql).fetchone()[0]
+def count(db_path: Path | str, sql: str) -> int:
+    db = Database.open(db_path)
+    try:
+        return int(query(db, sql)[0][0])
+    finally:
+        db.close()
 
 
 def shown_titles(records: list[Path]) -> Counter[str]:
@@ -47,7 +53,7 @@ def shown_titles(records: list[Path]) -> Counter[str]:
     return titles
 
 
-def prepare(db_path: Path) -> Database:
+def prepare(db_path: Path | str) -> Database:
     db = Database.open(db_path)
     write_setting(db, "burst_limit", 0, utcnow())  # count every notification individually
     write_setting(db, "min_priority", "info", utcnow())
@@ -55,7 +61,10 @@ def prepare(db_path: Path) -> Database:
 
 
 @pytest.mark.slow
-def test_three_agents_deliver_each_notification_exactly_once(db_path: Path, tmp_path: Path) -> None:
+def test_three_agents_deliver_each_notification_exactly_once(
+    any_target: Path | str, tmp_path: Path
+) -> None:
+    db_path = any_target
     db = prepare(db_path)
     records = [tmp_path / f"agent{i}.jsonl" for i in range(3)]
     agents = [start_agent(db_path, f"agent{i}", records[i]) for i in range(3)]
@@ -91,7 +100,8 @@ def test_three_agents_deliver_each_notification_exactly_once(db_path: Path, tmp_
 
 
 @pytest.mark.slow
-def test_a_killed_agent_loses_nothing(db_path: Path, tmp_path: Path) -> None:
+def test_a_killed_agent_loses_nothing(any_target: Path | str, tmp_path: Path) -> None:
+    db_path = any_target
     db = prepare(db_path)
     for i in range(150):
         enqueue(db, f"n{i:03d}", priority="action")
