@@ -160,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--until", metavar="TIME", help="a local ISO time")
     snooze.set_defaults(func=commands.cmd_snooze)
 
+    devs = command("devices", help="the machines sharing a PostgreSQL server, or forget one")
+    devs.add_argument("action", nargs="?", choices=["forget"], help="forget the device NAME")
+    devs.add_argument("name", nargs="?", help="the device to forget")
+    devs.add_argument("--json", action="store_true")
+    devs.set_defaults(func=commands.cmd_devices)
+
     sets = command("settings", help="read or change settings")
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
     sets_sub.required = True

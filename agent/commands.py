@@ -12,11 +12,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from traycourier.agent import APP_NAME, controls, paths, process, quiet
-from traycourier.agent.runtime import STALE_AFTER
+from traycourier.agent import APP_NAME, controls, device, paths, process, quiet
+from traycourier.agent.presence import STALE_AFTER
 from traycourier.store import (
     Database,
     Enqueued,
+    InvalidInput,
     Settings,
     enqueue,
     mutes,
@@ -24,6 +25,7 @@ from traycourier.store import (
     read_settings,
     timestamps,
 )
+from traycourier.store import devices as store_devices
 from traycourier.store import settings as store_settings
 from traycourier.store.model import Code, Mute
 
@@ -255,7 +257,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 def cmd_retry_failed(args: argparse.Namespace) -> int:
     with _database(args) as db:
-        count = controls.retry_failed(db, timestamps.utcnow())
+        count = controls.retry_failed(db, timestamps.utcnow(), device.this_device(db).id)
     print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
     return 0
 
@@ -288,8 +290,38 @@ def cmd_snooze(args: argparse.Namespace) -> int:
     now = timestamps.utcnow()
     until = store_settings.parse_until(args.until or args.duration, now)
     with _database(args) as db:
-        controls.snooze(db, args.id, until, now)
+        controls.snooze(db, args.id, until, now, device.this_device(db).id)
     print(f"{args.id}: shown again at {local_time(timestamps.fmt(until))}")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    if args.action == "forget" and not args.name:
+        raise InvalidInput("devices forget needs the device's NAME (see: traycourier devices)")
+    if args.action is None and args.name:
+        raise InvalidInput(f"unknown devices action {args.name!r}; try: devices forget NAME")
+    now = timestamps.utcnow()
+    with _database(args) as db:
+        if db.url is None:
+            if args.action:
+                raise InvalidInput("a SQLite file serves one device, this machine")
+            print("[]" if args.json else "a SQLite file serves one device, this machine")
+            return 0
+        if args.action == "forget":
+            gone = store_devices.forget(db, args.name, now)
+            print(f"forgot {gone} device{'s' if gone != 1 else ''} called {args.name}")
+            return 0
+        found, mine = store_devices.listing(db), device.this_device(db).id
+    stale_before = timestamps.fmt(now - store_devices.STALE_AFTER)
+    if args.json:
+        _print_json([{**asdict(d), "this_machine": d.id == mine} for d in found])
+        return 0
+    for d in found:
+        state = "stale, gets nothing new" if d.last_seen_at <= stale_before else "active"
+        me = " · this machine" if d.id == mine else ""
+        print(f"{d.name}  {d.id}  last seen {local_time(d.last_seen_at)} · {state}{me}")
+    if not found:
+        print("no devices yet (an agent registers its machine when it starts)")
     return 0
 
 

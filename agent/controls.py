@@ -51,8 +51,9 @@ def resume(db: Database, now: datetime) -> None:
     set_setting(db, "paused_until", None, now)
 
 
-def retry_failed(db: Database, now: datetime) -> int:
-    return housekeeping.retry_failed(db, now)
+def retry_failed(db: Database, now: datetime, device: str = "") -> int:
+    """Requeue this device's failed deliveries."""
+    return housekeeping.retry_failed(db, now, device)
 
 
 def mark_all_read(db: Database, now: datetime) -> int:
@@ -80,10 +81,12 @@ def unmute(db: Database, source: str) -> bool:
     return mutes.unmute(db, source)
 
 
-def snooze(db: Database, notification_id: str, until: datetime, now: datetime) -> None:
-    """Show a notification that was shown once more at `until` (InvalidInput if it was not
-    shown)."""
-    housekeeping.snooze(db, notification_id, until, now)
+def snooze(
+    db: Database, notification_id: str, until: datetime, now: datetime, device: str = ""
+) -> None:
+    """Show a notification that was shown (on this device) once more at `until`
+    (InvalidInput if it was not shown)."""
+    housekeeping.snooze(db, notification_id, until, now, device)
 
 
 def mark_read(db: Database, notification_id: str, now: datetime) -> None:

@@ -12,11 +12,11 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from traycourier.agent import APP_NAME, backends, logs, ostype, paths
+from traycourier.agent import APP_NAME, backends, device, logs, ostype, paths
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.wakeup import waker_for
@@ -121,6 +121,8 @@ def run_agent(options: RunOptions) -> int:
         raise InvalidInput(str(err)) from None
     logs.setup(to_stderr=headless, debug=options.debug)
     db = Database.open(options.db)
+    me = device.this_device(db)
+    config = replace(config, device=me.id, device_name=me.name)
     check = db.quick_check()
     if check != "ok":
         log.error("quick_check of %s: %s", db.location, check)

@@ -7,8 +7,9 @@ the reason, while the others go on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from traycourier.store import timestamps
 from traycourier.store.model import (
@@ -21,6 +22,7 @@ from traycourier.store.model import (
     Settings,
     Unrouted,
 )
+from traycourier.store.rows import Device
 
 
 def _created(item: Unrouted) -> tuple[datetime | None, str | None]:
@@ -47,7 +49,38 @@ def _type_problem(item: Unrouted) -> str | None:
     return None
 
 
+def destinations(created: datetime | None, devices: Sequence[Device]) -> tuple[str, ...]:
+    """Which devices get a notification: each active device registered by the time it was
+    created (`since` "" takes everything: the first device). A row that cannot be read is
+    recorded on every device. A SQLite file has no device rows: its one device is ""."""
+    if not devices:
+        return ("",)
+    return tuple(d.id for d in devices if created is None or _since(d) <= created)
+
+
+def _since(device: Device) -> datetime:
+    try:
+        return timestamps.parse(device.since) if device.since else datetime.min.replace(tzinfo=UTC)
+    except ValueError:  # another program broke it: treat it as the beginning
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def decide_desktop(
+    item: Unrouted,
+    settings: Settings,
+    now: datetime,
+    mutes: Mapping[str, Mute] | None = None,
+    devices: Sequence[Device] = (),
+) -> RouteDecision | None:
+    """The contract's rules (`decide`), and one row per device (`destinations`)."""
+    created, _reason = _created(item)
+    decision = decide(item, settings, now, mutes)
+    if decision is None or not devices:
+        return decision
+    return replace(decision, destinations=destinations(created, devices))
+
+
+def decide(
     item: Unrouted, settings: Settings, now: datetime, mutes: Mapping[str, Mute] | None = None
 ) -> RouteDecision | None:
     """The contract's routing rules, in order:

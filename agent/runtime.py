@@ -26,15 +26,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
-from traycourier.agent import APP_NAME, __version__, backoff, burst, quiet, routing
+from traycourier.agent import APP_NAME, backoff, burst, quiet, routing
 from traycourier.agent.delivery import Attempts, Marker
 from traycourier.agent.notifier import Notifier
+from traycourier.agent.presence import Presence
 from traycourier.store import (
     Database,
     Settings,
-    StoreError,
-    agents,
     deliveries,
+    devices,
     housekeeping,
     leases,
     mutes,
@@ -53,11 +53,6 @@ from traycourier.store.model import (
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_S = 30.0
-"""How often a running agent refreshes its heartbeat. Every heartbeat wakes the agent (and
-redraws the tray), so it is the idle cost's main term."""
-STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_S)
-"""An agent that missed three heartbeats is gone (`status` no longer lists it)."""
 SAFETY_WAKE_S = 30.0
 """The longest the loop sleeps without an event (the next due time is usually sooner)."""
 CLAIM_MORE = 1000
@@ -75,6 +70,9 @@ class RuntimeConfig:
     icon: str = ""
     zone: tzinfo | None = None
     """Quiet hours are read in this zone; None: the system's local time (tests inject one)."""
+    device: str = ""
+    """This machine's device id on a server ("" on a SQLite file: its one device)."""
+    device_name: str = ""
 
     def __post_init__(self) -> None:
         if self.lease_ttl_s <= self.notify_timeout_s + 1:
@@ -112,7 +110,7 @@ class Runtime:
         self.clock = clock
         self.rand = rand
         self.stop = threading.Event()
-        self._last_heartbeat: datetime | None = None
+        self.presence = Presence(db, self.config.owner, self.config.device, self.config.device_name)
         self._settings: Settings | None = None
         self._quiet = quiet.QuietNow(False)
         self._mute_end: datetime | None = None
@@ -137,44 +135,27 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        now = self.clock()
-        agents.register(
-            self.db,
-            owner=self.owner,
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            version=__version__,
-            mode=self.config.mode,
-            notifier=self.notifier_label,
-            now=now,
-        )
-        self._last_heartbeat = now
-        where = self.db.location
-        log.info("agent %s started (notifier %s, db %s)", self.owner, self.notifier.name, where)
+        self.presence.start(self.config.mode, self.notifier_label, self.clock())
 
     def close(self) -> None:
         """Return unshown leases (no attempt counted) and mark this agent stopped."""
-        try:
-            now = self.clock()
-            released = housekeeping.release_all(self.db, self.owner, now)
-            agents.stopped(self.db, self.owner, now)
-            log.info("agent %s stopped; %d unshown lease(s) returned", self.owner, released)
-        except StoreError as err:
-            log.error("could not record the shutdown: %s", err)
+        self.presence.stop(self.clock())
 
     def next_wake_s(self) -> float:
         """Seconds until this agent has something to do without a database change: the next
         due row or lease expiry, the end of a pause, or the heartbeat."""
         now = self.clock()
         timeout = SAFETY_WAKE_S
-        if self._last_heartbeat is not None:
-            heartbeat_due = self._last_heartbeat + timedelta(seconds=HEARTBEAT_S)
+        if (heartbeat_due := self.presence.heartbeat_due(now)) is not None:
             timeout = min(timeout, (heartbeat_due - now).total_seconds())
         # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
         settings, hold = self._settings, self._quiet
         paused = settings is not None and settings.is_paused(now)
         next_event = housekeeping.next_event_at(
-            self.db, waiting=not paused, max_rank=self._max_rank(settings, hold)
+            self.db,
+            waiting=not paused,
+            max_rank=self._max_rank(settings, hold),
+            device=self.config.device,
         )
         ends = [next_event, hold.ends_at, self._mute_end]
         if paused and settings is not None:
@@ -193,7 +174,7 @@ class Runtime:
 
     def record_error(self, error: str) -> None:
         """Keep the last internal error where `status` and `doctor` read it."""
-        agents.record_error(self.db, self.owner, error, self.clock())
+        self.presence.record_error(error, self.clock())
 
     # -- one tick -------------------------------------------------------------------------
 
@@ -206,7 +187,7 @@ class Runtime:
         muted = mutes.active(self.db, now)
         ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
         self._mute_end = min(ends) if ends else None  # the tray's list changes then
-        todo = deliveries.pending(self.db, now)
+        todo = deliveries.pending(self.db, now, self.config.device)
         expired = cancelled = routed = 0
         if todo.expired_leases:
             expired = housekeeping.expire_leases(self.db, now, self._retry_plan)
@@ -225,8 +206,10 @@ class Runtime:
         return report
 
     def _route_all(self, settings: Settings, now: datetime, muted: dict[str, Mute]) -> int:
+        active = devices.active(self.db, now) if self.config.device else []
+
         def decide(item: Unrouted) -> RouteDecision | None:
-            return routing.decide_desktop(item, settings, now, muted)
+            return routing.decide_desktop(item, settings, now, muted, active)
 
         total = 0
         while True:
@@ -244,7 +227,14 @@ class Runtime:
             size = self.config.round_size * (5 if bulk else 1)
             max_rank = self._max_rank(settings, self._quiet)
             claimed = leases.claim(
-                self.db, self.owner, self.clock(), ttl, size, started=bulk, max_rank=max_rank
+                self.db,
+                self.owner,
+                self.clock(),
+                ttl,
+                size,
+                started=bulk,
+                max_rank=max_rank,
+                device=self.config.device,
             )
             if not claimed:
                 break
@@ -265,7 +255,13 @@ class Runtime:
         rest: list[Claimed] = []
         while True:
             more = leases.claim(
-                self.db, self.owner, self.clock(), ttl, CLAIM_MORE, max_rank=max_rank
+                self.db,
+                self.owner,
+                self.clock(),
+                ttl,
+                CLAIM_MORE,
+                max_rank=max_rank,
+                device=self.config.device,
             )
             rest += more
             if len(more) < CLAIM_MORE:
@@ -319,12 +315,7 @@ class Runtime:
         return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
 
     def _heartbeat(self) -> None:
-        now = self.clock()
-        if self._last_heartbeat is None:
-            return
-        if now - self._last_heartbeat >= timedelta(seconds=HEARTBEAT_S):
-            agents.heartbeat(self.db, self.owner, self.notifier_label, now)
-            self._last_heartbeat = now
+        self.presence.heartbeat(self.notifier_label, self.clock())
 
 
 _parse_stamp = functools.lru_cache(maxsize=64)(timestamps.parse)

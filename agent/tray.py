@@ -82,8 +82,9 @@ class TrayApp:
     # -- state ----------------------------------------------------------------------------
 
     def load_state(self) -> tray_model.TrayState:
-        summary = queries.tray_summary(self.db)
-        recent_rows = queries.recent_notifications(self.db, tray_model.RECENT)
+        device = self.runtime.config.device
+        summary = queries.tray_summary(self.db, device)
+        recent_rows = queries.recent_notifications(self.db, tray_model.RECENT, device)
         settings = read_settings(self.db)
         now = timestamps.utcnow()
         hold = quiet.quiet_now(settings.quiet_window(), settings.quiet_weekdays_only, now)
@@ -217,7 +218,8 @@ class TrayApp:
                 else:
                     self._complain(f"“{title[:60]}” has no link to open")
             case Snooze(notification_id, minutes):
-                controls.snooze(self.db, notification_id, now + timedelta(minutes=minutes), now)
+                until = now + timedelta(minutes=minutes)
+                controls.snooze(self.db, notification_id, until, now, self.runtime.config.device)
             case MuteFor(source, minutes):
                 controls.mute_for(self.db, source, minutes, now)
             case MuteUntilMorning(source):
@@ -229,7 +231,7 @@ class TrayApp:
             case MarkAllRead():
                 controls.mark_all_read(self.db, now)
             case RetryFailed():
-                controls.retry_failed(self.db, now)
+                controls.retry_failed(self.db, now, self.runtime.config.device)
             case OpenDataFolder():
                 folder = self.db.path.parent if self.db.path else paths.log_dir()
                 controls.open_path(folder, self._complain)

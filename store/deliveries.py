@@ -69,17 +69,18 @@ _PENDING = text(
     f"EXISTS (SELECT 1 FROM notification_deliveries WHERE status = '{S.LEASED}' "
     "  AND lease_expires_at <= :now), "
     "EXISTS (SELECT 1 FROM notifications WHERE routed_at IS NULL), "
-    f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING}), "
     f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
-    "  AND next_attempt_at <= :now)"
+    "  AND destination_key = :device), "
+    f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
+    "  AND next_attempt_at <= :now AND destination_key = :device)"
 )
 
 
-def pending(db: Database, now: datetime) -> Pending:
+def pending(db: Database, now: datetime, device: str = "") -> Pending:
     """One cheap read that tells a tick which write transactions it needs at all: an idle
     tick then takes no write lock, so it never makes a producer wait."""
     with db.read() as conn:
-        row = conn.execute(_PENDING, {"now": timestamps.fmt(now)}).one()
+        row = conn.execute(_PENDING, {"now": timestamps.fmt(now), "device": device}).one()
     return Pending(*(bool(value) for value in row))
 
 
@@ -104,7 +105,7 @@ _INSERT_DELIVERIES = Both.build(
         "INSERT INTO notification_deliveries (notification_id, route_name, sink, "
         "destination_key, status, rank, attempts, max_attempts, next_attempt_at, last_error_code, "
         "last_error, created_at, updated_at) "
-        f"SELECT n.id, '{DESKTOP}', '{DESKTOP}', '', "
+        f"SELECT n.id, '{DESKTOP}', '{DESKTOP}', {item(6, d)}, "
         f"{item(1, d)}, {item(2, d, 'integer')}, 0, :max_attempts, "
         f"{item(3, d)}, {item(4, d)}, {item(5, d)}, :now, :now "
         f"FROM {rows_of('rows', d)} JOIN notifications AS n ON n.seq = {item(0, d, 'bigint')} "
@@ -173,7 +174,10 @@ def route_batch(
                 continue
             next_at = stamp if decision.status == S.QUEUED else None
             rank = rank_of(item.priority)
-            rows.append([item.seq, decision.status, rank, next_at, decision.code, decision.reason])
+            for key in decision.destinations:
+                rows.append(
+                    [item.seq, decision.status, rank, next_at, decision.code, decision.reason, key]
+                )
         # A statement SQLite rejects is undone alone (ABORT), the transaction goes on: so a
         # failed batch insert is simply redone one row at a time.
         try:

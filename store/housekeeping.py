@@ -106,7 +106,7 @@ _CANCEL_PENDING = text(
 _RETRY_FAILED = text(
     f"UPDATE notification_deliveries SET status = '{S.QUEUED}', attempts = 0, "
     "next_attempt_at = :now, last_error_code = NULL, last_error = NULL, updated_at = :now "
-    f"WHERE sink = '{DESKTOP}' AND status = '{S.FAILED}'"
+    f"WHERE sink = '{DESKTOP}' AND status = '{S.FAILED}' AND destination_key = :device"
 )
 
 
@@ -115,27 +115,33 @@ def cancel_pending(db: Database, now: datetime) -> int:
     return _update_all(db, _CANCEL_PENDING, now)
 
 
-def retry_failed(db: Database, now: datetime) -> int:
-    """Requeue every failed desktop delivery with a fresh attempt budget."""
-    return _update_all(db, _RETRY_FAILED, now)
+def retry_failed(db: Database, now: datetime, device: str = "") -> int:
+    """Requeue every failed desktop delivery of this device with a fresh attempt budget."""
+    with db.write() as conn:
+        params = {"now": timestamps.fmt(now), "device": device}
+        return conn.execute(_RETRY_FAILED, params).rowcount
 
 
 _SNOOZE = text(
     f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :until, "
     f"snoozed_until = :until, last_error_code = '{Code.SNOOZED}', last_error = :why, "
     "max_attempts = attempts + :budget, updated_at = :now "
-    f"WHERE notification_id = :id AND sink = '{DESKTOP}' AND (status = '{S.SENT}' "
+    f"WHERE notification_id = :id AND sink = '{DESKTOP}' AND destination_key = :device "
+    f"AND (status = '{S.SENT}' "
     f"  OR ({WAITING} AND last_error_code = '{Code.SNOOZED}')) RETURNING id"
 )
 _DESKTOP_STATUS = text(
     "SELECT coalesce(d.status, CASE WHEN n.routed_at IS NULL THEN 'not routed yet' "
     "  ELSE 'archived' END) FROM notifications AS n "
     "LEFT JOIN notification_deliveries AS d "
-    f"  ON d.notification_id = n.id AND d.sink = '{DESKTOP}' WHERE n.id = :id"
+    f"  ON d.notification_id = n.id AND d.sink = '{DESKTOP}' AND d.destination_key = :device "
+    "WHERE n.id = :id"
 )
 
 
-def snooze(db: Database, notification_id: str, until: datetime, now: datetime) -> None:
+def snooze(
+    db: Database, notification_id: str, until: datetime, now: datetime, device: str = ""
+) -> None:
     """Show a shown notification again at `until`: its desktop delivery goes back to
     `queued`, due then, and the new show is its next attempt. A delivery already waiting on
     a snooze takes the new time. Anything else (never shown, waiting, unknown) is refused
@@ -147,11 +153,12 @@ def snooze(db: Database, notification_id: str, until: datetime, now: datetime) -
         "why": why,
         "budget": DEFAULT_MAX_ATTEMPTS,
         "now": timestamps.fmt(now),
+        "device": device,
     }
     with db.write() as conn:
         if conn.execute(_SNOOZE, params).first() is not None:
             return
-        found = conn.execute(_DESKTOP_STATUS, {"id": notification_id}).scalar()
+        found = conn.execute(_DESKTOP_STATUS, {"id": notification_id, "device": device}).scalar()
     if found is None:
         raise InvalidInput(f"no notification {notification_id!r}")
     raise InvalidInput(
@@ -168,19 +175,20 @@ def _update_all(db: Database, statement: TextClause, now: datetime) -> int:
 _NEXT_EVENT = text(
     "SELECT min(t) FROM ("
     " SELECT min(next_attempt_at) AS t FROM notification_deliveries "
-    f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank"
+    f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank AND destination_key = :device"
     " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
     f"  WHERE status = '{S.LEASED}') AS due"
 )
 
 
 def next_event_at(
-    db: Database, *, waiting: bool = True, max_rank: int = ANY_RANK
+    db: Database, *, waiting: bool = True, max_rank: int = ANY_RANK, device: str = ""
 ) -> datetime | None:
     """The earliest time a lease expires or a pending delivery the agent may show now
     (`waiting`: none while paused; `max_rank`: only breakthrough ones in quiet hours)
     comes due. Held ones must not count: they are due, and would wake the agent at once,
     again and again."""
     with db.read() as conn:
-        value = conn.execute(_NEXT_EVENT, {"waiting": waiting, "max_rank": max_rank}).scalar_one()
+        params = {"waiting": waiting, "max_rank": max_rank, "device": device}
+        value = conn.execute(_NEXT_EVENT, params).scalar_one()
     return timestamps.parse(value) if value else None

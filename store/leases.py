@@ -45,6 +45,7 @@ _CLAIM = Both.build(
         "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
         "WHERE id IN (SELECT id FROM notification_deliveries "
         f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
+        "  AND destination_key = :device "
         "  ORDER BY rank, next_attempt_at, id LIMIT :limit"
         # SQLite has one writer at a time; on a server, rows another agent is claiming are
         # passed over rather than waited for
@@ -90,6 +91,7 @@ def claim(
     *,
     started: bool = False,
     max_rank: int = ANY_RANK,
+    device: str = "",
 ) -> list[Claimed]:
     """Lease up to `limit` due desktop deliveries in claim order (priority, due time,
     arrival) in one write transaction; no other agent can lease them until it expires.
@@ -98,7 +100,7 @@ def claim(
     so the calls count as started now. Otherwise only the first in claim order is marked
     started (its call follows at once: a separate write would only delay it), and the caller
     calls `mark_started` before each later one. `max_rank`: only these priorities and above
-    (quiet hours' breakthrough)."""
+    (quiet hours' breakthrough). `device`: this agent's device (its deliveries only)."""
     stamp = timestamps.fmt(now)
     params = {
         "owner": owner,
@@ -107,6 +109,7 @@ def claim(
         "limit": limit,
         "started": stamp if started else None,
         "max_rank": max_rank,
+        "device": device,
     }
     with db.write() as conn:
         leased = conn.execute(_CLAIM.on(conn), params).all()

@@ -143,6 +143,15 @@ _V6 = [
     "ALTER TABLE notification_deliveries ADD COLUMN snoozed_until TEXT",
 ]
 
+# Version 7: devices (the user on one machine) sharing one server; each gets its own desktop
+# delivery (`destination_key` = device id). A SQLite file serves one device and never
+# writes here.
+_V7 = [
+    "CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+    "registered_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, since TEXT NOT NULL)",
+    "CREATE INDEX ix_deliveries_destination ON notification_deliveries (destination_key, status)",
+]
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V1),
     tuple(_V2),
@@ -150,6 +159,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V4),
     tuple(_V5),
     tuple(_V6),
+    tuple(_V7),
 )
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 
@@ -303,4 +313,9 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_PG_V4),
     tuple(_PG_V5),
     tuple(_PG_V6),
+    (
+        f"CREATE TABLE devices (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        f"registered_at {TS} NOT NULL, last_seen_at {TS} NOT NULL, since {TS} NOT NULL)",
+        _V7[1],
+    ),
 )

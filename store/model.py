@@ -103,6 +103,7 @@ class Code(StrEnum):
     MIN_PRIORITY = "min_priority"
     MUTED = "muted"
     SNOOZED = "snoozed"  # waiting to be shown again, as the user asked
+    DEVICE_FORGOTTEN = "device_forgotten"
     PAUSED = "paused"  # never on a delivery (a pause holds, not skips); `Enqueued` says it
     STALE = "stale"
     INVALID_ROW = "invalid_row"
@@ -151,6 +152,8 @@ class RouteDecision:
     status: DeliveryStatus
     code: str | None = None
     reason: str | None = None
+    destinations: tuple[str, ...] = ("",)
+    """One row per device key; "" is the one device of a SQLite file."""
 
 
 @dataclass(frozen=True)

@@ -147,25 +147,29 @@ def status(db: Database, now: datetime, stale_after: timedelta, errors: int = 5)
 
 # Each count walks a partial index (pending, leased, failed) and the maximum reads one end of
 # the delivered_at index: the cost follows the rows that matter, not the history.
+_MINE = "destination_key = :device"
 _TRAY_SUMMARY = text(
     "SELECT "
-    f"(SELECT count(*) FROM notification_deliveries WHERE {WAITING}) "
-    f"+ (SELECT count(*) FROM notification_deliveries WHERE status = '{S.LEASED}'), "
-    f"(SELECT count(*) FROM notification_deliveries WHERE status = '{S.FAILED}'), "
-    "(SELECT max(delivered_at) FROM notification_deliveries WHERE delivered_at IS NOT NULL)"
+    f"(SELECT count(*) FROM notification_deliveries WHERE {WAITING} AND {_MINE}) "
+    "+ (SELECT count(*) FROM notification_deliveries "
+    f"   WHERE status = '{S.LEASED}' AND {_MINE}), "
+    f"(SELECT count(*) FROM notification_deliveries WHERE status = '{S.FAILED}' AND {_MINE}), "
+    "(SELECT max(delivered_at) FROM notification_deliveries "
+    f"  WHERE delivered_at IS NOT NULL AND {_MINE})"
 )
 
 
-def tray_summary(db: Database) -> TraySummary:
-    """What the tray shows after every tick; `status` is the full (history-sized) report."""
+def tray_summary(db: Database, device: str = "") -> TraySummary:
+    """What the tray shows after every tick, for this device; `status` is the full
+    (history-sized) report."""
     with db.read() as conn:
-        pending, failed, last = conn.execute(_TRAY_SUMMARY).one()
+        pending, failed, last = conn.execute(_TRAY_SUMMARY, {"device": device}).one()
     return TraySummary(int(pending), int(failed), last)
 
 
-def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]:
+def recent_notifications(db: Database, limit: int = 10, device: str = "") -> list[NotificationRow]:
     """Newest first, archived ones left out, each with what became of its desktop
-    delivery (shown, waiting, skipped and why)."""
+    delivery on this device (shown, waiting, skipped and why)."""
     n, d = schema.notifications, schema.deliveries
     query = (
         select(
@@ -181,7 +185,14 @@ def recent_notifications(db: Database, limit: int = 10) -> list[NotificationRow]
             as_text(d.c.last_error_code, 40),
             as_text(d.c.snoozed_until, 40),
         )
-        .select_from(n.outerjoin(d, (d.c.notification_id == n.c.id) & (d.c.sink == DESKTOP)))
+        .select_from(
+            n.outerjoin(
+                d,
+                (d.c.notification_id == n.c.id)
+                & (d.c.sink == DESKTOP)
+                & (d.c.destination_key == device),
+            )
+        )
         .where(n.c.archived_at.is_(None))
         .order_by(n.c.seq.desc())
         .limit(limit)

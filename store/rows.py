@@ -73,3 +73,15 @@ class TraySummary:
     pending: int
     failed: int
     last_delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class Device:
+    """The user on one machine, sharing a server with their other machines."""
+
+    id: str
+    name: str
+    registered_at: str
+    last_seen_at: str
+    since: str
+    """Notifications created from then on are routed to it ("": all, the first device)."""

@@ -102,3 +102,13 @@ mutes = Table(
     Column("urgent_too", Integer, nullable=False),
     Column("created_at", Text, nullable=False),
 )
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("registered_at", Text, nullable=False),
+    Column("last_seen_at", Text, nullable=False),
+    Column("since", Text, nullable=False),
+)

@@ -152,10 +152,10 @@ def test_a_corrupt_file_gives_one_line_and_stays_untouched(
 def test_a_newer_schema_is_refused_by_the_cli(db_path: Path) -> None:
     run_in_process("send", "x", db=db_path)
     with sqlite3.connect(db_path) as conn:
-        conn.execute("PRAGMA user_version = 7")
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
     result = run_in_process("send", "y", db=db_path)
     assert result.code == 1
-    assert "schema version 7" in result.stderr
+    assert f"schema version {LATEST_VERSION + 1}" in result.stderr
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM notifications").fetchone() == (1,)
 
 

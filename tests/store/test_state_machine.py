@@ -253,14 +253,22 @@ def test_the_per_tick_queries_use_indexes_not_history_scans(db_path: Path) -> No
     from traycourier.store import housekeeping, leases, queries
 
     statements = [
-        (d._PENDING, {"now": "2026-01-01"}),
-        (queries._TRAY_SUMMARY, {}),
+        (d._PENDING, {"now": "2026-01-01", "device": ""}),
+        (queries._TRAY_SUMMARY, {"device": ""}),
         (d._SELECT_UNROUTED, {"limit": 10}),
         (
             leases._CLAIM,
-            {"owner": "A", "expires": "x", "now": "y", "limit": 10, "started": None, "max_rank": 0},
+            {
+                "owner": "A",
+                "expires": "x",
+                "now": "y",
+                "limit": 10,
+                "started": None,
+                "max_rank": 0,
+                "device": "",
+            },
         ),
-        (housekeeping._NEXT_EVENT, {"waiting": True, "max_rank": 0}),
+        (housekeeping._NEXT_EVENT, {"waiting": True, "max_rank": 0, "device": ""}),
     ]
     with db.read() as conn:
         for statement, params in statements:

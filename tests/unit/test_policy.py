@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from traycourier.agent import backoff, burst, errors, routing
-from traycourier.store import timestamps
+from traycourier.store import Database, timestamps
 from traycourier.store.model import DeliveryStatus, Mute, RouteDecision, Settings, Unrouted
+from traycourier.store.rows import Device
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -214,3 +215,40 @@ def test_muted_sources(item: Unrouted, mutes: dict[str, Mute], expected: object)
         assert decision is not None and (decision.status, decision.code) == ("skipped", expected)
     else:
         assert decision == expected
+
+
+def _device(key: str, since_s: float | None) -> Device:
+    """A device registered `since_s` seconds before NOW (None: the first device, "")."""
+    since = "" if since_s is None else timestamps.fmt(NOW - timedelta(seconds=since_s))
+    return Device(key, key, "", "", since)
+
+
+@pytest.mark.parametrize(
+    ("item", "devices", "expected"),
+    [
+        (_item(), (), ("",)),  # a SQLite file: its one device
+        (_item(age_s=60), (_device("a", None), _device("b", 30)), ("a",)),  # b came later
+        (_item(age_s=30), (_device("a", None), _device("b", 30)), ("a", "b")),  # at its second
+        (_item(age_s=0), (_device("a", 3600), _device("b", 30)), ("a", "b")),
+        (_item(age_s=10_000), (_device("a", 3600),), ()),  # before every device: nobody's
+        (_item(created_at="garbage"), (_device("a", None), _device("b", 30)), ("a", "b")),
+        (_item(), (Device("x", "x", "", "", "not a time"),), ("x",)),  # broken since: all
+    ],
+)
+def test_one_delivery_per_device_registered_by_then(
+    item: Unrouted, devices: tuple[Device, ...], expected: tuple[str, ...]
+) -> None:
+    decision = routing.decide_desktop(item, Settings(min_priority="info"), NOW, {}, devices)
+    assert decision is not None and decision.destinations == expected
+
+
+def test_a_device_unseen_for_seven_days_gets_nothing_new(any_db: Database) -> None:
+    from traycourier.store import devices
+
+    devices.register(any_db, "dev_old", "old laptop", NOW - timedelta(days=7, seconds=1))
+    devices.register(any_db, "dev_new", "desktop", NOW - timedelta(days=6))
+    assert [d.name for d in devices.active(any_db, NOW)] == ["desktop"]
+    first, second = devices.listing(any_db)
+    assert (first.since, second.since) == ("", second.registered_at)  # the first takes all
+    devices.register(any_db, "dev_old", "old laptop", NOW)  # seen again: active again
+    assert sorted(d.name for d in devices.active(any_db, NOW)) == ["desktop", "old laptop"]

@@ -1,0 +1,60 @@
+"""This machine as a device of the user's: an id and a name kept in the user's config folder
+(`device.json`, made on first use: the host name by default, editable). Only a server
+database has devices; a SQLite file serves the one machine it is on (device "")."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from traycourier.agent import APP_NAME
+from traycourier.store import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ThisDevice:
+    id: str
+    name: str
+
+
+ONE_FILE = ThisDevice("", "")
+"""The device of a SQLite file: every delivery's `destination_key` is ""."""
+
+
+def device_file() -> Path:
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "device.json"
+
+
+def this_device(db: Database) -> ThisDevice:
+    return load() if db.url is not None else ONE_FILE
+
+
+def load(path: Path | None = None) -> ThisDevice:
+    """Read this machine's device, making one the first time; a file that cannot be read
+    (edited by hand into something else) is replaced, and the log says so: this machine is
+    then a new device."""
+    path = path or device_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found = ThisDevice(str(data["id"]), str(data.get("name") or socket.gethostname()))
+        if found.id:
+            return found
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.warning("%s cannot be read (%s); this machine becomes a new device", path, err)
+    made = ThisDevice(f"dev_{uuid.uuid4().hex[:16]}", socket.gethostname())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"id": made.id, "name": made.name}, out)
+    return made
