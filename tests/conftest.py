@@ -115,7 +115,7 @@ def _environment(changes: dict[str, str]) -> Iterator[None]:
 
 
 def run_in_process(
-    *args: str, db: Path | None = None, env: dict[str, str] | None = None
+    *args: str, db: Path | str | None = None, env: dict[str, str] | None = None
 ) -> CliResult:
     """`traycourier [--db DB] ARGS...` through `cli.main(argv)` in this process: what a user
     sees (exit status, stdout, stderr) without the cost of starting Python."""

@@ -1,10 +1,12 @@
-"""Property: whatever another program writes, in any SQLite type, into any column a producer
-may write and into any settings key, a tick raises nothing, every delivery ends in a state of
-the contract, the good notifications beside it are shown (when the settings let anything be
-shown), and the CLI and the tray can still read the file."""
+"""Property: whatever another program writes, in any SQLite type (or, on PostgreSQL, any text
+the server accepts), into any column a producer may write and into any settings key, a tick
+raises nothing, every delivery ends in a state of the contract, the good notifications
+beside it are shown (when the settings let anything be shown), and the CLI and the tray can
+still read the database."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_in_process
+from tests.conftest import query, run_in_process
 from traycourier.agent import tray_model
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.notifier import OsNotification
@@ -143,25 +145,87 @@ def test_no_value_stops_a_tick(row: dict[str, object], stored: dict[str, object]
             db.close()
 
 
+PG_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40),
+    NASTY_TEXT,
+)  # fmt: skip
+"""What a PostgreSQL text column can be given: anything, as its text (a NUL byte, a JSON
+check it breaks, a NULL in a NOT NULL column: the server refuses the producer's INSERT)."""
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    row=st.dictionaries(st.sampled_from(NOTIFICATION_COLUMNS), PG_VALUE, max_size=6),
+    stored=st.dictionaries(st.sampled_from(SETTINGS_KEYS), PG_VALUE, max_size=3),
+)
+def test_no_value_stops_a_tick_on_postgresql(
+    pg_url: str, row: dict[str, object], stored: dict[str, object]
+) -> None:
+    import psycopg
+
+    db = Database.open(pg_url)
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(
+                "TRUNCATE notifications, notification_deliveries, "
+                "notification_delivery_attempts, settings, agents CASCADE"
+            )
+            as_text = {k: None if v is None else str(v) for k, v in row.items()}
+            if as_text:
+                columns, marks = ", ".join(as_text), ", ".join("%s" for _ in as_text)
+                sql = (
+                    f"INSERT INTO notifications ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+                )
+                _refusable(conn, sql, list(as_text.values()))
+            for key, value in stored.items():
+                sql = "INSERT INTO settings (key, value) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+                _refusable(conn, sql, [key, None if value is None else str(value)])
+        for title in GOOD:
+            enqueue(db, title, priority="urgent")
+        notifier = Shown()
+        runtime = Runtime(db, notifier, RuntimeConfig(owner="prop"))  # type: ignore[arg-type]
+        runtime.start()
+        runtime.tick()
+        runtime.tick()
+        _check(db, notifier)
+    finally:
+        db.close()
+
+
+def _refusable(conn: object, sql: str, values: list[object]) -> None:
+    """A producer's INSERT the server may refuse (its types and checks hold)."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):
+        conn.execute(sql, values)  # type: ignore[attr-defined]
+
+
 def _check(db: Database, notifier: Shown) -> None:
     now = timestamps.utcnow()
-    conn = sqlite3.connect(db.path)
-    statuses = {s for (s,) in conn.execute("SELECT DISTINCT status FROM notification_deliveries")}
+    found = query(db, "SELECT DISTINCT status FROM notification_deliveries")
+    statuses = {s for (s,) in found}
     assert statuses <= set(DELIVERY_STATUSES) - {"leased"}
-    unrouted = conn.execute("SELECT count(*) FROM notifications WHERE routed_at IS NULL")
-    assert unrouted.fetchone() == (0,), "a row was left unrouted"
+    unrouted = query(db, "SELECT count(*) FROM notifications WHERE routed_at IS NULL")
+    assert unrouted == [(0,)], "a row was left unrouted"
     current = read_settings(db)
     if current.enable_notifications and not current.is_paused(now):
-        good = conn.execute(
+        good = query(
+            db,
             "SELECT n.title, d.status FROM notifications n JOIN notification_deliveries d "
-            "ON d.notification_id = n.id WHERE n.title IN (?, ?, ?) ORDER BY n.seq",
-            GOOD,
-        ).fetchall()
+            "ON d.notification_id = n.id WHERE n.title IN (:a, :b, :c) ORDER BY n.seq",
+            a=GOOD[0],
+            b=GOOD[1],
+            c=GOOD[2],
+        )
         assert good == [(title, "sent") for title in GOOD]
         assert notifier.titles, "nothing reached the notifier"
     # the CLI and the tray still read the file
     for command in (["status"], ["deliveries", "--json"], ["settings", "get"]):
-        result = run_in_process(*command, db=db.path)
+        result = run_in_process(*command, db=db.path or db.url)
         assert result.code == 0, result.stderr
     runtime = Runtime(db, Shown(), RuntimeConfig(owner="tray"))  # type: ignore[arg-type]
     app = TrayApp(db, AgentLoop(runtime, NoWaker()))  # type: ignore[arg-type]

@@ -84,7 +84,8 @@ def test_an_orphaned_delivery_fails_and_the_rest_of_the_claim_goes_on(db: Databa
     ).fetchall() == [("failed", "orphaned", None)]
 
 
-def test_a_claim_reads_no_more_text_than_can_be_shown(db: Database) -> None:
+def test_a_claim_reads_no_more_text_than_can_be_shown(any_db: Database) -> None:
+    db = any_db  # a SQLite file and a PostgreSQL server
     huge = "x" * 10_000_000
     enqueue(db, huge, huge, priority="urgent")
     route(db)
@@ -122,9 +123,10 @@ def test_an_id_that_really_holds_a_replacement_character_is_valid_text(db: Datab
     assert reason.fetchone() == ("the id x'6e7466ff' is not text",)
 
 
-def test_reading_a_10_mb_row_keeps_kilobytes_in_the_agent(db: Database) -> None:
+def test_reading_a_10_mb_row_keeps_kilobytes_in_the_agent(any_db: Database) -> None:
     """What reaches Python is cut in SQL: a producer's 10 MB title and body cost a few KB of
     the agent's memory per row (twenty such rows took it to 466 MB when it read them whole)."""
+    db = any_db  # a SQLite file and a PostgreSQL server
     enqueue(db, "t" * 10_000_000, "m" * 10_000_000, priority="urgent")
     route(db)
     queries.recent_notifications(db, 10)  # warm the connection pool and the schema
@@ -140,7 +142,8 @@ def test_reading_a_10_mb_row_keeps_kilobytes_in_the_agent(db: Database) -> None:
     assert peak < 500_000, f"{peak} bytes held while reading one 20 MB row"
 
 
-def test_a_cut_counts_characters_not_bytes(db: Database) -> None:
+def test_a_cut_counts_characters_not_bytes(any_db: Database) -> None:
+    db = any_db  # a SQLite file and a PostgreSQL server
     enqueue(db, "é" * 150 + "x" * 10_000, priority="urgent")
     (recent,) = queries.recent_notifications(db, 10)
     assert recent.title == "é" * 150 + "x" * 50
