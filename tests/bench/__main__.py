@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import contention, latency, memory, scale, stats, throughput
+from tests.bench import contention, latency, memory, postgres, scale, stats, throughput
 from traycourier.agent import __version__
 
 FULL = {
@@ -26,6 +26,13 @@ FULL = {
     "memory": {"rounds": 3, "settle_s": 5.0, "tray_idle_s": 30.0},
     "scale": {"small": 100_000, "large": 1_000_000, "repeat": 7},
     "contention": {"seconds": 10.0},
+    "postgres": {
+        "count": 200,
+        "sizes": [10_000],
+        "rounds": 3,
+        "devices": [1, 2, 4],
+        "device_backlog": 2_000,
+    },
 }
 QUICK = {
     "latency": {"count": 20, "idle_s": 2.0, "rounds": 1},
@@ -33,6 +40,13 @@ QUICK = {
     "memory": {"rounds": 1, "settle_s": 3.0, "tray_idle_s": 2.0},
     "scale": {"small": 1_000, "large": 10_000, "repeat": 3},
     "contention": {"seconds": 2.0},
+    "postgres": {
+        "count": 20,
+        "sizes": [1_000],
+        "rounds": 1,
+        "devices": [1, 2],
+        "device_backlog": 200,
+    },
 }
 
 
@@ -59,6 +73,13 @@ def run(config: dict[str, dict[str, object]]) -> dict[str, object]:
         ),
         "scale": lambda c: scale.measure(int(c["small"]), int(c["large"]), int(c["repeat"])),
         "contention": lambda c: contention.measure(float(c["seconds"])),
+        "postgres": lambda c: postgres.measure(
+            int(c["count"]),
+            list(c["sizes"]),
+            int(c["rounds"]),
+            list(c["devices"]),
+            int(c["device_backlog"]),
+        ),
     }
     for name, step in steps.items():
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -121,6 +142,29 @@ def markdown(r: dict) -> str:  # type: ignore[type-arg]
         f"{c['agents']} agents draining: {c['produced_per_s']} produced/s, "
         f"{c['delivered_per_s']} delivered/s, worst producer commit {c['worst_commit_ms']} ms.",
     ]
+    p = r["postgres"]
+    lines += [
+        "",
+        "**PostgreSQL** (a local server, loopback), in the same run as the SQLite figures",
+        "",
+        "| commit -> notifier | samples | p50 ms | p99 ms |",
+        "|---|---|---|---|",
+    ]
+    for row in p["latency"]:
+        lines.append(
+            f"| {row['mode']} | {row['samples']} | {row['p50_ms']:g} | {row['p99_ms']:g} |"
+        )
+    lines += ["", "| drain | backlog | per s | x raw psycopg |", "|---|---|---|---|"]
+    for row in p["drain"]:
+        lines.append(
+            f"| {row['variant']} | {row['n']:,} | {stats.fmt(row['per_s'])} | "
+            f"{stats.fmt(row.get('x_raw'))} |"
+        )
+    lines += ["", "| devices (one agent each) | backlog | deliveries/s |", "|---|---|---|"]
+    for row in p["devices"]:
+        lines.append(
+            f"| {row['devices']} | {row['backlog']:,} | {stats.fmt(row['deliveries_per_s'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -121,6 +121,7 @@ def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
         "p99_ms": round(stats.percentile(latencies, 0.99), 2) if latencies else None,
         "max_ms": round(max(latencies), 2) if latencies else None,
         "idle_cpu_pct": round(idle_pct, 3),
+        "latencies_ms": latencies,
     }
 
 
