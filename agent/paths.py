@@ -9,6 +9,7 @@ from pathlib import Path
 import platformdirs
 
 from traycourier.agent import APP_NAME
+from traycourier.store import pg
 
 DB_ENV = "TRAYCOURIER_DB"
 
@@ -22,15 +23,8 @@ def default_db_path() -> Target:
     user data folder."""
     env = os.environ.get(DB_ENV)
     if env:
-        return env if is_server(env) else Path(env).expanduser()
+        return env if pg.is_url(env) else Path(env).expanduser()
     return standard_db_path()
-
-
-def is_server(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(SERVER_SCHEMES)
-
-
-SERVER_SCHEMES = ("postgresql://", "postgres://")
 
 
 def standard_db_path() -> Path:
@@ -42,7 +36,7 @@ def database(given: str | Path | None) -> Target:
     """The database every command uses: `--db` if given, else the default. A file's path is
     made absolute, so the lock, the log and the autostart entry all name the same file."""
     target = given or default_db_path()
-    if is_server(target):
+    if pg.is_url(target):
         return str(target)
     return Path(target).expanduser().absolute()
 
@@ -53,10 +47,8 @@ def lock_base(target: Target) -> Path:
     if isinstance(target, Path):
         return target
     import hashlib
-    from urllib.parse import urlsplit
 
-    parts = urlsplit(target)
-    key = f"{parts.hostname}:{parts.port}/{parts.path}/{parts.username}"
+    key = pg.shown(target)  # user, host, port and database: never the password
     return cache_dir() / f"server-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 

@@ -73,10 +73,10 @@ def decide_desktop(
     devices: Sequence[Device] = (),
 ) -> RouteDecision | None:
     """The contract's rules (`decide`), and one row per device (`destinations`)."""
-    created, _reason = _created(item)
     decision = decide(item, settings, now, mutes)
     if decision is None or not devices:
         return decision
+    created, _reason = _created(item)
     return replace(decision, destinations=destinations(created, devices))
 
 

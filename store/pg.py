@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from traycourier.store.errors import DatabaseUnavailable, StoreError
+from traycourier.store.errors import DatabaseUnavailable, InvalidInput, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,22 @@ def shown(url: str) -> str:
     what logs, `status`, `doctor` and the tray may print."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        host += ":?"
     user = f"{parts.username}@" if parts.username else ""
-    scheme = "postgresql"
-    return urlunsplit((scheme, f"{user}{host}", parts.path, "", ""))
+    return urlunsplit(("postgresql", f"{user}{host}", parts.path, "", ""))
+
+
+def check_url(url: str) -> None:
+    """InvalidInput for a URL libpq could never use, said without its password."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise InvalidInput(f"{shown(url)}: the port is not a number") from None
 
 
 def engine_for(url: str) -> Engine:
@@ -46,6 +57,7 @@ def engine_for(url: str) -> Engine:
         raise DatabaseUnavailable(
             "PostgreSQL needs psycopg: pip install 'traycourier[postgresql]'"
         ) from None
+    check_url(url)
     parts = urlsplit(url)
     driver_url = urlunsplit(("postgresql+psycopg", *parts[1:]))
     return create_engine(

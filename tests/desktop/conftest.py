@@ -31,7 +31,9 @@ class Desktop:
     notify_log: Path
     dunst_pid: int | None
 
-    def cli(self, *args: str, db: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, db: Path | str, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "traycourier.agent", "--db", str(db), *args],
             cwd=ROOT,
@@ -41,7 +43,7 @@ class Desktop:
             timeout=timeout,
         )
 
-    def start_agent(self, db: Path, *args: str) -> subprocess.Popen[str]:
+    def start_agent(self, db: Path | str, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "traycourier.agent", "--db", str(db), "run", *args],
             cwd=ROOT,
