@@ -185,9 +185,10 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         print("no deliveries")
     for r in rows:
         error = f"  [{r.last_error_code}] {r.last_error}" if r.last_error_code else ""
+        device = f"  on {r.device}" if r.device else ""
         print(
             f"{r.id:>6}  {r.status:<10} {r.attempts}/{r.max_attempts}  {r.priority:<7} "
-            f"{r.notification_id}  {r.title[:50]}{error}"
+            f"{r.notification_id}  {r.title[:50]}{device}{error}"
         )
     return 0
 
@@ -296,10 +297,8 @@ def cmd_snooze(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    if args.action == "forget" and not args.name:
-        raise InvalidInput("devices forget needs the device's NAME (see: traycourier devices)")
-    if args.action is None and args.name:
-        raise InvalidInput(f"unknown devices action {args.name!r}; try: devices forget NAME")
+    if (args.action == "forget") != bool(args.name):  # `devices`, or `devices forget NAME`
+        raise InvalidInput("usage: traycourier devices [--json] | devices forget NAME")
     now = timestamps.utcnow()
     with _database(args) as db:
         if db.url is None:

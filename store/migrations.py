@@ -179,7 +179,7 @@ _PG_V1 = [
     CREATE FUNCTION traycourier_json_valid(value text, kind text DEFAULT NULL)
     RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $body$
     BEGIN
-        RETURN kind IS NULL OR json_typeof(value::json) = kind;
+        RETURN json_typeof(value::json) = coalesce(kind, json_typeof(value::json));
     EXCEPTION WHEN others THEN
         RETURN false;
     END

@@ -69,7 +69,13 @@ def engine_for(url: str) -> Engine:
     )
 
 
-_HAS_VERSION = text("SELECT to_regclass('traycourier_schema') IS NOT NULL")
+# A plain query of the catalog, not to_regclass(): its cached lookup can miss a table that an
+# agent which held the migration lock just committed.
+_HAS_VERSION = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS s "
+    "ON s.oid = c.relnamespace WHERE c.relname = 'traycourier_schema' "
+    "AND s.nspname = current_schema())"
+)
 _VERSION = text("SELECT max(version) FROM traycourier_schema")
 _OUR_TABLES = text(
     "SELECT string_agg(table_name, ', ' ORDER BY table_name) FROM information_schema.tables "

@@ -75,6 +75,7 @@ def _delivery_query():  # type: ignore[no-untyped-def]
         d.c.created_at,
         d.c.updated_at,
         d.c.delivered_at,
+        as_text(d.c.destination_key),
     ).join(n, n.c.id == d.c.notification_id)
 
 

@@ -22,6 +22,8 @@ class DeliveryRow:
     created_at: str
     updated_at: str
     delivered_at: str | None
+    device: str = ""
+    """Its `destination_key`: the device it is for ("" on a SQLite file)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ arch=$(dpkg --print-architecture)
 stage=build/deb/root
 out=build/traycourier_${version}_${arch}.deb
 
-"$PY" -m pip install -q 'pyinstaller==6.22.3' 'pyinstaller-hooks-contrib==2026.9'
+"$PY" -m pip install -q 'pyinstaller==6.22.3' 'pyinstaller-hooks-contrib==2026.9' \
+  'psycopg[binary]==3.3.9'  # the .deb serves a PostgreSQL URL too (README)
 "$PY" packaging/make_icons.py build/icons >/dev/null
 "$PY" -m PyInstaller --noconfirm --log-level ERROR --distpath build/dist --workpath build/work \
   packaging/traycourier.spec

@@ -23,11 +23,9 @@ from pathlib import Path
 
 import psycopg
 
-from tests.bench import latency, stats
+from tests.bench import latency, stats, throughput
 from tests.bench.baselines import raw_pg_cycle
 from tests.pgserver import PgServer, find_bin
-from traycourier.agent.backends import NullNotifier
-from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, timestamps, write_setting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,14 +116,7 @@ def agent_drain(pg: PgServer, n: int) -> float:
     url = pg.new_database()
     prepare(url)
     produce(url, n)
-    db = Database.open(url)
-    runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="bench"))
-    start = time.perf_counter()
-    report = runtime.tick()
-    drain_s = time.perf_counter() - start
-    db.close()
-    assert report.sent == n, report
-    return n / drain_s
+    return n / throughput.one_tick(url, n)
 
 
 def raw_drain(pg: PgServer, n: int) -> float:

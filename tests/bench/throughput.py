@@ -45,14 +45,20 @@ def _fresh(folder: Path, n: int) -> tuple[Path, float]:
 
 def agent_drain(folder: Path, n: int) -> tuple[float, float]:
     path, produce_s = _fresh(folder, n)
-    db = Database.open(path)
+    return produce_s, one_tick(path, n)
+
+
+def one_tick(target: Path | str, n: int) -> float:
+    """Seconds one tick of the agent takes to route and show a backlog of `n` (a file or
+    a server)."""
+    db = Database.open(target)
     runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="bench"))
     start = time.perf_counter()
     report = runtime.tick()
     drain_s = time.perf_counter() - start
     db.close()
     assert report.sent == n, report
-    return produce_s, drain_s
+    return drain_s
 
 
 def raw_drain(batch: int) -> Callable[[Path, int], tuple[float, float]]:

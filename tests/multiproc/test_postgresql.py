@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.conftest import ROOT, run_cli, wait_for
-from tests.multiproc.test_agents import count, prepare, shown_titles, start_agent
+from tests.multiproc.test_agents import count, prepare, shown_titles, start_agent, stop_cleanly
 from tests.pgserver import PASSWORD, PgServer
 from traycourier.store import LATEST_VERSION
 
@@ -77,12 +77,7 @@ def test_four_producers_and_three_agents_show_each_exactly_once(
             "every notification sent",
         )  # fmt: skip
     finally:
-        for agent in agents:
-            agent.send_signal(signal.SIGTERM)
-        outputs = [agent.communicate(timeout=30) for agent in agents]
-    for agent, (_out, err) in zip(agents, outputs, strict=True):
-        assert agent.returncode == 0, err
-        assert "Traceback" not in err
+        stop_cleanly(agents)
     titles = shown_titles(records)
     assert len(titles) == unique and set(titles.values()) == {1}  # once each, by one agent
     assert count(pg_url, "SELECT count(*) FROM notification_delivery_attempts") == unique
@@ -227,11 +222,7 @@ def test_each_device_shows_each_notification_once_and_a_late_one_gets_no_flood(
             "the others show it too",
         )
     finally:
-        for agent in [*agents, *([late] if late else [])]:
-            agent.send_signal(signal.SIGTERM)
-        outputs = [agent.communicate(timeout=30) for agent in [*agents, *([late] if late else [])]]
-    for _out, err in outputs:
-        assert "Traceback" not in err, err
+        stop_cleanly([*agents, *([late] if late else [])])
     for name, paths in records.items():
         titles = shown_titles(paths)
         assert len(titles) == total + 1, name

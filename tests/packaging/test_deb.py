@@ -27,7 +27,7 @@ def run(*cmd: str, timeout: float = 1800, env: dict[str, str] | None = None) -> 
     return result.stdout
 
 
-def test_the_deb_is_built_checked_and_installed_on_a_fresh_debian() -> None:
+def test_the_deb_is_built_checked_and_installed_on_a_fresh_debian(pg_url: str) -> None:
     for tool in ("dpkg-deb", "lintian", "debootstrap", "patchelf", "desktop-file-validate"):
         require_tool(tool)
     require(os.geteuid() == 0, "the fresh-system test needs root (chroot)")
@@ -45,6 +45,11 @@ def test_the_deb_is_built_checked_and_installed_on_a_fresh_debian() -> None:
     assert report["ok"] and report["frozen"], report
     assert report["notifier"] == "plyer:NotifyDbus"  # not plyer's facade stub
     assert report["tray"].startswith("unavailable: no display")
+    # the bundle serves a PostgreSQL server too: psycopg, its libpq and SQLAlchemy's dialect
+    frozen = str(ROOT / "build/dist/traycourier/traycourier")
+    run(frozen, "--db", pg_url, "send", "from the bundle", "--priority", "urgent", env=env)
+    run(frozen, "--db", pg_url, "run", "--headless", "--once", "--notifier", "null", env=env)
+    assert "sent 1" in run(frozen, "--db", pg_url, "status", env=env)
 
     start = time.monotonic()
     run("packaging/linux/check-deb.sh", str(deb))

@@ -133,14 +133,7 @@ def test_no_value_stops_a_tick(row: dict[str, object], stored: dict[str, object]
         db = Database.open(path)
         try:
             write_hostile(path, row, stored)
-            for title in GOOD:
-                enqueue(db, title, priority="urgent")
-            notifier = Shown()
-            runtime = Runtime(db, notifier, RuntimeConfig(owner="prop"))  # type: ignore[arg-type]
-            runtime.start()
-            runtime.tick()
-            runtime.tick()
-            _check(db, notifier)
+            _two_ticks_and_check(db)
         finally:
             db.close()
 
@@ -184,14 +177,7 @@ def test_no_value_stops_a_tick_on_postgresql(
             for key, value in stored.items():
                 sql = "INSERT INTO settings (key, value) VALUES (%s, %s) ON CONFLICT DO NOTHING"
                 _refusable(conn, sql, [key, None if value is None else str(value)])
-        for title in GOOD:
-            enqueue(db, title, priority="urgent")
-        notifier = Shown()
-        runtime = Runtime(db, notifier, RuntimeConfig(owner="prop"))  # type: ignore[arg-type]
-        runtime.start()
-        runtime.tick()
-        runtime.tick()
-        _check(db, notifier)
+        _two_ticks_and_check(db)
     finally:
         db.close()
 
@@ -202,6 +188,18 @@ def _refusable(conn: object, sql: str, values: list[object]) -> None:
 
     with contextlib.suppress(psycopg.Error):
         conn.execute(sql, values)  # type: ignore[attr-defined]
+
+
+def _two_ticks_and_check(db: Database) -> None:
+    """The good ones are enqueued beside the hostile row; two ticks run; then `_check`."""
+    for title in GOOD:
+        enqueue(db, title, priority="urgent")
+    notifier = Shown()
+    runtime = Runtime(db, notifier, RuntimeConfig(owner="prop"))  # type: ignore[arg-type]
+    runtime.start()
+    runtime.tick()
+    runtime.tick()
+    _check(db, notifier)
 
 
 def _check(db: Database, notifier: Shown) -> None:
