@@ -23,7 +23,9 @@ from tests.packaging.conftest import windows_path, wine, wine_env
 pytestmark = pytest.mark.packaging
 
 
-def test_the_frozen_program_runs_and_proves_itself(frozen: Path, tmp_path: Path) -> None:
+def test_the_frozen_program_runs_and_proves_itself(
+    frozen: Path, tmp_path: Path, pg_url: str
+) -> None:
     env = wine_env(dict(os.environ))
     exe = frozen / "traycourier.exe"
     assert wine(env, exe, "--version").strip().splitlines()[-1] == "traycourier 0.1.0"
@@ -35,6 +37,11 @@ def test_the_frozen_program_runs_and_proves_itself(frozen: Path, tmp_path: Path)
     assert report["frozen"] is True and report["platform"] == "windows"
     assert report["notifier"] == "plyer:WindowsNotification"
     assert report["tray"] == "pystray._win32"
+    # and serves a PostgreSQL server: psycopg, its Windows libpq and SQLAlchemy's dialect
+    wine(env, exe, "--db", pg_url, "send", "from Windows", "--priority", "urgent")
+    wine(env, exe, "--db", pg_url, "run", "--headless", "--once", "--notifier", "null")
+    status = json.loads(wine(env, exe, "--db", pg_url, "status", "--json"))
+    assert status["deliveries"]["sent"] == 1, status
 
 
 @pytest.fixture
