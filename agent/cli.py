@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = command("status", help="settings, delivery counts, agents, last errors")
     status.add_argument("--json", action="store_true")
+    status.add_argument(
+        "--all-devices", action="store_true", help="on a server: every device's deliveries"
+    )
     status.set_defaults(func=commands.cmd_status)
 
     dels = command("deliveries", help="list deliveries, newest first")

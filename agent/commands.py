@@ -9,14 +9,20 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from traycourier.agent import APP_NAME, controls, device, paths, process, quiet
 from traycourier.agent.presence import STALE_AFTER
+from traycourier.agent.wording import (
+    describe_mute,
+    describe_settings,
+    describe_skips,
+    local_time,
+    send_notice,
+    shown_value,
+)
 from traycourier.store import (
     Database,
-    Enqueued,
     InvalidInput,
     Settings,
     enqueue,
@@ -27,7 +33,6 @@ from traycourier.store import (
 )
 from traycourier.store import devices as store_devices
 from traycourier.store import settings as store_settings
-from traycourier.store.model import Code, Mute
 
 
 @contextlib.contextmanager
@@ -67,24 +72,6 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0
 
 
-def send_notice(result: Enqueued, priority: str) -> str | None:
-    """Why what was just sent will not appear now, and what to do about it."""
-    match result.withheld:
-        case Code.MIN_PRIORITY:
-            return (
-                f"not shown: {priority} is below the minimum priority; to see these: "
-                f"traycourier settings set min_priority {priority}"
-            )
-        case Code.DISABLED:
-            return (
-                "not shown: notifications are switched off "
-                "(traycourier settings set enable_notifications true)"
-            )
-        case Code.PAUSED if result.paused_until:
-            return f"held: notifications are paused until {local_time(result.paused_until)}"
-    return None
-
-
 def quiet_notice(current: Settings, priority: str) -> str | None:
     hold = quiet.quiet_now(current.quiet_window(), current.quiet_weekdays_only, timestamps.utcnow())
     if hold.ends_at is None or quiet.breaks_through(priority, current.quiet_breakthrough):
@@ -92,25 +79,19 @@ def quiet_notice(current: Settings, priority: str) -> str | None:
     return f"held: quiet hours until {local_time(timestamps.fmt(hold.ends_at))}"
 
 
-def local_time(stored: str) -> str:
-    """A stored UTC time as the user reads it: local, with the zone (a value another
-    program broke is shown as it is)."""
-    try:
-        return timestamps.parse(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-    except ValueError:
-        return stored
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     with _database(args) as db:
         now = timestamps.utcnow()
         current = read_settings(db)
-        state = queries.status(db, now, STALE_AFTER)
+        me = device.this_device(db)
+        mine = None if args.all_devices else me.id
+        state = queries.status(db, now, STALE_AFTER, device=mine)
         version = db.schema_version()
     if args.json:
         _print_json(
             {
                 "database": db.location,
+                "device": me.id if mine is not None else None,
                 "schema_version": version,
                 "settings": asdict(current),
                 "paused": current.is_paused(now),
@@ -125,7 +106,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"database    {db.location} (schema {version})")
     print(f"settings    {describe_settings(current, now)}")
-    print("deliveries  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
+    whose = f" (device {me.name})" if mine else (" (every device)" if db.url else "")
+    print(f"deliveries{whose}  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
     print(f"unrouted    {state.unrouted}")
     last = state.last_delivered_at
     print(f"last sent   {local_time(last) if last else 'never'}")
@@ -147,32 +129,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             at = local_time(agent.last_error_at) if agent.last_error_at else "?"
             print(f"internal    {agent.owner} at {at}: {agent.last_error}")
     return 0
-
-
-SKIP_WORDS = {
-    "min_priority": "below the minimum priority",
-    "disabled": "while switched off",
-    "stale": "too old when routed",
-    "muted": "from a muted source",
-}
-
-
-def describe_skips(reasons: dict[str, int]) -> str:
-    """Deliberate skips, counted by reason: "2 below the minimum priority · 1 too old"."""
-    return " · ".join(
-        f"{count} {SKIP_WORDS.get(code, code or 'for no recorded reason')}"
-        for code, count in sorted(reasons.items(), key=lambda item: -item[1])
-    )
-
-
-def describe_settings(current: Settings, now: datetime) -> str:
-    parts = ["enabled" if current.enable_notifications else "switched off"]
-    parts.append(f"min priority {current.min_priority}")
-    paused = current.is_paused(now) and current.paused_until
-    parts.append(f"paused until {local_time(paused)}" if paused else "not paused")
-    parts.append(f"max age {current.max_age_seconds} s")
-    parts.append(f"burst limit {current.burst_limit}")
-    return ", ".join(parts)
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
@@ -202,13 +158,6 @@ def cmd_settings_get(args: argparse.Namespace) -> int:
         for key, value in current.items():
             print(f"{key} = {shown_value(key, value)}")
     return 0
-
-
-def shown_value(key: str, value: object) -> str:
-    """A setting as JSON, except a pause's end: a local time with its zone (stored UTC)."""
-    if key == "paused_until" and isinstance(value, str):
-        return json.dumps(local_time(value))
-    return json.dumps(value)
 
 
 def cmd_settings_set(args: argparse.Namespace) -> int:
@@ -342,8 +291,3 @@ def cmd_mutes(args: argparse.Namespace) -> int:
         if not found:
             print("no muted sources")
     return 0
-
-
-def describe_mute(m: Mute) -> str:
-    until = f"until {local_time(m.until)}" if m.until else "until unmuted"
-    return f"muted {m.source} {until} ({'urgent ones too' if m.urgent_too else 'except urgent'})"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, func, literal, select, text
+from sqlalchemy import Text, case, func, literal, select, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -113,10 +113,16 @@ def live_agents(db: Database, now: datetime, stale_after: timedelta) -> list[Age
         return [AgentRow(*row) for row in conn.execute(query)]
 
 
-def status(db: Database, now: datetime, stale_after: timedelta, errors: int = 5) -> Status:
+def status(
+    db: Database, now: datetime, stale_after: timedelta, errors: int = 5, device: str | None = None
+) -> Status:
+    """The full report; `device`: only that device's deliveries (None: every device's)."""
     d, n = schema.deliveries, schema.notifications
+    mine = true() if device is None else d.c.destination_key == device
     with db.read() as conn:
-        counts = dict(conn.execute(select(d.c.status, func.count()).group_by(d.c.status)).all())
+        counts = dict(
+            conn.execute(select(d.c.status, func.count()).where(mine).group_by(d.c.status)).all()
+        )
         unrouted = conn.execute(
             select(func.count()).select_from(n).where(n.c.routed_at.is_(None))
         ).scalar_one()
@@ -124,15 +130,17 @@ def status(db: Database, now: datetime, stale_after: timedelta, errors: int = 5)
             DeliveryRow(*row)
             for row in conn.execute(
                 _delivery_query()
+                .where(mine)
                 .where(d.c.last_error_code.is_not(None))
                 .where(d.c.status.in_([S.FAILED, S.RETRY_WAIT]))
                 .order_by(d.c.updated_at.desc())
                 .limit(errors)
             )
         ]
-        last_delivered = conn.execute(select(func.max(d.c.delivered_at))).scalar_one()
+        last_delivered = conn.execute(select(func.max(d.c.delivered_at)).where(mine)).scalar_one()
         skips = conn.execute(
             select(func.coalesce(d.c.last_error_code, ""), func.count())
+            .where(mine)
             .where(d.c.status.in_([S.SKIPPED, S.CANCELLED]))
             .group_by(d.c.last_error_code)
         ).all()

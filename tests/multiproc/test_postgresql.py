@@ -245,6 +245,14 @@ def test_forgetting_a_device_drops_what_waits_for_it(pg_url: str, tmp_path: Path
     assert done.returncode == 0, done.stderr
     rows = dict(query_rows(db, "SELECT destination_key, status FROM notification_deliveries"))
     assert rows == {"dev_a": "sent", "dev_b": "queued"}  # one each; the desktop's waits
+    laptop = device_env(tmp_path, "dev_a", "laptop")
+    mine = json.loads(run_cli("status", "--json", db=pg_url, env=laptop).stdout)
+    every = json.loads(run_cli("status", "--json", "--all-devices", db=pg_url, env=laptop).stdout)
+    assert (mine["device"], mine["deliveries"]["sent"], mine["deliveries"]["queued"]) == (
+        "dev_a", 1, 0,
+    )  # fmt: skip
+    assert (every["device"], every["deliveries"]["queued"]) == (None, 1)
+    assert "(device laptop)" in run_cli("status", db=pg_url, env=laptop).stdout
     forgot = run_cli("devices", "forget", "desktop", db=pg_url)
     assert forgot.returncode == 0 and forgot.stdout == "forgot 1 device called desktop\n"
     rows = query_rows(
