@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import uuid
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
-from traycourier.agent import APP_NAME
+from traycourier.agent import APP_NAME, paths
 from traycourier.store import Database
 
 log = logging.getLogger(__name__)
@@ -53,8 +52,5 @@ def load(path: Path | None = None) -> ThisDevice:
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("%s cannot be read (%s); this machine becomes a new device", path, err)
     made = ThisDevice(f"dev_{uuid.uuid4().hex[:16]}", socket.gethostname())
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"id": made.id, "name": made.name}, out)
+    paths.write_private(path, json.dumps({"id": made.id, "name": made.name}))
     return made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,8 @@ import platformdirs
 
 from traycourier.agent import APP_NAME
 from traycourier.store import pg
+
+log = logging.getLogger(__name__)
 
 DB_ENV = "TRAYCOURIER_DB"
 
@@ -39,6 +42,21 @@ def database(given: str | Path | None) -> Target:
     if pg.is_url(target):
         return str(target)
     return Path(target).expanduser().absolute()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a small file of ours (a pid beside a shared database, this machine's device):
+    0600, and never through a symlink someone else planted there. A failure is logged: the
+    file is a convenience, not the data."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as err:
+        log.warning("cannot write %s: %s", path, err.strerror)
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def lock_base(target: Target) -> Path:

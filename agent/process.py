@@ -63,25 +63,12 @@ def single_instance(target: paths.Target) -> BaseFileLock:
             f"a tray agent already runs for {shown(target)} (pid {holder}); "
             "use --headless for another agent"
         ) from None
-    _write_private(pid_file, str(os.getpid()))
+    paths.write_private(pid_file, str(os.getpid()))
     return lock
 
 
 def shown(target: paths.Target) -> str:
     return shown_url(target) if isinstance(target, str) else str(target)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a small file beside the database (which may be a shared folder): 0600, and
-    never through a symlink someone else planted there."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as err:
-        log.warning("cannot write %s: %s", path, err.strerror)
-        return
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
 
 
 def run_agent(options: RunOptions) -> int:

@@ -67,10 +67,6 @@ class Database:
             raise
         return db
 
-    @property
-    def is_file(self) -> bool:
-        return self.path is not None
-
     def replaced(self) -> bool:
         """Whether the file at `path` is no longer the one this object opened (deleted,
         moved away, or replaced by another file). A server is never replaced."""

@@ -23,7 +23,16 @@ from sqlalchemy import exc as sa_exc
 
 from traycourier.store import timestamps
 from traycourier.store.db import Database
-from traycourier.store.dialects import Both, ids, is_postgresql, item, rows_of
+from traycourier.store.dialects import (
+    Both,
+    ids,
+    is_postgresql,
+    is_text,
+    item,
+    rows_of,
+    skip_locked,
+    text_only,
+)
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
     DESKTOP,
@@ -89,16 +98,12 @@ def pending(db: Database, now: datetime, device: str = "") -> Pending:
 # The id, title and message are read by type, never by value: a BLOB or non-UTF-8 id is
 # carried from the notification to its delivery inside SQL (joined on `seq`), so no
 # producer value has to survive a trip through Python or JSON.
-_SELECT_UNROUTED = Both.of(
-    "SELECT seq, id, priority, created_at, typeof(title) = 'text', "
-    "typeof(message) = 'text', archived_at IS NOT NULL, "
-    "CASE typeof(source) WHEN 'text' THEN substr(source, 1, 200) END FROM notifications "
-    "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit",
-    # a PostgreSQL column holds only its own type; rows another agent is routing are
-    # skipped, not waited for
-    "SELECT seq, id, priority, created_at, true, true, archived_at IS NOT NULL, "
-    "substr(source, 1, 200) FROM notifications "
-    "WHERE routed_at IS NULL ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED",
+_SELECT_UNROUTED = Both.build(
+    lambda d: (
+        f"SELECT seq, id, priority, created_at, {is_text('title', d)}, {is_text('message', d)}, "
+        f"archived_at IS NOT NULL, {text_only('source', 200, d)} FROM notifications "
+        f"WHERE routed_at IS NULL ORDER BY seq LIMIT :limit{skip_locked(d)}"
+    )
 )
 _INSERT_DELIVERIES = Both.build(
     lambda d: (

@@ -23,10 +23,6 @@ class Both:
     postgresql: TextClause
 
     @classmethod
-    def of(cls, sqlite_sql: str, postgresql_sql: str | None = None) -> Both:
-        return cls(text(sqlite_sql), text(postgresql_sql or sqlite_sql))
-
-    @classmethod
     def build(cls, write: Callable[[str], str]) -> Both:
         """The statement `write(dialect)` returns, for each dialect."""
         return cls(text(write("sqlite")), text(write("postgresql")))
@@ -37,6 +33,25 @@ class Both:
 
 def is_postgresql(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
+
+
+def skip_locked(dialect: str) -> str:
+    """What a SELECT that takes rows to change ends with: SQLite has one writer at a time; on
+    a server, rows another agent holds are passed over rather than waited for."""
+    return " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+
+
+def is_text(column: str, dialect: str) -> str:
+    """Whether a producer's value is text (SQLite stores any type; a PostgreSQL column holds
+    only its own)."""
+    return "true" if dialect == "postgresql" else f"typeof({column}) = 'text'"
+
+
+def text_only(column: str, limit: int, dialect: str) -> str:
+    """At most `limit` characters of a producer's text; NULL for a value that is not text."""
+    if dialect == "postgresql":
+        return f"substr({column}, 1, {limit})"
+    return f"CASE typeof({column}) WHEN 'text' THEN substr({column}, 1, {limit}) END"
 
 
 def ids(param: str, dialect: str) -> str:

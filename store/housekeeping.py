@@ -16,7 +16,7 @@ from sqlalchemy import TextClause, text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import ANY_RANK, CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
-from traycourier.store.dialects import Both, item, rows_of
+from traycourier.store.dialects import Both, item, rows_of, skip_locked
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
@@ -36,7 +36,7 @@ _SELECT_EXPIRED = Both.build(
         "SELECT id, attempts, max_attempts, lease_owner, updated_at, attempt_started_at "
         f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
         # on a server two agents may expire at once: each takes the rows the other has not
-        + (" FOR UPDATE SKIP LOCKED" if d == "postgresql" else "")
+        f"{skip_locked(d)}"
     )
 )
 _EXPIRE = Both.build(
@@ -117,9 +117,7 @@ def cancel_pending(db: Database, now: datetime) -> int:
 
 def retry_failed(db: Database, now: datetime, device: str = "") -> int:
     """Requeue every failed desktop delivery of this device with a fresh attempt budget."""
-    with db.write() as conn:
-        params = {"now": timestamps.fmt(now), "device": device}
-        return conn.execute(_RETRY_FAILED, params).rowcount
+    return _update_all(db, _RETRY_FAILED, now, device=device)
 
 
 _SNOOZE = text(
@@ -166,10 +164,10 @@ def snooze(
     )
 
 
-def _update_all(db: Database, statement: TextClause, now: datetime) -> int:
+def _update_all(db: Database, statement: TextClause, now: datetime, **params: str) -> int:
     """Run one bulk UPDATE stamped with `now`; returns how many rows it changed."""
     with db.write() as conn:
-        return conn.execute(statement, {"now": timestamps.fmt(now)}).rowcount
+        return conn.execute(statement, {"now": timestamps.fmt(now), **params}).rowcount
 
 
 _NEXT_EVENT = text(

@@ -22,7 +22,7 @@ from traycourier.store.deliveries import (
     WAITING,
     readable_id,
 )
-from traycourier.store.dialects import Both, ids
+from traycourier.store.dialects import Both, ids, skip_locked, text_only
 from traycourier.store.model import (
     Claimed,
     Code,
@@ -46,11 +46,8 @@ _CLAIM = Both.build(
         "WHERE id IN (SELECT id FROM notification_deliveries "
         f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
         "  AND destination_key = :device "
-        "  ORDER BY rank, next_attempt_at, id LIMIT :limit"
-        # SQLite has one writer at a time; on a server, rows another agent is claiming are
-        # passed over rather than waited for
-        + (" FOR UPDATE SKIP LOCKED" if d == "postgresql" else "")
-        + ") RETURNING id, attempts, max_attempts, rank, next_attempt_at"
+        f"  ORDER BY rank, next_attempt_at, id LIMIT :limit{skip_locked(d)}) "
+        "RETURNING id, attempts, max_attempts, rank, next_attempt_at"
     )
 )
 # Reads are bounded: a 10 MB title costs what the OS can show, not 10 MB per row. A value
@@ -59,13 +56,8 @@ _CLAIM = Both.build(
 _CLAIMED_CONTENT = Both.build(
     lambda d: (
         "SELECT d.id, n.seq, n.id, "
-        + (
-            f"substr(n.title, 1, {MAX_TITLE_READ}), substr(n.message, 1, {MAX_BODY_READ}), "
-            if d == "postgresql"  # a column holds only its own type
-            else f"CASE typeof(n.title) WHEN 'text' THEN substr(n.title, 1, {MAX_TITLE_READ}) END, "
-            f"CASE typeof(n.message) WHEN 'text' THEN substr(n.message, 1, {MAX_BODY_READ}) END, "
-        )
-        + "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
+        f"{text_only('n.title', MAX_TITLE_READ, d)}, {text_only('n.message', MAX_BODY_READ, d)}, "
+        "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
         "substr(n.actions_json, 1, 4096), n.created_at "
         "FROM notification_deliveries AS d "
         "LEFT JOIN notifications AS n ON n.id = d.notification_id "

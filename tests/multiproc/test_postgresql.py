@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ROOT, run_cli, wait_for
+from tests.conftest import ROOT, query, run_cli, wait_for
 from tests.multiproc.test_agents import count, prepare, shown_titles, start_agent, stop_cleanly
 from tests.pgserver import PASSWORD, PgServer
 from traycourier.store import LATEST_VERSION
@@ -233,7 +233,7 @@ def test_each_device_shows_each_notification_once_and_a_late_one_gets_no_flood(
 
 
 def test_forgetting_a_device_drops_what_waits_for_it(pg_url: str, tmp_path: Path) -> None:
-    from traycourier.store import Database, devices
+    from traycourier.store import devices
     from traycourier.store.timestamps import utcnow
 
     db = prepare(pg_url)
@@ -243,7 +243,7 @@ def test_forgetting_a_device_drops_what_waits_for_it(pg_url: str, tmp_path: Path
     done = run_cli("--debug", "run", "--headless", "--once", "--notifier", "null", db=pg_url,
                    env=device_env(tmp_path, "dev_a", "laptop"))  # fmt: skip
     assert done.returncode == 0, done.stderr
-    rows = dict(query_rows(db, "SELECT destination_key, status FROM notification_deliveries"))
+    rows = dict(query(db, "SELECT destination_key, status FROM notification_deliveries"))
     assert rows == {"dev_a": "sent", "dev_b": "queued"}  # one each; the desktop's waits
     laptop = device_env(tmp_path, "dev_a", "laptop")
     mine = json.loads(run_cli("status", "--json", db=pg_url, env=laptop).stdout)
@@ -255,17 +255,8 @@ def test_forgetting_a_device_drops_what_waits_for_it(pg_url: str, tmp_path: Path
     assert "(device laptop)" in run_cli("status", db=pg_url, env=laptop).stdout
     forgot = run_cli("devices", "forget", "desktop", db=pg_url)
     assert forgot.returncode == 0 and forgot.stdout == "forgot 1 device called desktop\n"
-    rows = query_rows(
-        db, "SELECT destination_key, status, last_error_code FROM notification_deliveries"
-    )
+    rows = query(db, "SELECT destination_key, status, last_error_code FROM notification_deliveries")
     assert sorted(rows) == [("dev_a", "sent", None), ("dev_b", "cancelled", "device_forgotten")]
     unknown = run_cli("devices", "forget", "toaster", db=pg_url)
     assert unknown.returncode == 2 and "no device called 'toaster'" in unknown.stderr
-    assert isinstance(db, Database)
     db.close()
-
-
-def query_rows(db: object, sql: str) -> list[tuple]:
-    from tests.conftest import query
-
-    return query(db, sql)  # type: ignore[arg-type]
