@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -206,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `traycourier status | head -3`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- so the exit's flush stays quiet
+        return 141
     except Exception as err:  # the last line of defence: never a traceback for a user
         if debug:
             raise

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -193,3 +195,19 @@ def test_the_option_after_the_command_wins_over_the_environment(tmp_path: Path) 
     )
     assert result.code == 0, result.err
     assert given.exists() and not env_db.exists()
+
+
+def test_a_reader_that_stops_early_gets_no_error(db_path: Path) -> None:
+    """`traycourier status | head -1`: the pipe closes under the writer; no error line."""
+    run_in_process("send", "x", db=db_path)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "traycourier.agent", "--db", str(db_path), "status"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # the reader is gone before the first line is written
+    _out, err = child.communicate(timeout=60)
+    assert err == ""
+    assert child.returncode == 141
