@@ -97,18 +97,27 @@ class PlyerNotifier:
         try:
             import dbus
 
-            owned = dbus.SessionBus().call_blocking(
-                "org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus",
-                "NameHasOwner",
-                "s",
-                (NOTIFICATIONS,),
-                timeout=2,
-            )
-        except Exception as err:  # no bus at all, or dbus-python missing
-            return f"no DBus session bus ({type(err).__name__})"
-        return None if owned else "no notification daemon on the session bus"
+            bus = dbus.SessionBus()
+        except ImportError:
+            return None  # notify-send without dbus-python: nothing to ask (degraded)
+        except Exception:
+            return "no notification daemon reachable (no desktop session: no DBus session bus)"
+
+        def ask(method: str, signature: str = "", *args: str) -> Any:
+            return bus.call_blocking(
+                "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                method, signature, args, timeout=2,
+            )  # fmt: skip
+
+        try:
+            # a daemon the bus starts on the first call (dunst, xfce4-notifyd) is there too
+            if ask("NameHasOwner", "s", NOTIFICATIONS) or NOTIFICATIONS in ask(
+                "ListActivatableNames"
+            ):
+                return None
+        except Exception as err:
+            return f"no notification daemon reachable (the session bus did not answer: {err})"
+        return "no notification daemon reachable (none on the DBus session bus)"
 
     def daemon(self) -> DaemonInfo:
         """The server that owns the notifications name now (DBus errors propagate: the

@@ -185,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _dispatch(argv)
+        finally:  # short output is still buffered: a closed pipe shows only at this flush
+            sys.stdout.flush()
+    except BrokenPipeError:  # `traycourier status | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush too
+        return 141
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     process.restore_child_environment()
     parser = build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -207,9 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `traycourier status | head -3`: the reader has what it wanted
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- so the exit's flush stays quiet
-        return 141
+    except BrokenPipeError:
+        raise  # main() ends quietly
     except Exception as err:  # the last line of defence: never a traceback for a user
         if debug:
             raise

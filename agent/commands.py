@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from traycourier.agent import APP_NAME, controls, device, paths, process, quiet
-from traycourier.agent.presence import STALE_AFTER
+from traycourier.agent.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
 from traycourier.agent.wording import (
     describe_mute,
     describe_settings,
@@ -33,6 +33,7 @@ from traycourier.store import (
 )
 from traycourier.store import devices as store_devices
 from traycourier.store import settings as store_settings
+from traycourier.store.rows import AgentRow
 
 
 @contextlib.contextmanager
@@ -61,15 +62,27 @@ def cmd_send(args: argparse.Namespace) -> int:
             dedupe_key=args.dedupe_key,
         )
         muted = mutes.active(db, timestamps.utcnow()).get(args.source)
+        live = queries.live_agents(db, timestamps.utcnow(), STALE_AFTER)
     print(result.id)
     notice = send_notice(result, args.priority)
     if notice is None and result.settings is not None:
         notice = quiet_notice(result.settings, args.priority)
     if muted is not None and muted.applies(args.priority, timestamps.utcnow()):
         notice = f"not shown: {args.source} is muted (traycourier unmute {args.source})"
+    if notice is None:
+        notice = no_daemon_notice(live)
     if notice:
         print(f"{APP_NAME}: {notice}", file=sys.stderr)
     return 0
+
+
+def no_daemon_notice(live: list[AgentRow]) -> str | None:
+    """When every running agent lacks a notification daemon (a server, a container, ssh):
+    judged by what the agents recorded, not by this command's own environment, which may
+    be a cron job's with no session bus on a desktop that shows everything."""
+    if not live or any(agent.notifier_problem is None for agent in live):
+        return None
+    return f"not shown now: {live[0].notifier_problem}; {NO_DAEMON_CONSEQUENCE}"
 
 
 def quiet_notice(current: Settings, priority: str) -> str | None:
@@ -122,6 +135,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("agent       none running")
     if state.skip_reasons:
         print("not shown   " + describe_skips(state.skip_reasons))
+    for agent in state.live_agents:
+        if agent.notifier_problem:
+            print(f"notifier    {agent.owner}: {agent.notifier_problem}; {NO_DAEMON_CONSEQUENCE}")
     for err in state.last_errors:
         print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
     for agent in state.live_agents:

@@ -135,7 +135,9 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.presence.start(self.config.mode, self.notifier_label, self.clock())
+        self.presence.start(
+            self.config.mode, self.notifier_label, self.notifier.problem, self.clock()
+        )
 
     def close(self) -> None:
         """Return unshown leases (no attempt counted) and mark this agent stopped."""
@@ -315,7 +317,7 @@ class Runtime:
         return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
 
     def _heartbeat(self) -> None:
-        self.presence.heartbeat(self.notifier_label, self.clock())
+        self.presence.heartbeat(self.notifier_label, self.notifier.problem, self.clock())
 
 
 _parse_stamp = functools.lru_cache(maxsize=64)(timestamps.parse)

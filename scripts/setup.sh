@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # `run`: what the agent needs on a desktop: the GTK and AppIndicator tray, notify-send, and
-# the headers dbus-python and PyGObject compile against. `test` adds the test desktops
+# what dbus-python and PyGObject compile with (a compiler, Python's own headers, the
+# libraries' headers): PyPI has no wheels of either, so pip builds them. `test` adds the test desktops
 # (Xvfb, DBus, the daemons and tray hosts of the matrix, xdotool, screenshots) and the .deb
 # tools (lintian, debootstrap for the fresh-system test, patchelf). dbus-x11 is left out on
 # purpose: its X11 autolaunch would start a stray second bus (docs/decisions.md).
@@ -15,7 +16,7 @@ case "$what" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 64 ;; esac
 APT_PACKAGES=(
   gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin
   build-essential pkg-config libdbus-1-dev libglib2.0-dev libgirepository1.0-dev
-  libcairo2-dev python3-venv
+  libcairo2-dev python3-dev python3-venv
 )
 if [[ $what == test ]]; then
   APT_PACKAGES+=(
@@ -39,18 +40,9 @@ if [[ ${2:-} == --list ]]; then  # what would be installed, one per line (the te
   exit 0
 fi
 
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if (( ${#missing[@]} )); then
-  echo "setup: installing ${missing[*]}" >&2
-  sudo_cmd=()
-  [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
+need_packages "${APT_PACKAGES[@]}"
 
 PYTHON=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then

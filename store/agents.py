@@ -10,14 +10,17 @@ from traycourier.store import timestamps
 from traycourier.store.db import Database
 
 _REGISTER = text(
-    "INSERT INTO agents (owner, pid, host, version, mode, notifier, started_at, heartbeat_at) "
-    "VALUES (:owner, :pid, :host, :version, :mode, :notifier, :now, :now) "
+    "INSERT INTO agents (owner, pid, host, version, mode, notifier, notifier_problem, "
+    "started_at, heartbeat_at) "
+    "VALUES (:owner, :pid, :host, :version, :mode, :notifier, :problem, :now, :now) "
     "ON CONFLICT (owner) DO UPDATE SET pid = excluded.pid, host = excluded.host, "
     "version = excluded.version, mode = excluded.mode, notifier = excluded.notifier, "
-    "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL"
+    "notifier_problem = excluded.notifier_problem, started_at = excluded.started_at, "
+    "heartbeat_at = excluded.heartbeat_at, stopped_at = NULL"
 )
 _HEARTBEAT = text(
-    "UPDATE agents SET heartbeat_at = :now, notifier = :notifier WHERE owner = :owner"
+    "UPDATE agents SET heartbeat_at = :now, notifier = :notifier, notifier_problem = :problem "
+    "WHERE owner = :owner"
 )
 _STOPPED = text("UPDATE agents SET stopped_at = :now, heartbeat_at = :now WHERE owner = :owner")
 
@@ -31,6 +34,7 @@ def register(
     version: str,
     mode: str,
     notifier: str,
+    notifier_problem: str | None,
     now: datetime,
 ) -> None:
     with db.write() as conn:
@@ -43,14 +47,25 @@ def register(
                 "version": version,
                 "mode": mode,
                 "notifier": notifier,
+                "problem": notifier_problem,
                 "now": timestamps.fmt(now),
             },
         )
 
 
-def heartbeat(db: Database, owner: str, notifier: str, now: datetime) -> None:
+def heartbeat(
+    db: Database, owner: str, notifier: str, notifier_problem: str | None, now: datetime
+) -> None:
     with db.write() as conn:
-        conn.execute(_HEARTBEAT, {"owner": owner, "notifier": notifier, "now": timestamps.fmt(now)})
+        conn.execute(
+            _HEARTBEAT,
+            {
+                "owner": owner,
+                "notifier": notifier,
+                "problem": notifier_problem,
+                "now": timestamps.fmt(now),
+            },
+        )
 
 
 def stopped(db: Database, owner: str, now: datetime) -> None:

@@ -152,6 +152,13 @@ _V7 = [
     "CREATE INDEX ix_deliveries_destination ON notification_deliveries (destination_key, status)",
 ]
 
+# Version 8: why an agent's notifier can show nothing right now (no DBus session bus, no
+# notification daemon), so `send` and `status` can say so -- the agent's environment decides,
+# not the environment of the command that asks (a cron job has no session bus either).
+_V8 = [
+    "ALTER TABLE agents ADD COLUMN notifier_problem TEXT",
+]
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V1),
     tuple(_V2),
@@ -160,6 +167,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V5),
     tuple(_V6),
     tuple(_V7),
+    tuple(_V8),
 )
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 
@@ -318,4 +326,5 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"registered_at {TS} NOT NULL, last_seen_at {TS} NOT NULL, since {TS} NOT NULL)",
         _V7[1],
     ),
+    tuple(_V8),
 )

@@ -38,6 +38,8 @@ class AgentRow:
     heartbeat_at: str
     last_error: str | None = None
     last_error_at: str | None = None
+    notifier_problem: str | None = None
+    """Why its notifier can show nothing now (no notification daemon), or None."""
 
 
 @dataclass(frozen=True)

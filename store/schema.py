@@ -92,6 +92,7 @@ agents = Table(
     Column("stopped_at", Text),
     Column("last_error", Text),
     Column("last_error_at", Text),
+    Column("notifier_problem", Text),
 )
 
 mutes = Table(

@@ -6,7 +6,11 @@
 #   packaging/linux/build-deb.sh            -> build/traycourier_<version>_<arch>.deb
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PY=${PY:-.venv/bin/python}
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
+need_packages patchelf
+need_venv
+PY=.venv/bin/python
 version=$("$PY" -c 'from traycourier import agent; print(agent.__version__)')
 arch=$(dpkg --print-architecture)
 stage=build/deb/root

@@ -4,6 +4,9 @@
 #   packaging/linux/check-deb.sh build/traycourier_0.1.0_amd64.deb
 set -euo pipefail
 deb=$1
+# shellcheck source=scripts/need.sh
+source "$(dirname "$0")/../../scripts/need.sh"
+need_packages lintian desktop-file-utils
 fail() { echo "check-deb: $*" >&2; exit 1; }
 
 listing=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')

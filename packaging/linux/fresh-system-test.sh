@@ -5,40 +5,21 @@
 # StatusNotifier host (status-notifier-watcher + gtk-sni-tray-standalone, no XEmbed tray:
 # the AppIndicator library comes from the bundle); then purge, and nothing is left.
 #   packaging/linux/fresh-system-test.sh build/traycourier_0.1.0_amd64.deb
-# The debootstrap result is cached as a tarball (TC_CACHE_DIR) and built when missing.
+# The debootstrap result is cached as a tarball (TC_CACHE_DIR) and built when missing
+# (packaging/linux/debian-root.sh).
 set -euo pipefail
 deb=$(realpath "$1")
 here=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${TC_CACHE_DIR:-/var/cache/traycourier-ci}
-tarball=$cache/bookworm-minbase.tar
 root=$(mktemp -d /tmp/tc-fresh.XXXXXX)
 say() { printf '[fresh-system] %s\n' "$*" >&2; }
-
-cleanup() {
-  set +e
-  umount -l "$root/proc" 2>/dev/null
-  rm -rf "$root"
-}
-trap cleanup EXIT
-
-mirror() {  # the Debian mirror apt on this machine already uses
-  local uri
-  uri=$(grep -hm1 '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | head -1)
-  [[ -n "$uri" ]] || uri=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list)
-  echo "$uri"
-}
-
-if [[ ! -s "$tarball" ]]; then
-  say "building a minimal Debian 12 with debootstrap (cached in $tarball)"
-  mkdir -p "$cache"
-  base=$(mktemp -d /tmp/tc-debootstrap.XXXXXX)
-  debootstrap --variant=minbase bookworm "$base" "$(mirror)" >"$cache/debootstrap.log" 2>&1
-  tar -C "$base" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-  rm -rf "$base"
-fi
-tar -C "$root" -xf "$tarball"
-mount -t proc proc "$root/proc"
-cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# shellcheck source=scripts/need.sh
+source "$here/scripts/need.sh"
+# shellcheck source=packaging/linux/debian-root.sh
+source "$here/packaging/linux/debian-root.sh"
+need_packages debootstrap
+trap 'debian_root_remove "$root"' EXIT
+say "a minimal Debian 12 (debootstrap, cached in ${TC_CACHE_DIR:-/var/cache/traycourier-ci})"
+debian_root bookworm "$root"
 cp "$deb" "$root/tmp/traycourier.deb"
 cp "$here/scripts/desktop-session.sh" "$root/tmp/desktop-session.sh"
 

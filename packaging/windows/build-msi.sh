@@ -13,7 +13,10 @@ cd "$here"
 version=${1:-$(sed -n 's/^__version__ = "\(.*\)"/\1/p' agent/__init__.py)}
 dist=${2:-build/windows/dist/traycourier}
 [[ -f "$dist/traycourier.exe" ]] || { echo "build-msi: no $dist/traycourier.exe" >&2; exit 1; }
-command -v wixl >/dev/null || { echo "build-msi: wixl is missing (apt install wixl)" >&2; exit 1; }
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
+need_packages wixl msitools
+need_venv  # draws the icon
 
 stage=build/windows/msi-stage/traycourier
 rm -rf build/windows/msi-stage && mkdir -p "$(dirname "$stage")"
@@ -23,7 +26,7 @@ cp -r "$dist" "$stage"
   wixl-heat --prefix build/windows/msi-stage/traycourier/ --directory-ref INSTALLDIR \
     --var var.SourceDir --component-group AppFiles --win64 >build/windows/files.wxs
 out=build/windows/traycourier-$version.msi
-"${PYTHON:-.venv/bin/python}" packaging/make_icons.py build/icons >/dev/null
+.venv/bin/python packaging/make_icons.py build/icons >/dev/null
 wixl -a x64 -D Win64=yes -D Version="$version" -D SourceDir="$stage" -D IconFile=build/icons/traycourier.ico \
   -o "$out" packaging/windows/traycourier.wxs build/windows/files.wxs
 echo "$out"

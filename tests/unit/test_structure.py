@@ -156,6 +156,8 @@ def test_make_run_installs_what_running_needs_and_make_test_the_rest() -> None:
 
     run, test = listed("run"), listed("test")
     assert {"gir1.2-gtk-3.0", "gir1.2-ayatanaappindicator3-0.1", "libnotify-bin"} <= run
+    # pip compiles dbus-python and PyGObject on a fresh Debian: the compiler and the headers
+    assert {"build-essential", "python3-dev", "libdbus-1-dev", "libgirepository1.0-dev"} <= run
     toolchain = {"lintian", "debootstrap", "imagemagick", "xvfb", "dunst", "trayer", "sway"}
     assert not run & toolchain
     assert run | toolchain <= test
