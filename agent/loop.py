@@ -3,8 +3,9 @@
 Nothing a tick raises ends the process or leaves it deaf. A database error (locked, busy,
 gone) is one line in the log; anything else is logged with its traceback, recorded in the
 `agents` table for `status` and `doctor`, and shows in the tray as the attention state. Both
-are retried with a growing pause. A database file replaced or deleted under the agent is
-noticed before the next tick and opened again.
+are retried after a growing pause that only a stop or a poke (a menu action) cuts short. A
+database file (or its -wal, or its folder) replaced or deleted under the agent is noticed
+before the next tick and opened again.
 """
 
 from __future__ import annotations
@@ -77,7 +78,12 @@ class AgentLoop:
                 self.last_error = f"{type(err).__name__}: {err}"
                 log.exception("internal error in a tick; retrying in %.0f s", timeout)
                 self._record(self.last_error)
-            self.waker.wait(timeout, stop)
+            if self.failures:
+                # The whole pause: a commit must not cut it short -- the error just recorded
+                # is one, and a file that keeps failing would otherwise spin the loop.
+                self.waker.pause(timeout, stop)
+            else:
+                self.waker.wait(timeout, stop)
 
     def _reopen_if_replaced(self) -> None:
         db = self.runtime.db
@@ -85,8 +91,12 @@ class AgentLoop:
             log.warning(
                 "the database file %s was replaced or deleted; opening it again", db.location
             )
-            db.reopen()
-            self.waker.reopen()
+            self.waker.suspend()
+            try:
+                db.reopen()
+            finally:
+                self.waker.reopen()
+            log.info("%s is open again", db.location)
 
     def _record(self, error: str) -> None:
         try:

@@ -86,11 +86,11 @@ class Presence:
     def record_error(self, error: str, now: datetime) -> None:
         agents.record_error(self.db, self.owner, error, now)
 
-    def stop(self, now: datetime) -> None:
-        """Return unshown leases (no attempt counted) and mark this agent stopped."""
+    def stop(self, now: datetime, plan: housekeeping.RetryPlan) -> None:
+        """End this agent's leases (`housekeeping.release_all`) and mark it stopped."""
         try:
-            released = housekeeping.release_all(self.db, self.owner, now)
+            released = housekeeping.release_all(self.db, self.owner, now, plan)
             agents.stopped(self.db, self.owner, now)
-            log.info("agent %s stopped; %d unshown lease(s) returned", self.owner, released)
+            log.info("agent %s stopped; %d lease(s) returned", self.owner, released)
         except StoreError as err:
             log.error("could not record the shutdown: %s", err)

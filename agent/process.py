@@ -12,21 +12,24 @@ import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from traycourier.agent import APP_NAME, backends, device, logs, ostype, paths
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.wakeup import waker_for
-from traycourier.store import Database, InvalidInput
+from traycourier.store import Database, DatabaseBusy, InvalidInput
 from traycourier.store.pg import shown as shown_url
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class AlreadyRunning(Exception):
@@ -107,8 +110,8 @@ def run_agent(options: RunOptions) -> int:
     except ValueError as err:
         raise InvalidInput(str(err)) from None
     logs.setup(to_stderr=headless, debug=options.debug)
-    db = Database.open(options.db)
-    me = device.this_device(db)
+    db = when_free(lambda: Database.open(options.db))
+    me = when_free(lambda: device.this_device(db))
     config = replace(config, device=me.id, device_name=me.name)
     check = db.quick_check()
     if check != "ok":
@@ -119,7 +122,7 @@ def run_agent(options: RunOptions) -> int:
     waker = waker_for(db)
     status = 0
     try:
-        agent.start()
+        when_free(agent.start)
         if options.once:
             log.info("tick: %s", agent.tick())
         elif headless:
@@ -135,6 +138,22 @@ def run_agent(options: RunOptions) -> int:
         if lock is not None:
             lock.release()
     return status
+
+
+def when_free(step: Callable[[], T], pauses: Iterable[float] = (1, 2, 4, 8, 15, 30)) -> T:
+    """Run a start-up step, waiting while another process holds the database's write lock
+    past the busy timeout (a producer's long transaction at login): an agent started then
+    waits and says so once, instead of exiting. Anything else is raised at once."""
+    waits = iter(pauses)
+    pause = 0.0
+    while True:
+        try:
+            return step()
+        except DatabaseBusy as err:
+            pause = next(waits, pause)
+            if pause == 1:
+                log.warning("%s; waiting for it to be free", err)
+            time.sleep(pause)
 
 
 def _run_headless(loop: AgentLoop) -> None:

@@ -35,7 +35,7 @@ def first_url(actions_json: str) -> str | None:
     """The first action's URL, whatever a producer wrote (a bad value means no link)."""
     try:
         actions = json.loads(actions_json)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # valid JSON can be deeper than Python reads
         return None
     if isinstance(actions, list):
         for action in actions:
@@ -92,11 +92,7 @@ def created_time(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return timestamps.parse(text)
-    except ValueError:
-        pass
-    try:
-        return timestamps.from_stored(float(text))
+        return timestamps.from_stored(text)  # what routing reads, so the two agree
     except ValueError:
         return None
 

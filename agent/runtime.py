@@ -140,8 +140,8 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """Return unshown leases (no attempt counted) and mark this agent stopped."""
-        self.presence.stop(self.clock())
+        """End this agent's leases and mark it stopped (`housekeeping.release_all`)."""
+        self.presence.stop(self.clock(), self._retry_plan)
 
     def next_wake_s(self) -> float:
         """Seconds until this agent has something to do without a database change: the next
@@ -191,6 +191,8 @@ class Runtime:
         self._mute_end = min(ends) if ends else None  # the tray's list changes then
         todo = deliveries.pending(self.db, now, self.config.device)
         expired = cancelled = routed = 0
+        if todo.malformed:
+            housekeeping.fail_malformed(self.db, now)
         if todo.expired_leases:
             expired = housekeeping.expire_leases(self.db, now, self._retry_plan)
         if not settings.enable_notifications and todo.waiting:

@@ -19,11 +19,11 @@ import threading
 import time
 from pathlib import Path
 
-from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileSystemEventHandler
+from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from traycourier.store import Database, StoreError, pg
-from traycourier.store.sqlitefile import DataVersionProbe, file_identity
+from traycourier.store.sqlitefile import DataVersionProbe, FileSet
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +37,50 @@ class _Handler(FileSystemEventHandler):
         self._event = event
 
     def on_any_event(self, event) -> None:  # type: ignore[no-untyped-def]
-        if Path(str(event.src_path)).name in self._names:
+        if event.event_type in ("opened", "closed", "closed_no_write"):
+            return  # reading is not changing
+        paths = (event.src_path, getattr(event, "dest_path", "") or "")
+        if any(Path(str(path)).name in self._names for path in paths):
             self._event.set()
 
 
-class Waker:
-    def __init__(self, db_path: Path) -> None:
-        self._path = db_path
+class _Wakeable:
+    """What both wakers share: an event their sources set, and a poke (stop requested, a
+    menu action done) that ends any wait."""
+
+    def __init__(self) -> None:
         self._event = threading.Event()
         self._poked = False
-        self._identity = file_identity(db_path)
+
+    def poke(self) -> None:
+        """Wake the waiting loop now, whether or not the database changed."""
+        self._poked = True
+        self._event.set()
+
+    def pause(self, timeout_s: float, stop: threading.Event) -> None:
+        """Block until `stop` is set, a poke, or the timeout passes; changes do not count
+        (the loop backs off after a failed tick)."""
+        deadline = time.monotonic() + max(timeout_s, 0.0)
+        while not stop.is_set() and not self._poked:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._event.wait(remaining)  # a change: look again, and wait on
+            self._event.clear()
+        self._poked = False
+
+
+class Waker(_Wakeable):
+    def __init__(self, db_path: Path) -> None:
+        super().__init__()
+        self._path = db_path
+        self._files = FileSet(db_path)
         self._probe = DataVersionProbe(db_path)
         self._seen = self._probe.value()
         self._observer: Observer | None = Observer()
-        names = {db_path.name, db_path.name + "-wal"}
+        self._observer.daemon = True
         try:
-            self._observer.schedule(
-                _Handler(names, self._event),
-                str(db_path.parent),
-                recursive=False,
-                event_filter=[FileModifiedEvent, FileCreatedEvent],
-            )
-            self._observer.daemon = True
+            self._watch()
             self._observer.start()
         except OSError as err:
             log.warning(
@@ -66,22 +88,34 @@ class Waker:
             )
             self._observer = None
 
+    def _watch(self) -> None:
+        """Watch the folder the database is in now: a watch follows the folder it was
+        given, so after that folder was renamed or replaced the new one needs its own."""
+        assert self._observer is not None
+        names = {self._path.name, self._path.name + "-wal", self._path.parent.name}
+        self._observer.unschedule_all()
+        self._observer.schedule(_Handler(names, self._event), str(self._path.parent))
+
     def mark(self) -> None:
         """Called before a tick reads: any commit after this point wakes the next wait."""
         self._seen = self._probe.value()
 
-    def reopen(self) -> None:
-        """The database file was replaced: watch the new one's commits."""
+    def suspend(self) -> None:
+        """Close this waker's connection before the database is opened again: while any
+        connection to the old file is open, its -wal is not written back (`FileSet`)."""
         self._probe.close()
-        self._identity = file_identity(self._path)
+
+    def reopen(self) -> None:
+        """The database file (or its folder) was replaced: watch the new one's commits."""
+        self._probe.close()
+        self._files = FileSet(self._path)
         self._probe = DataVersionProbe(self._path)
         self._seen = self._probe.value()
-
-    def poke(self) -> None:
-        """Wake the waiting loop now, whether or not the file changed (stop requested, the
-        loop asked to leave, a menu action done)."""
-        self._poked = True
-        self._event.set()
+        if self._observer is not None:
+            try:
+                self._watch()
+            except OSError as err:
+                log.warning("cannot watch %s (%s)", self._path, err)
 
     def wait(self, timeout_s: float, stop: threading.Event) -> bool:
         """Block until another connection commits, `stop` is set, or the timeout passes.
@@ -109,9 +143,9 @@ class Waker:
         return False
 
     def _changed(self) -> bool:
-        """Another connection committed, or the file itself was deleted or replaced (its
-        old connection would never see a commit again)."""
-        return self._probe.value() != self._seen or file_identity(self._path) != self._identity
+        """Another connection committed, or the file or its -wal was deleted or replaced
+        (the old connection would never see a commit again)."""
+        return self._probe.value() != self._seen or self._files.changed()
 
     def close(self) -> None:
         if self._observer is not None:
@@ -126,14 +160,14 @@ UNLISTENED_POLL_S = 2.0
 """How often the agent looks without notifications (the server is away, or not yet back)."""
 
 
-class ServerWaker:
+class ServerWaker(_Wakeable):
     """The same interface as `Waker`, fed by PostgreSQL's LISTEN/NOTIFY on a thread of its
     own. Anything missed while the connection was down is caught by one tick once it is back
     (a reconnect counts as a change)."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self._url = url
-        self._event = threading.Event()
         self._changed_flag = False
         self._listening = False
         self._closing = threading.Event()
@@ -177,9 +211,11 @@ class ServerWaker:
         """A server is never replaced; a lost connection is re-made by the listener."""
 
     def poke(self) -> None:
-        self._signal()
+        self._changed_flag = True
+        super().poke()
 
     def wait(self, timeout_s: float, stop: threading.Event) -> bool:
+        self._poked = False
         deadline = time.monotonic() + max(timeout_s, 0.0)
         while not stop.is_set():
             if self._changed_flag:

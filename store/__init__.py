@@ -8,6 +8,7 @@ what the agent, the CLI and the tray call. Nothing outside this package writes S
 from traycourier.store.db import Database
 from traycourier.store.errors import (
     CorruptDatabase,
+    DatabaseBusy,
     DatabaseUnavailable,
     InvalidInput,
     SchemaTooNew,
@@ -24,6 +25,7 @@ __all__ = [
     "Action",
     "CorruptDatabase",
     "Database",
+    "DatabaseBusy",
     "DatabaseUnavailable",
     "Enqueued",
     "InvalidInput",

@@ -19,8 +19,9 @@ from sqlalchemy import exc as sa_exc
 
 from traycourier.store import pg, sqlitefile
 from traycourier.store.errors import CorruptDatabase, SchemaTooNew, StoreError
-from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS, PG_MIGRATIONS
-from traycourier.store.sqlitefile import BUSY_TIMEOUT_S, file_identity
+from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS
+from traycourier.store.migrations_pg import PG_MIGRATIONS
+from traycourier.store.sqlitefile import BUSY_TIMEOUT_S, FileSet
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class Database:
         else:
             self.dialect, self.path, self.url = "postgresql", None, target
             self.location = pg.shown(target)
-        self._identity = file_identity(target) if isinstance(target, Path) else None
+        self._files = FileSet(target) if isinstance(target, Path) else None
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, migrate: bool = True) -> Database:
@@ -68,16 +69,28 @@ class Database:
         return db
 
     def replaced(self) -> bool:
-        """Whether the file at `path` is no longer the one this object opened (deleted,
-        moved away, or replaced by another file). A server is never replaced."""
-        return self.path is not None and file_identity(self.path) != self._identity
+        """Whether the file at `path` or its -wal is no longer the one this object opened
+        (deleted, moved away, or replaced by another file). A server is never replaced."""
+        return self._files is not None and self._files.changed()
 
     def reopen(self) -> None:
-        """Open the file at `path` again (creating and migrating it if it is gone)."""
+        """Open the file at `path` again (creating and migrating it if it is gone). First,
+        through a connection opened before, whatever sits only in a -wal that was deleted
+        is written into the file and the wal-index reset: otherwise it is lost, and every
+        new connection meets "disk I/O error" until the last old one closes."""
+        if self.path is not None:
+            try:  # outside any transaction: a checkpoint cannot run inside one
+                pooled = self.engine.raw_connection()
+                try:
+                    pooled.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+                finally:
+                    pooled.close()
+            except (sa_exc.DBAPIError, sqlite3.Error) as err:
+                log.warning("could not write the old -wal back into %s: %s", self.path, err)
         self.engine.dispose()
         if self.path is not None:
             self.engine = sqlitefile.prepare(self.path)
-            self._identity = file_identity(self.path)
+            self._files = FileSet(self.path)
         self._gate_version(migrate=True)
 
     def quick_check(self, limit_s: float = QUICK_CHECK_S) -> str:

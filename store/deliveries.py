@@ -33,6 +33,7 @@ from traycourier.store.dialects import (
     skip_locked,
     text_only,
 )
+from traycourier.store.migrations import malformed
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
     DESKTOP,
@@ -73,15 +74,18 @@ started_at]; one statement for every attempt a transaction records."""
 
 # -- what is there to do ------------------------------------------------------------------
 
-_PENDING = text(
-    "SELECT "
-    f"EXISTS (SELECT 1 FROM notification_deliveries WHERE status = '{S.LEASED}' "
-    "  AND lease_expires_at <= :now), "
-    "EXISTS (SELECT 1 FROM notifications WHERE routed_at IS NULL), "
-    f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
-    "  AND destination_key = :device), "
-    f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
-    "  AND next_attempt_at <= :now AND destination_key = :device)"
+_PENDING = Both.build(
+    lambda d: (
+        "SELECT "
+        f"EXISTS (SELECT 1 FROM notification_deliveries WHERE status = '{S.LEASED}' "
+        "  AND lease_expires_at <= :now), "
+        "EXISTS (SELECT 1 FROM notifications WHERE routed_at IS NULL), "
+        f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
+        "  AND destination_key = :device), "
+        f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
+        "  AND next_attempt_at <= :now AND destination_key = :device), "
+        f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {malformed(d)})"
+    )
 )
 
 
@@ -89,7 +93,7 @@ def pending(db: Database, now: datetime, device: str = "") -> Pending:
     """One cheap read that tells a tick which write transactions it needs at all: an idle
     tick then takes no write lock, so it never makes a producer wait."""
     with db.read() as conn:
-        row = conn.execute(_PENDING, {"now": timestamps.fmt(now), "device": device}).one()
+        row = conn.execute(_PENDING.on(conn), {"now": timestamps.fmt(now), "device": device}).one()
     return Pending(*(bool(value) for value in row))
 
 
@@ -114,7 +118,17 @@ _INSERT_DELIVERIES = Both.build(
         f"{item(1, d)}, {item(2, d, 'integer')}, 0, :max_attempts, "
         f"{item(3, d)}, {item(4, d)}, {item(5, d)}, :now, :now "
         f"FROM {rows_of('rows', d)} JOIN notifications AS n ON n.seq = {item(0, d, 'bigint')} "
-        "WHERE true ON CONFLICT (notification_id, route_name, destination_key) DO NOTHING"
+        "WHERE true ON CONFLICT (notification_id, route_name, destination_key) DO UPDATE SET "
+        # An unrouted notification never has deliveries of its own (routing commits both
+        # together): a row in the way belongs to an earlier notification with the same id,
+        # deleted without its deliveries (foreign keys off, the sqlite3 shell's default).
+        # It becomes this one's; its attempt count goes on, so the attempt log stays whole.
+        "status = excluded.status, rank = excluded.rank, "
+        "max_attempts = notification_deliveries.attempts + excluded.max_attempts, "
+        "next_attempt_at = excluded.next_attempt_at, last_error_code = excluded.last_error_code, "
+        "last_error = excluded.last_error, lease_owner = NULL, lease_expires_at = NULL, "
+        "attempt_started_at = NULL, external_id = NULL, delivered_at = NULL, "
+        "snoozed_until = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at"
     )
 )
 _MARK_ROUTED = Both.build(

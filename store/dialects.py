@@ -54,6 +54,38 @@ def text_only(column: str, limit: int, dialect: str) -> str:
     return f"CASE typeof({column}) WHEN 'text' THEN substr({column}, 1, {limit}) END"
 
 
+def is_count(column: str, dialect: str) -> str:
+    """Whether a count the agent writes (attempts, max_attempts, rank) is still one: another
+    program may have put text, a fraction or a huge number there."""
+    if dialect == "postgresql":  # an integer column: only its range can be wrong
+        return f"coalesce({column} BETWEEN 0 AND 1000000, false)"
+    return f"(typeof({column}) = 'integer' AND {column} BETWEEN 0 AND 1000000)"
+
+
+_TIME_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]*"
+_TIME_REGEX = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+
+
+def is_time(column: str, dialect: str) -> str:
+    """Whether a time the agent writes still looks like the file's UTC text (a NULL, a
+    number or a word sorts where no due time or lease end would ever be reached)."""
+    if dialect == "postgresql":
+        return f"coalesce({column} ~ '{_TIME_REGEX}', false)"
+    return f"(typeof({column}) = 'text' AND {column} GLOB '{_TIME_GLOB}')"
+
+
+def shown_value(column: str, dialect: str, *, number: bool = False) -> str:
+    """A value of any type as a short text for a reason ("'abc'", "NULL", "a BLOB");
+    `number`: a PostgreSQL integer column, shown as a number."""
+    if dialect == "postgresql":
+        shown = f"{column}::text" if number else f"quote_literal(substr({column}::text, 1, 40))"
+        return f"coalesce({shown}, 'NULL')"
+    return (
+        f"CASE typeof({column}) WHEN 'text' THEN quote(substr({column}, 1, 40)) "
+        f"WHEN 'blob' THEN 'a BLOB' WHEN 'null' THEN 'NULL' ELSE CAST({column} AS TEXT) END"
+    )
+
+
 def ids(param: str, dialect: str) -> str:
     """A subquery over the ids in a JSON array parameter (`[1, 2, 3]`): one statement per
     batch, whatever its size."""

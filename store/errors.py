@@ -19,3 +19,7 @@ class InvalidInput(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The file is locked for longer than the busy timeout, or cannot be opened."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Another process held the write lock for longer than the busy timeout: it passes."""

@@ -8,6 +8,7 @@ time is passed in, never read.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -16,8 +17,18 @@ from sqlalchemy import TextClause, text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import ANY_RANK, CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
-from traycourier.store.dialects import Both, item, rows_of, skip_locked
+from traycourier.store.dialects import (
+    Both,
+    is_count,
+    is_text,
+    is_time,
+    item,
+    rows_of,
+    shown_value,
+    skip_locked,
+)
 from traycourier.store.errors import InvalidInput
+from traycourier.store.migrations import malformed
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
     DESKTOP,
@@ -27,6 +38,7 @@ from traycourier.store.model import (
 )
 
 S = DeliveryStatus
+log = logging.getLogger(__name__)
 
 RetryPlan = Callable[[int, int], float | None]
 """(attempt_no, max_attempts) -> seconds until the next attempt, or None for `failed`."""
@@ -34,7 +46,9 @@ RetryPlan = Callable[[int, int], float | None]
 _SELECT_EXPIRED = Both.build(
     lambda d: (
         "SELECT id, attempts, max_attempts, lease_owner, updated_at, attempt_started_at "
-        f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now"
+        f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now "
+        # counts another program broke are failed by `fail_malformed`, not computed with
+        f"AND {is_count('attempts', d)} AND {is_count('max_attempts', d)}"
         # on a server two agents may expire at once: each takes the rows the other has not
         f"{skip_locked(d)}"
     )
@@ -86,16 +100,69 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
     return len(expired)
 
 
-_RELEASE_OWNER = text(
-    f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :now, "
-    f"{CLEAR_LEASE} WHERE status = '{S.LEASED}' AND lease_owner = :owner"
+def _broken_column(dialect: str) -> str:
+    """Which agent-written column of a `malformed` row is broken, and to what."""
+    checks = [
+        (is_count("attempts", dialect), "attempts", True),
+        (is_count("max_attempts", dialect), "max_attempts", True),
+        (f"status = '{S.LEASED}' OR {is_count('rank', dialect)}", "rank", True),
+        (
+            f"status = '{S.LEASED}' OR {is_text('destination_key', dialect)}",
+            "destination_key",
+            False,
+        ),
+        (
+            f"status = '{S.LEASED}' OR {is_time('next_attempt_at', dialect)}",
+            "next_attempt_at",
+            False,
+        ),
+    ]
+    cases = " ".join(
+        f"WHEN NOT ({ok}) THEN '{column} = ' || {shown_value(column, dialect, number=number)}"
+        for ok, column, number in checks
+    )
+    last = f"'lease_expires_at = ' || {shown_value('lease_expires_at', dialect)}"
+    return f"'another program wrote ' || CASE {cases} ELSE {last} END"
+
+
+_FAIL_MALFORMED = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
+        f"last_error_code = '{Code.INVALID_ROW}', last_error = {_broken_column(d)}, "
+        # what Retry failed needs to work again: counts it can compute with
+        f"attempts = CASE WHEN {is_count('attempts', d)} THEN attempts ELSE 0 END, "
+        f"max_attempts = CASE WHEN {is_count('max_attempts', d)} THEN max_attempts "
+        f"  ELSE {DEFAULT_MAX_ATTEMPTS} END, "
+        f"rank = CASE WHEN {is_count('rank', d)} THEN rank ELSE 3 END, "
+        f"next_attempt_at = NULL, {CLEAR_LEASE} WHERE {malformed(d)} RETURNING id, last_error"
+    )
 )
 
 
-def release_all(db: Database, owner: str, now: datetime) -> int:
-    """Clean shutdown: every lease this owner holds goes back to `queued`, no attempt counted."""
+def fail_malformed(db: Database, now: datetime) -> int:
+    """Deliveries whose agent-written columns another program broke fail alone, each with
+    what was wrong (`invalid_row`), instead of stopping every claim or waiting forever."""
     with db.write() as conn:
-        return conn.execute(_RELEASE_OWNER, {"owner": owner, "now": timestamps.fmt(now)}).rowcount
+        failed = conn.execute(_FAIL_MALFORMED.on(conn), {"now": timestamps.fmt(now)}).all()
+    for delivery_id, reason in failed:
+        log.error("delivery %s failed: %s", delivery_id, reason)
+    return len(failed)
+
+
+_END_OWNERS_LEASES = text(
+    f"UPDATE notification_deliveries SET lease_expires_at = :now "
+    f"WHERE status = '{S.LEASED}' AND lease_owner = :owner"
+)
+
+
+def release_all(db: Database, owner: str, now: datetime, plan: RetryPlan) -> int:
+    """Clean shutdown: every lease this owner holds ends now. One whose notifier call never
+    started goes back to `queued`, no attempt counted; one whose call started may have been
+    shown: like any lease that ended before its outcome was written, the attempt counts,
+    is recorded, and backs off (at least once, never lost)."""
+    with db.write() as conn:
+        conn.execute(_END_OWNERS_LEASES, {"owner": owner, "now": timestamps.fmt(now)})
+    return expire_leases(db, now, plan)
 
 
 _CANCEL_PENDING = text(
@@ -170,12 +237,15 @@ def _update_all(db: Database, statement: TextClause, now: datetime, **params: st
         return conn.execute(statement, {"now": timestamps.fmt(now), **params}).rowcount
 
 
-_NEXT_EVENT = text(
-    "SELECT min(t) FROM ("
-    " SELECT min(next_attempt_at) AS t FROM notification_deliveries "
-    f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank AND destination_key = :device"
-    " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
-    f"  WHERE status = '{S.LEASED}') AS due"
+_NEXT_EVENT = Both.build(
+    lambda d: (
+        "SELECT min(t) FROM ("
+        " SELECT min(next_attempt_at) AS t FROM notification_deliveries "
+        f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank AND destination_key = :device"
+        f"  AND {is_time('next_attempt_at', d)}"
+        " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
+        f"  WHERE status = '{S.LEASED}' AND {is_time('lease_expires_at', d)}) AS due"
+    )
 )
 
 
@@ -188,5 +258,8 @@ def next_event_at(
     again and again."""
     with db.read() as conn:
         params = {"waiting": waiting, "max_rank": max_rank, "device": device}
-        value = conn.execute(_NEXT_EVENT, params).scalar_one()
-    return timestamps.parse(value) if value else None
+        value = conn.execute(_NEXT_EVENT.on(conn), params).scalar_one()
+    try:
+        return timestamps.parse(value) if value else None
+    except ValueError:  # shaped like a time, but no date (month 13): the safety timer wakes
+        return None

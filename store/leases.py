@@ -22,7 +22,7 @@ from traycourier.store.deliveries import (
     WAITING,
     readable_id,
 )
-from traycourier.store.dialects import Both, ids, skip_locked, text_only
+from traycourier.store.dialects import Both, ids, is_count, skip_locked, text_only
 from traycourier.store.model import (
     Claimed,
     Code,
@@ -46,6 +46,8 @@ _CLAIM = Both.build(
         "WHERE id IN (SELECT id FROM notification_deliveries "
         f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
         "  AND destination_key = :device "
+        # counts another program broke are failed by `fail_malformed`, never computed with
+        f"  AND {is_count('attempts', d)} AND {is_count('max_attempts', d)} "
         f"  ORDER BY rank, next_attempt_at, id LIMIT :limit{skip_locked(d)}) "
         "RETURNING id, attempts, max_attempts, rank, next_attempt_at"
     )

@@ -215,6 +215,8 @@ class Pending:
     waiting: bool
     """Any queued or retry_wait desktop delivery, due or not."""
     due: bool
+    malformed: bool = False
+    """A delivery whose agent-written columns another program broke (`deliveries.malformed`)."""
 
 
 # -- producers ------------------------------------------------------------------------------

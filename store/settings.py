@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from traycourier.store import dialects, schema, timestamps
 from traycourier.store.db import Database
@@ -131,16 +131,24 @@ def _pause_end(raw: str, lowered: str, now: datetime) -> datetime:
 
 
 _warned: set[tuple[str, str]] = set()
+MAX_VALUE_CHARS = 1000
+"""Longer than any value a setting can hold: a longer one is broken, and is not carried into
+the agent (a 50 MB value parsed on every tick took most of a core and 390 MB)."""
+_S = schema.settings
+_READ = select(_S.c.key, case((func.length(_S.c.value) <= MAX_VALUE_CHARS, _S.c.value)))
 
 
 def read_settings(db: Database) -> Settings:
     """All settings, defaults filled in. A value a foreign writer broke falls back to its
     default rather than stopping the agent."""
     with db.read() as conn:
-        rows = conn.execute(select(schema.settings.c.key, schema.settings.c.value)).all()
+        rows = conn.execute(_READ).all()
     values = dict(DEFAULTS)
     for key, text in rows:
         if not isinstance(key, str) or key not in DEFAULTS:
+            continue
+        if text is None:  # the column is NOT NULL: it was longer than any setting
+            _warn_once(key, "...", ValueError(f"longer than {MAX_VALUE_CHARS} characters"))
             continue
         try:
             values[key] = validate(key, json.loads(text))

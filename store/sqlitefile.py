@@ -12,12 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from traycourier.store.errors import CorruptDatabase, DatabaseUnavailable, StoreError
+from traycourier.store.errors import (
+    CorruptDatabase,
+    DatabaseBusy,
+    DatabaseUnavailable,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +38,7 @@ def translate(err: BaseException, path: Path) -> StoreError:
         return err
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
-        return DatabaseUnavailable(
+        return DatabaseBusy(
             f"{path} stayed locked by another process for more than {BUSY_TIMEOUT_S:.0f} s"
         )
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
@@ -66,6 +72,22 @@ def _check_not_a_dangling_link(path: Path) -> None:
             f"{path} is a symbolic link to {os.readlink(path)}, which does not exist; "
             "refusing to create a database through it"
         )
+
+
+def _check_a_regular_file(path: Path) -> None:
+    """Only a regular file (or nothing yet) is ours: `--db /dev/null` as root would make
+    the device private and add a journal beside it, and a FIFO blocks the first open()."""
+    try:
+        found = path.stat()  # a link is judged by what it points to
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(found.st_mode):
+        return
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    kind = next((name for test, name in kinds.items() if test(found.st_mode)), "a device")
+    raise DatabaseUnavailable(
+        f"{path} is not a regular file ({kind}); pass the path of a database file"
+    )
 
 
 def _refuse_a_foreign_file(path: Path) -> None:
@@ -112,7 +134,8 @@ def _create_private_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | _NOFOLLOW, 0o600)
     except FileExistsError:
-        for member in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        real = path.resolve()  # SQLite, too, keeps -wal and -shm beside a link's target
+        for member in (real, Path(f"{real}-wal"), Path(f"{real}-shm")):
             _make_private(member)
         return
     os.close(fd)
@@ -123,8 +146,11 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def _make_private(path: Path) -> None:
     try:
-        mode = path.stat().st_mode
+        mode = path.lstat().st_mode
     except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):  # a link or a device put there: never chmod through it
+        log.warning("%s is not a regular file; left as it is", path)
         return
     if mode & 0o077:
         try:
@@ -135,9 +161,13 @@ def _make_private(path: Path) -> None:
 
 def prepare(db_path: Path) -> Engine:
     """Check the file, make it private, and build the engine (no connection opened yet)."""
-    _check_not_a_dangling_link(db_path)
-    _check_header(db_path)
-    _refuse_a_foreign_file(db_path)
+    try:
+        _check_not_a_dangling_link(db_path)
+        _check_a_regular_file(db_path)
+        _check_header(db_path)
+        _refuse_a_foreign_file(db_path)
+    except OSError as err:  # a folder on the way we may not read
+        raise DatabaseUnavailable(f"cannot reach {db_path}: {err.strerror}") from err
     try:
         _create_private_file(db_path)
     except OSError as err:
@@ -163,6 +193,28 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (found.st_dev, found.st_ino)
+
+
+class FileSet:
+    """The database file and its -wal as they were when opened. Either deleted or replaced
+    means the open connections no longer see what producers write: a new file, or a -wal
+    that is gone (new producers then fail with "disk I/O error", and whatever sat only in
+    the old -wal is lost once the last connection to it dies). Closing every connection
+    while the old -wal is still open writes its commits into the file; then open again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.wal_path = path, Path(f"{path}-wal")
+        self._db = file_identity(path)
+        self._wal = file_identity(self.wal_path)
+
+    def changed(self) -> bool:
+        if file_identity(self.path) != self._db:
+            return True
+        wal = file_identity(self.wal_path)
+        if self._wal is None:  # not made yet when opened: SQLite makes it at the first read
+            self._wal = wal
+            return False
+        return wal != self._wal
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -199,7 +251,12 @@ class DataVersionProbe:
         self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
 
     def value(self) -> int:
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        """The version; -1 while the file cannot be read (replaced by something that is not
+        a database, locked past the timeout): the next tick then says what is wrong."""
+        try:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return -1
 
     def close(self) -> None:
         self._conn.close()

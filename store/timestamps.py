@@ -10,6 +10,7 @@ exception to handle.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
@@ -38,11 +39,17 @@ def parse(text: str) -> datetime:
         raise ValueError(f"{text[:40]!r} is outside the range of times") from None
 
 
+_SECONDS = re.compile(r"\s*[+-]?[0-9]+(\.[0-9]+)?\s*")
+
+
 def from_stored(value: object) -> datetime:
     """A time a producer wrote in any SQLite type: text as above, or a number of seconds
-    since 1970 (what `strftime('%s')` and most languages' clocks give)."""
+    since 1970 (what `strftime('%s')` and most languages' clocks give), also as the digits
+    a TEXT column turns it into."""
     if isinstance(value, bool):
         raise ValueError("a time cannot be true or false")
+    if isinstance(value, str) and _SECONDS.fullmatch(value):
+        value = float(value)
     if isinstance(value, int | float):
         try:
             return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)

@@ -11,6 +11,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -211,6 +212,7 @@ def test_a_hostile_row_fails_alone_and_the_agent_keeps_delivering(
         ("paused_until", '"9999-12-31T23:59:59Z"'),
         ("burst_limit", '"lots"'),
         ("min_priority", "[" * 100_000 + "]" * 100_000),  # deeper than json can read
+        ("min_priority", '"' + "x" * 2_000_000 + '"'),  # never carried into the agent
         ("min_priority", b"\x00urgent"),
         ("burst_limit", "not json"),
         ("enable_notifications", "7"),
@@ -271,3 +273,145 @@ def test_a_database_file_deleted_or_replaced_under_the_agent_is_opened_again(
     finally:
         assert agent.stop() == 0
     assert "was replaced or deleted; opening it again" in agent.stderr_path.read_text()
+
+
+@pytest.mark.slow
+def test_a_foreign_write_to_one_delivery_neither_stops_delivery_nor_spins(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """The audit's reproduction: `attempts = 'abc'` on one waiting delivery under a running
+    agent. Before, every claim raised on that row (0 of 6 shown) and every failed tick woke
+    the agent at once through its own error record: ~870 failed ticks a second."""
+    db = Database.open(db_path)
+    enqueue(db, "victim", priority="urgent")
+    db.close()
+    conn = raw(db_path)
+    conn.execute("INSERT INTO settings (key, value) VALUES ('burst_limit', '0')")
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        wait_for(lambda: "victim" in agent.shown(), "the victim to be shown")
+        conn.execute(
+            "UPDATE notification_deliveries SET status = 'queued', attempts = 'abc', "
+            "next_attempt_at = '2000-01-01 00:00:00' WHERE id = 1"
+        )
+        db = Database.open(db_path)
+        titles = [f"after {i}" for i in range(6)]
+        for title in titles:
+            enqueue(db, title, priority="urgent")
+        db.close()
+        wait_for(lambda: set(titles) <= set(agent.shown()), "the six after it")
+        wait_for(lambda: delivery_of(db_path, "d.id = 1")[0] == "failed", "the victim to fail")  # type: ignore[index]
+        time.sleep(2.0)  # a spinning agent writes megabytes of log meanwhile
+        assert agent.process is not None and agent.process.poll() is None
+    finally:
+        assert agent.stop() == 0
+    assert delivery_of(db_path, "d.id = 1") == (
+        "failed",
+        "invalid_row",
+        "another program wrote attempts = 'abc'",
+    )
+    log = agent.stderr_path.read_text()
+    assert "internal error" not in log and "Traceback" not in log
+    assert log.count("delivery 1 failed") == 1, log[-2000:]
+    assert len(log) < 20_000
+    again = agent.once()
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.slow
+def test_an_agent_started_while_a_producer_holds_the_lock_waits_for_it(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """At login the agent may start while a producer's long transaction holds the write
+    lock past the 10 s busy timeout: it waits and says so once, instead of exiting 1."""
+    db = Database.open(db_path)
+    db.close()
+    holder = raw(db_path)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO notifications (title, priority) VALUES ('held', 'urgent')")
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        wait_for(
+            lambda: "waiting for it to be free" in agent.stderr_path.read_text(),
+            "the agent to say it waits",
+            60,
+        )
+        assert agent.process is not None and agent.process.poll() is None
+        holder.execute("COMMIT")
+        wait_for(lambda: "held" in agent.shown(), "the notification written meanwhile")
+    finally:
+        assert agent.stop() == 0
+    assert agent.stderr_path.read_text().count("waiting for it to be free") == 1
+
+
+@pytest.mark.slow
+def test_a_deleted_wal_file_is_noticed_and_nothing_in_it_is_lost(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Someone deletes the -wal under a running agent (a cleaner, a backup tool). Before,
+    producers got "disk I/O error" and after a SIGKILL the file held nothing at all."""
+    db = Database.open(db_path)
+    db.close()
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    wal = db_path.with_name(db_path.name + "-wal")
+    try:
+        wait_for(wal.exists, "the agent to start")
+        db = Database.open(db_path)
+        for title in GOOD:
+            enqueue(db, title, priority="urgent")
+        db.close()
+        raw(db_path).execute("INSERT INTO settings (key, value) VALUES ('burst_limit', '7')")
+        wait_for(lambda: set(GOOD) <= set(agent.shown()), "the good notifications")
+        wal.unlink()
+        wait_for(
+            lambda: "is open again" in agent.stderr_path.read_text(),
+            "the agent to notice and open it again",
+            10,  # by the file event, not the 30 s safety timer
+        )
+        db = Database.open(db_path)
+        enqueue(db, "after", priority="urgent")
+        db.close()
+        wait_for(lambda: "after" in agent.shown(), "a notification written after it")
+    finally:
+        assert agent.process is not None
+        agent.process.kill()  # no clean close: what is in the file must already be there
+        agent.process.wait(timeout=30)
+    conn = sqlite3.connect(db_path)
+    titles = {title for (title,) in conn.execute("SELECT title FROM notifications")}
+    assert titles == {*GOOD, "after"}
+    assert conn.execute("SELECT value FROM settings WHERE key = 'burst_limit'").fetchall() == [
+        ("7",)
+    ]
+    sent = conn.execute("SELECT count(*) FROM notification_deliveries WHERE status = 'sent'")
+    assert sent.fetchone() == (4,)
+
+
+@pytest.mark.slow
+def test_a_renamed_folder_is_watched_again_where_the_database_is_now(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """The database's folder renamed under a running agent: it opens a database at its
+    path again, and then wakes for it -- the watch had stayed on the renamed folder, so
+    notifications waited for the 30 s safety timer."""
+    db = Database.open(db_path)
+    db.close()
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        wait_for(db_path.with_name(db_path.name + "-wal").exists, "the agent to start")
+        db_path.parent.rename(tmp_path / "moved-away")
+        wait_for(
+            lambda: "was replaced or deleted; opening it again" in agent.stderr_path.read_text(),
+            "the agent to notice",
+            10,
+        )
+        wait_for(db_path.exists, "the agent to open a database at its path", 10)
+        db = Database.open(db_path)
+        enqueue(db, "in the new folder", priority="urgent")
+        db.close()
+        wait_for(lambda: "in the new folder" in agent.shown(), "the new folder's notification", 10)
+    finally:
+        assert agent.stop() == 0

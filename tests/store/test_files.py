@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
+import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT, run_cli
 from traycourier.agent import process
 from traycourier.store import CorruptDatabase, Database, DatabaseUnavailable, enqueue
 
@@ -116,3 +122,53 @@ def test_the_lock_file_is_never_opened_through_a_symlink(tmp_path: Path) -> None
     with pytest.raises(OSError):
         process.single_instance(db)
     assert victim.read_text() == "precious"
+
+
+NOT_REGULAR = {
+    "a FIFO": lambda path: os.mkfifo(path, 0o644),
+    "a device": lambda path: os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3)),
+    "a folder": lambda path: path.mkdir(mode=0o755),
+}
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+def test_a_database_path_that_is_not_a_regular_file_is_refused_untouched(
+    tmp_path: Path, kind: str
+) -> None:
+    """`--db /dev/null` as root made /dev/null 0600 and left /dev/null-journal; a FIFO
+    blocked every command forever in open()."""
+    path = tmp_path / "tc.db"
+    NOT_REGULAR[kind](path)
+    before = path.lstat()
+    result = run_cli("status", db=path)  # a hang here is the FIFO bug
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"traycourier: error: {path} is not a regular file ({kind}); "
+        "pass the path of a database file\n"
+    )
+    assert stat.S_IMODE(path.lstat().st_mode) == stat.S_IMODE(before.st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tc.db"]  # no -journal, -wal
+
+
+def test_an_unreadable_folder_is_one_line_not_an_internal_error(db_path: Path) -> None:
+    """As an ordinary user (root reads anything): the folder of the database made 0000."""
+    scratch = Path(tempfile.mkdtemp(prefix="tc-unreadable-"))
+    try:
+        os.chmod(scratch, 0o755)
+        folder = scratch / "data"
+        folder.mkdir(mode=0o700)
+        os.chown(folder, pwd.getpwnam("nobody").pw_uid, -1)
+        folder.chmod(0o000)
+        as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        result = subprocess.run(
+            [*as_nobody, sys.executable, "-m", "traycourier.agent", "--db",
+             str(folder / "tc.db"), "status"],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(scratch)},
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(scratch)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"traycourier: error: cannot reach {folder / 'tc.db'}: Permission denied\n"
+    )

@@ -11,7 +11,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import query, run_in_process
@@ -57,6 +57,8 @@ NASTY_TEXT = st.sampled_from(
         "null",
         "<b>&amp;</b>\x1b[31m\u202e",
         "x" * 5000,
+        "[" * 2040 + "]" * 2040,  # valid JSON, deeper than Python's json reads
+        "1733461234",  # seconds since 1970, as a TEXT column keeps them
     ]
 )
 SQLITE_VALUE = st.one_of(
@@ -97,6 +99,7 @@ class Shown:
 class NoWaker:
     def mark(self) -> None: ...
     def poke(self) -> None: ...
+    def pause(self, timeout_s: float, stop: object) -> None: ...
 
 
 def write_hostile(path: Path, row: dict[str, object], stored: dict[str, object]) -> None:
@@ -127,6 +130,8 @@ def write_hostile(path: Path, row: dict[str, object], stored: dict[str, object])
     row=st.dictionaries(st.sampled_from(NOTIFICATION_COLUMNS), SQLITE_VALUE, max_size=6),
     stored=st.dictionaries(st.sampled_from(SETTINGS_KEYS), SQLITE_VALUE, max_size=3),
 )
+@example(row={"title": "deep", "actions_json": "[" * 2040 + "]" * 2040}, stored={})
+@example(row={"title": "epoch", "created_at": "1733461234", "priority": "urgent"}, stored={})
 def test_no_value_stops_a_tick(row: dict[str, object], stored: dict[str, object]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "tc.db"

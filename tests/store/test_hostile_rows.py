@@ -7,11 +7,13 @@ import sqlite3
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
+from tests.conftest import execute, query
 from traycourier.agent import routing
 from traycourier.store import Database, Settings, enqueue, queries
 from traycourier.store.deliveries import MAX_BODY_READ, MAX_TITLE_READ, route_batch
 from traycourier.store.housekeeping import retry_failed
-from traycourier.store.leases import claim
+from traycourier.store.leases import claim, mark
+from traycourier.store.model import Outcome, OutcomeKind
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -147,3 +149,37 @@ def test_a_cut_counts_characters_not_bytes(any_db: Database) -> None:
     enqueue(db, "é" * 150 + "x" * 10_000, priority="urgent")
     (recent,) = queries.recent_notifications(db, 10)
     assert recent.title == "é" * 150 + "x" * 50
+
+
+def test_a_reused_id_gets_its_own_delivery(any_db: Database) -> None:
+    """A producer deletes a notification with foreign keys off (the sqlite3 shell's default:
+    its delivery stays) and writes a new one with the same id. The new one was marked routed
+    with no delivery and never shown, silently."""
+    execute(
+        any_db, "INSERT INTO notifications (id, title, priority) VALUES ('ntf_x', 'old', 'urgent')"
+    )
+    route(any_db)
+    (old,) = claim(any_db, "A", T0, TTL, 10)
+    mark(any_db, "A", [Outcome(old, OutcomeKind.SENT)], T0)
+    if any_db.url is None:
+        conn = producer(any_db)
+        conn.execute("DELETE FROM notifications WHERE id = 'ntf_x'")
+        conn.execute(
+            "INSERT INTO notifications (id, title, priority) VALUES ('ntf_x', 'new', 'urgent')"
+        )
+    else:  # a server keeps its foreign keys: the same happens only with them off
+        execute(any_db, "ALTER TABLE notifications DISABLE TRIGGER ALL")
+        execute(any_db, "DELETE FROM notifications WHERE id = 'ntf_x'")
+        execute(
+            any_db,
+            "INSERT INTO notifications (id, title, priority) VALUES ('ntf_x', 'new', 'urgent')",
+        )
+        execute(any_db, "ALTER TABLE notifications ENABLE TRIGGER ALL")
+    route(any_db)
+    (new,) = claim(any_db, "A", T0, TTL, 10)
+    assert (new.title, new.attempt_no) == ("new", 2)  # the attempt log goes on
+    mark(any_db, "A", [Outcome(new, OutcomeKind.SENT)], T0)
+    assert query(any_db, "SELECT attempt_no, outcome FROM notification_delivery_attempts") == [
+        (1, "sent"),
+        (2, "sent"),
+    ]

@@ -186,14 +186,20 @@ def test_retry_waits_for_its_time(db: Database) -> None:
     assert again.attempt_no == 2
 
 
-def test_release_on_shutdown_counts_no_attempt(db: Database) -> None:
+def test_release_on_shutdown_counts_no_attempt_unless_the_call_had_started(db: Database) -> None:
+    """The claim marks its first row started (its call follows at once): that one may have
+    been shown, so it counts, is recorded and backs off; the unstarted one goes back as it
+    was. Before, both went back uncounted and the first could be shown twice unrecorded."""
     for title in ("a", "b"):
         enqueue(db, title, priority="urgent")
     route(db)
-    claim(db, "A", T0, TTL, 10)
-    assert release_all(db, "A", T0) == 2
-    assert rows(db) == [("a", "queued", 0, None), ("b", "queued", 0, None)]
-    assert attempts(db) == []
+    first, _second = claim(db, "A", T0, TTL, 10)
+    assert first.started
+    assert release_all(db, "A", T0, lambda _n, _max: 4.0) == 2
+    assert rows(db) == [("a", "retry_wait", 1, "lease_expired"), ("b", "queued", 0, None)]
+    assert [(a[1], a[3]) for a in attempts(db)] == [(1, "lease_expired")]
+    backoff = query(db, "SELECT next_attempt_at FROM notification_deliveries WHERE id = 1")
+    assert backoff == [(timestamps.fmt(T0 + timedelta(seconds=4)),)]
 
 
 def test_switching_off_cancels_what_waits(db: Database) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 
 import pytest
 
-from tests.conftest import run_in_process
+from tests.conftest import run_in_process, wait_for
+from traycourier.agent import loop as loop_module
+from traycourier.agent import wakeup
 from traycourier.agent.backends import NullNotifier
 from traycourier.agent.loop import AgentLoop, retry_in_s
 from traycourier.agent.runtime import Runtime, RuntimeConfig, TickReport
-from traycourier.store import Database, DatabaseUnavailable
+from traycourier.store import Database, DatabaseUnavailable, enqueue
 
 
 class Waker:
@@ -27,6 +30,9 @@ class Waker:
     def mark(self) -> None:
         pass
 
+    def suspend(self) -> None:
+        pass
+
     def reopen(self) -> None:
         self.reopened += 1
 
@@ -35,6 +41,9 @@ class Waker:
         if len(self.pauses) >= self.rounds:
             stop.set()
         return False
+
+    def pause(self, timeout_s: float, stop: threading.Event) -> None:
+        self.wait(timeout_s, stop)
 
 
 class FlakyRuntime(Runtime):
@@ -133,3 +142,33 @@ def test_leave_ends_a_loop_waiting_on_the_real_waker(db: Database) -> None:
         runtime.stop.set()
         waker.poke()
         waker.close()
+
+
+@pytest.mark.parametrize(
+    "failure", [KeyError("ntf_x"), DatabaseUnavailable("tc.db stayed locked")], ids=type
+)
+def test_a_failed_tick_waits_its_whole_pause_though_its_own_record_is_a_commit(
+    db: Database, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    """Recording the error commits, and a real waker sees every commit: the pause must not
+    end there (it did: ~870 failed ticks a second). Only a stop or a poke ends it."""
+    monkeypatch.setattr(loop_module, "retry_in_s", lambda _failures: 60.0)
+    assert db.path is not None
+    runtime = FlakyRuntime(db, [failure] * 1000)
+    runtime.start()
+    waker = wakeup.Waker(db.path)
+    loop = AgentLoop(runtime, waker)
+    worker = threading.Thread(target=loop.run)
+    worker.start()
+    try:
+        wait_for(lambda: loop.failures == 1, "the first failed tick")
+        for title in ("a producer", "commits", "meanwhile"):
+            enqueue(db, title)  # other commits do not end the pause either
+        time.sleep(1.0)  # ample time for a spinning loop to fail again
+        assert loop.failures == 1
+    finally:
+        runtime.stop.set()
+        waker.poke()  # ... and a stop ends it at once
+        worker.join(timeout=30)
+        waker.close()
+    assert not worker.is_alive()

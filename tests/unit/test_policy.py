@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traycourier.agent import backoff, burst, errors, routing
+from traycourier.agent import backoff, burst, errors, recent, routing
 from traycourier.store import Database, timestamps
 from traycourier.store.model import DeliveryStatus, Mute, RouteDecision, Settings, Unrouted
 from traycourier.store.rows import Device
@@ -125,11 +125,21 @@ def test_a_row_that_cannot_be_read_fails_alone_with_its_reason(item: Unrouted, r
     assert decision.reason is not None and reason in decision.reason
 
 
-@pytest.mark.parametrize("created_at", [int(NOW.timestamp()) - 5, NOW.timestamp() - 5.5])
-def test_a_time_given_as_seconds_since_1970_is_understood(created_at: float) -> None:
+SECONDS = int(NOW.timestamp()) - 5
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    # what a TEXT column keeps of `strftime('%s','now')` or a bound integer is its digits
+    [SECONDS, SECONDS - 0.5, str(SECONDS), f"{SECONDS}.5", f" {SECONDS} "],
+    ids=repr,
+)
+def test_a_time_given_as_seconds_since_1970_is_understood(created_at: float | str) -> None:
     assert routing.decide_desktop(_item(created_at=created_at), Settings(), NOW) == QUEUED
-    stale = _item(created_at=created_at - 90000)
+    stale = _item(created_at=float(created_at) - 90000)
     assert routing.decide_desktop(stale, Settings(), NOW).code == "stale"  # type: ignore[union-attr]
+    # the tray's Recent reads the same time routing judged by
+    assert recent.created_time(created_at) == timestamps.from_stored(float(created_at))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
