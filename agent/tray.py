@@ -94,9 +94,7 @@ class TrayApp:
             mutes=tuple(mutes.active(self.db, now).values()),
             pending=summary.pending,
             failed=summary.failed,
-            last_delivered=(
-                timestamps.parse(summary.last_delivered_at) if summary.last_delivered_at else None
-            ),
+            last_delivered=timestamps.parse_or_none(summary.last_delivered_at),
             recent=tuple(recent.from_row(r) for r in recent_rows),
             autostart=controls.autostart_enabled(),
             notifier_broken=self.runtime.notifier.problem() is not None,

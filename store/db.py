@@ -21,6 +21,7 @@ from traycourier.store import pg, sqlitefile
 from traycourier.store.errors import CorruptDatabase, SchemaTooNew, StoreError
 from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS
 from traycourier.store.migrations_pg import PG_MIGRATIONS
+from traycourier.store.refusals import Refused
 from traycourier.store.sqlitefile import BUSY_TIMEOUT_S, FileSet
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Database:
             self.dialect, self.path, self.url = "postgresql", None, target
             self.location = pg.shown(target)
         self._files = FileSet(target) if isinstance(target, Path) else None
+        self.refused = Refused()
+        """Rows this database would not let this process write (`store.refusals`)."""
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, migrate: bool = True) -> Database:
@@ -74,11 +77,13 @@ class Database:
         return self._files is not None and self._files.changed()
 
     def reopen(self) -> None:
-        """Open the file at `path` again (creating and migrating it if it is gone). First,
-        through a connection opened before, whatever sits only in a -wal that was deleted
-        is written into the file and the wal-index reset: otherwise it is lost, and every
-        new connection meets "disk I/O error" until the last old one closes."""
-        if self.path is not None:
+        """Open the file at `path` again (creating and migrating it if it is gone). When only
+        its -wal was deleted, first, through a connection opened before, whatever sits only
+        in that -wal is written into the file and the wal-index reset: otherwise it is lost,
+        and every new connection meets "disk I/O error" until the last old one closes."""
+        # Only into the same file: had the file itself been replaced, a new producer's
+        # commits could already sit in that -wal, and would go into the old file.
+        if self._files is not None and self._files.same_database():
             try:  # outside any transaction: a checkpoint cannot run inside one
                 pooled = self.engine.raw_connection()
                 try:
@@ -88,6 +93,7 @@ class Database:
             except (sa_exc.DBAPIError, sqlite3.Error) as err:
                 log.warning("could not write the old -wal back into %s: %s", self.path, err)
         self.engine.dispose()
+        self.refused = Refused()  # another file: its rows are other rows
         if self.path is not None:
             self.engine = sqlitefile.prepare(self.path)
             self._files = FileSet(self.path)
@@ -109,9 +115,9 @@ class Database:
         except sqlite3.OperationalError as err:
             if "interrupt" in str(err).lower():
                 return f"not finished within {limit_s:g} s"
-            raise self._translate(err) from err
+            raise self.translate(err) from err
         except sqlite3.DatabaseError as err:
-            raise self._translate(err) from err
+            raise self.translate(err) from err
         finally:
             conn.close()
         return "; ".join(str(row[0]) for row in rows)
@@ -119,7 +125,8 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _translate(self, err: BaseException) -> StoreError:
+    def translate(self, err: BaseException) -> StoreError:
+        """A driver error as one line a user can act on (`store.errors`)."""
         if self.path is None:
             return pg.translate(err, self.location)
         return sqlitefile.translate(err, self.path)
@@ -132,7 +139,7 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
-            raise self._translate(err) from err
+            raise self.translate(err) from err
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -144,7 +151,7 @@ class Database:
             ):
                 yield conn
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
-            raise self._translate(err) from err
+            raise self.translate(err) from err
 
     def schema_version(self) -> int:
         with self.read() as conn:

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
-from sqlalchemy import exc as sa_exc
 
 from traycourier.store import timestamps
 from traycourier.store.db import Database
@@ -44,6 +43,7 @@ from traycourier.store.model import (
     Unrouted,
     rank_of,
 )
+from traycourier.store.refusals import one_by_one_if_refused
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +72,41 @@ INSERT_ATTEMPTS = Both.build(
 started_at]; one statement for every attempt a transaction records."""
 
 
+def insert_attempts(db: Database, conn: Connection, rows: list[list[Any]], stamp: str) -> None:
+    """Record attempts; one the database refuses is logged, and the others are written."""
+    done = one_by_one_if_refused(
+        conn,
+        lambda some: [
+            conn.execute(INSERT_ATTEMPTS.on(conn), {"rows": json.dumps(some), "now": stamp})
+        ],
+        rows,
+        db.translate,
+    )
+    for row, why in done.refused:
+        log.error("delivery %s: attempt %s could not be recorded: %s", row[0], row[1], why)
+
+
 # -- what is there to do ------------------------------------------------------------------
+
+
+def passed_over(d: str, table: str = "deliveries", column: str = "id") -> str:
+    """`AND <column> NOT IN` the rows this database refused to let the agent write
+    (`store.refusals`): they can neither stop the others nor wake the agent again."""
+    return f" AND {column} NOT IN ({ids(f'refused_{table}', d)})"
+
 
 _PENDING = Both.build(
     lambda d: (
         "SELECT "
         f"EXISTS (SELECT 1 FROM notification_deliveries WHERE status = '{S.LEASED}' "
-        "  AND lease_expires_at <= :now), "
-        "EXISTS (SELECT 1 FROM notifications WHERE routed_at IS NULL), "
+        f"  AND lease_expires_at <= :now{passed_over(d)}), "
+        "EXISTS (SELECT 1 FROM notifications WHERE routed_at IS NULL"
+        f"  {passed_over(d, 'notifications', 'seq')}), "
         f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
-        "  AND destination_key = :device), "
+        f"  AND destination_key = :device{passed_over(d)}), "
         f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {WAITING} "
-        "  AND next_attempt_at <= :now AND destination_key = :device), "
-        f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {malformed(d)})"
+        f"  AND next_attempt_at <= :now AND destination_key = :device{passed_over(d)}), "
+        f"EXISTS (SELECT 1 FROM notification_deliveries WHERE {malformed(d)}{passed_over(d)})"
     )
 )
 
@@ -92,8 +114,9 @@ _PENDING = Both.build(
 def pending(db: Database, now: datetime, device: str = "") -> Pending:
     """One cheap read that tells a tick which write transactions it needs at all: an idle
     tick then takes no write lock, so it never makes a producer wait."""
+    params = {"now": timestamps.fmt(now), "device": device, **db.refused.params()}
     with db.read() as conn:
-        row = conn.execute(_PENDING.on(conn), {"now": timestamps.fmt(now), "device": device}).one()
+        row = conn.execute(_PENDING.on(conn), params).one()
     return Pending(*(bool(value) for value in row))
 
 
@@ -106,7 +129,8 @@ _SELECT_UNROUTED = Both.build(
     lambda d: (
         f"SELECT seq, id, priority, created_at, {is_text('title', d)}, {is_text('message', d)}, "
         f"archived_at IS NOT NULL, {text_only('source', 200, d)} FROM notifications "
-        f"WHERE routed_at IS NULL ORDER BY seq LIMIT :limit{skip_locked(d)}"
+        f"WHERE routed_at IS NULL{passed_over(d, 'notifications', 'seq')} "
+        f"ORDER BY seq LIMIT :limit{skip_locked(d)}"
     )
 )
 _INSERT_DELIVERIES = Both.build(
@@ -177,42 +201,57 @@ def route_batch(
     """Route up to `limit` unrouted notifications: their rows and `routed_at` commit together,
     so a crash or a replayed tick never creates a row twice or loses one.
 
-    Should the batch's statement fail on one row (a producer's trigger, a constraint this
-    code does not know), the batch is redone one row at a time: a row that still fails is
-    marked routed without a delivery and logged, and every other row is routed."""
+    Should the database refuse the batch for one notification (a producer's trigger, a
+    constraint this code does not know), each is routed alone (`store.refusals`): one whose
+    rows are refused is marked routed without them and logged; one whose `routed_at` is
+    refused too is passed over for as long as this database stays open."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
-        found = conn.execute(_SELECT_UNROUTED.on(conn), {"limit": limit}).all()
+        params = {"limit": limit, **db.refused.params()}
+        found = conn.execute(_SELECT_UNROUTED.on(conn), params).all()
         batch = [_unrouted(conn, row) for row in found]
         if not batch:
             return RouteReport(0, 0, 0)
-        rows = []
-        for item in batch:
-            decision = decide(item)
-            if decision is None:
-                continue
-            next_at = stamp if decision.status == S.QUEUED else None
-            rank = rank_of(item.priority)
-            for key in decision.destinations:
-                rows.append(
-                    [item.seq, decision.status, rank, next_at, decision.code, decision.reason, key]
+        units = [(item, _rows(item, decide(item), stamp)) for item in batch]
+
+        def route(some: Sequence[_Unit]) -> list[_Unit]:
+            _insert_routes(conn, [row for _, rows in some for row in rows], stamp, max_attempts)
+            seqs = json.dumps([item.seq for item, _ in some])
+            conn.execute(_MARK_ROUTED.on(conn), {"now": stamp, "seqs": seqs})
+            return list(some)
+
+        done = one_by_one_if_refused(conn, route, units, db.translate)
+        routed = done.results
+        for (item, _rows_refused), why in done.refused:
+            log.error("notification %s cannot be routed: %s", item.id, why)
+            alone = one_by_one_if_refused(conn, route, [(item, [])], db.translate)
+            routed += alone.results
+            if alone.refused:
+                db.refused.notifications.add(item.seq)
+                log.error(
+                    "notification %s cannot even be marked routed; passed over until the "
+                    "database is opened again",
+                    item.id,
                 )
-        # A statement SQLite rejects is undone alone (ABORT), the transaction goes on: so a
-        # failed batch insert is simply redone one row at a time.
-        try:
-            _insert_routes(conn, rows, stamp, max_attempts)
-        except sa_exc.IntegrityError:
-            for row in list(rows):
-                try:
-                    _insert_routes(conn, [row], stamp, max_attempts)
-                except sa_exc.IntegrityError as err:
-                    ntf = next(item.id for item in batch if item.seq == row[0])
-                    log.error("notification %s cannot be routed: %s", ntf, err.orig)
-                    rows.remove(row)
-        seqs = json.dumps([item.seq for item in batch])
-        conn.execute(_MARK_ROUTED.on(conn), {"now": stamp, "seqs": seqs})
+    rows = [row for _, unit_rows in routed for row in unit_rows]
     queued = sum(1 for r in rows if r[1] == S.QUEUED)
-    return RouteReport(routed=len(batch), queued=queued, skipped=len(rows) - queued)
+    return RouteReport(routed=len(routed), queued=queued, skipped=len(rows) - queued)
+
+
+_Unit = tuple[Unrouted, list[list[Any]]]
+"""One notification and its delivery rows: routed together or not at all."""
+
+
+def _rows(item: Unrouted, decision: RouteDecision | None, stamp: str) -> list[list[Any]]:
+    """The delivery rows a decision makes, as the JSON arrays `_INSERT_DELIVERIES` reads."""
+    if decision is None:
+        return []
+    next_at = stamp if decision.status == S.QUEUED else None
+    rank = rank_of(item.priority)
+    return [
+        [item.seq, decision.status, rank, next_at, decision.code, decision.reason, key]
+        for key in decision.destinations
+    ]
 
 
 def _insert_routes(conn: Connection, rows: list[list[Any]], stamp: str, max_attempts: int) -> None:

@@ -11,14 +11,22 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import Connection, TextClause, text
 
 from traycourier.store import timestamps
 from traycourier.store.db import Database
-from traycourier.store.deliveries import ANY_RANK, CLEAR_LEASE, INSERT_ATTEMPTS, WAITING
+from traycourier.store.deliveries import (
+    ANY_RANK,
+    CLEAR_LEASE,
+    WAITING,
+    insert_attempts,
+    passed_over,
+)
 from traycourier.store.dialects import (
     Both,
+    ids,
     is_count,
     is_text,
     is_time,
@@ -36,6 +44,7 @@ from traycourier.store.model import (
     Code,
     DeliveryStatus,
 )
+from traycourier.store.refusals import Done, one_by_one_if_refused
 
 S = DeliveryStatus
 log = logging.getLogger(__name__)
@@ -48,7 +57,7 @@ _SELECT_EXPIRED = Both.build(
         "SELECT id, attempts, max_attempts, lease_owner, updated_at, attempt_started_at "
         f"FROM notification_deliveries WHERE status = '{S.LEASED}' AND lease_expires_at <= :now "
         # counts another program broke are failed by `fail_malformed`, not computed with
-        f"AND {is_count('attempts', d)} AND {is_count('max_attempts', d)}"
+        f"AND {is_count('attempts', d)} AND {is_count('max_attempts', d)}{passed_over(d)}"
         # on a server two agents may expire at once: each takes the rows the other has not
         f"{skip_locked(d)}"
     )
@@ -75,7 +84,8 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
     never started goes back to `queued` at once, no attempt counted."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
-        expired = conn.execute(_SELECT_EXPIRED.on(conn), {"now": stamp}).all()
+        params = {"now": stamp, **db.refused.params()}
+        expired = conn.execute(_SELECT_EXPIRED.on(conn), params).all()
         if not expired:
             return 0
         updates, attempts = [], []
@@ -94,10 +104,18 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
             outcome = AttemptOutcome.LEASE_EXPIRED
             started = row.attempt_started_at
             attempts.append([row.id, attempt_no, row.lease_owner, outcome, outcome, error, started])
-        conn.execute(_EXPIRE.on(conn), {"rows": json.dumps(updates), "now": stamp})
-        if attempts:
-            conn.execute(INSERT_ATTEMPTS.on(conn), {"rows": json.dumps(attempts), "now": stamp})
-    return len(expired)
+        done = one_by_one_if_refused(
+            conn,
+            lambda some: [conn.execute(_EXPIRE.on(conn), {"rows": json.dumps(some), "now": stamp})],
+            updates,
+            db.translate,
+        )
+        refused = {row[0] for row, _ in done.refused}
+        for row, why in done.refused:
+            db.refused.deliveries.add(row[0])
+            log.error("delivery %s: the database refused to end its lease: %s", row[0], why)
+        insert_attempts(db, conn, [a for a in attempts if a[0] not in refused], stamp)
+    return len(expired) - len(refused)
 
 
 def _broken_column(dialect: str) -> str:
@@ -134,19 +152,42 @@ _FAIL_MALFORMED = Both.build(
         f"max_attempts = CASE WHEN {is_count('max_attempts', d)} THEN max_attempts "
         f"  ELSE {DEFAULT_MAX_ATTEMPTS} END, "
         f"rank = CASE WHEN {is_count('rank', d)} THEN rank ELSE 3 END, "
-        f"next_attempt_at = NULL, {CLEAR_LEASE} WHERE {malformed(d)} RETURNING id, last_error"
+        f"next_attempt_at = NULL, {CLEAR_LEASE} WHERE id IN ({ids('ids', d)}) "
+        f"AND {malformed(d)} RETURNING id, last_error"
     )
+)
+_MALFORMED = Both.build(
+    lambda d: f"SELECT id FROM notification_deliveries WHERE {malformed(d)}{passed_over(d)}"
 )
 
 
 def fail_malformed(db: Database, now: datetime) -> int:
     """Deliveries whose agent-written columns another program broke fail alone, each with
     what was wrong (`invalid_row`), instead of stopping every claim or waiting forever."""
+    params = {"now": timestamps.fmt(now), **db.refused.params()}
     with db.write() as conn:
-        failed = conn.execute(_FAIL_MALFORMED.on(conn), {"now": timestamps.fmt(now)}).all()
-    for delivery_id, reason in failed:
+        found = list(conn.execute(_MALFORMED.on(conn), params).scalars())
+        done = _each(db, conn, _FAIL_MALFORMED, found, params)
+    for delivery_id, reason in done.results:
         log.error("delivery %s failed: %s", delivery_id, reason)
-    return len(failed)
+    return len(done.results)
+
+
+def _each(
+    db: Database, conn: Connection, update: Both, found: list[int], params: dict[str, Any]
+) -> Done[int, Any]:
+    """`update` (… WHERE id IN :ids … RETURNING) over `found` in one statement, one by one if
+    the database refuses it; a row refused alone is passed over while the database is open."""
+    done = one_by_one_if_refused(
+        conn,
+        lambda some: list(conn.execute(update.on(conn), {**params, "ids": json.dumps(some)})),
+        found,
+        db.translate,
+    )
+    for delivery_id, why in done.refused:
+        db.refused.deliveries.add(delivery_id)
+        log.error("delivery %s: the database refused the agent's write: %s", delivery_id, why)
+    return done
 
 
 _END_OWNERS_LEASES = text(
@@ -165,10 +206,16 @@ def release_all(db: Database, owner: str, now: datetime, plan: RetryPlan) -> int
     return expire_leases(db, now, plan)
 
 
-_CANCEL_PENDING = text(
-    f"UPDATE notification_deliveries SET status = '{S.CANCELLED}', "
-    f"last_error_code = '{Code.DISABLED}', last_error = 'notifications were switched off', "
-    f"next_attempt_at = NULL, updated_at = :now WHERE {WAITING}"
+_CANCEL_PENDING = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{S.CANCELLED}', "
+        f"last_error_code = '{Code.DISABLED}', last_error = 'notifications were switched off', "
+        f"next_attempt_at = NULL, updated_at = :now WHERE id IN ({ids('ids', d)}) AND {WAITING} "
+        "RETURNING id"
+    )
+)
+_WAITING = Both.build(
+    lambda d: f"SELECT id FROM notification_deliveries WHERE {WAITING}{passed_over(d)}"
 )
 _RETRY_FAILED = text(
     f"UPDATE notification_deliveries SET status = '{S.QUEUED}', attempts = 0, "
@@ -179,7 +226,10 @@ _RETRY_FAILED = text(
 
 def cancel_pending(db: Database, now: datetime) -> int:
     """Notifications switched off: drop what is waiting (leased rows finish as they are)."""
-    return _update_all(db, _CANCEL_PENDING, now)
+    params = {"now": timestamps.fmt(now), **db.refused.params()}
+    with db.write() as conn:
+        found = list(conn.execute(_WAITING.on(conn), params).scalars())
+        return len(_each(db, conn, _CANCEL_PENDING, found, params).results)
 
 
 def retry_failed(db: Database, now: datetime, device: str = "") -> int:
@@ -242,9 +292,10 @@ _NEXT_EVENT = Both.build(
         "SELECT min(t) FROM ("
         " SELECT min(next_attempt_at) AS t FROM notification_deliveries "
         f"  WHERE {WAITING} AND :waiting AND rank <= :max_rank AND destination_key = :device"
-        f"  AND {is_time('next_attempt_at', d)}"
+        f"  AND {is_time('next_attempt_at', d)}{passed_over(d)}"
         " UNION ALL SELECT min(lease_expires_at) FROM notification_deliveries "
-        f"  WHERE status = '{S.LEASED}' AND {is_time('lease_expires_at', d)}) AS due"
+        f"  WHERE status = '{S.LEASED}' AND {is_time('lease_expires_at', d)}{passed_over(d)}"
+        ") AS due"
     )
 )
 
@@ -258,7 +309,7 @@ def next_event_at(
     again and again."""
     with db.read() as conn:
         params = {"waiting": waiting, "max_rank": max_rank, "device": device}
-        value = conn.execute(_NEXT_EVENT.on(conn), params).scalar_one()
+        value = conn.execute(_NEXT_EVENT.on(conn), {**params, **db.refused.params()}).scalar_one()
     try:
         return timestamps.parse(value) if value else None
     except ValueError:  # shaped like a time, but no date (month 13): the safety timer wakes

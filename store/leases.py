@@ -11,15 +11,18 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection
+
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import (
     ANY_RANK,
     CLEAR_LEASE,
-    INSERT_ATTEMPTS,
     MAX_BODY_READ,
     MAX_TITLE_READ,
     WAITING,
+    insert_attempts,
+    passed_over,
     readable_id,
 )
 from traycourier.store.dialects import Both, ids, is_count, skip_locked, text_only
@@ -31,6 +34,7 @@ from traycourier.store.model import (
     Outcome,
     OutcomeKind,
 )
+from traycourier.store.refusals import one_by_one_if_refused
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +43,41 @@ S = DeliveryStatus
 
 # -- claiming -----------------------------------------------------------------------------
 
+
+def _due(d: str) -> str:
+    """This agent's due deliveries in claim order, as many as it takes at once."""
+    return (
+        "SELECT id FROM notification_deliveries "
+        f"WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
+        "AND destination_key = :device "
+        # counts another program broke are failed by `fail_malformed`, never computed with
+        f"AND {is_count('attempts', d)} AND {is_count('max_attempts', d)}{passed_over(d)} "
+        f"ORDER BY rank, next_attempt_at, id LIMIT :limit{skip_locked(d)}"
+    )
+
+
+_LEASE = (
+    f"UPDATE notification_deliveries SET status = '{S.LEASED}', lease_owner = :owner, "
+    "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
+)
 _CLAIM = Both.build(
     lambda d: (
-        f"UPDATE notification_deliveries SET status = '{S.LEASED}', lease_owner = :owner, "
-        "lease_expires_at = :expires, attempt_started_at = :started, updated_at = :now "
-        "WHERE id IN (SELECT id FROM notification_deliveries "
-        f"  WHERE {WAITING} AND next_attempt_at <= :now AND rank <= :max_rank "
-        "  AND destination_key = :device "
-        # counts another program broke are failed by `fail_malformed`, never computed with
-        f"  AND {is_count('attempts', d)} AND {is_count('max_attempts', d)} "
-        f"  ORDER BY rank, next_attempt_at, id LIMIT :limit{skip_locked(d)}) "
+        f"{_LEASE}WHERE id IN ({_due(d)}) RETURNING id, attempts, max_attempts, rank, "
+        "next_attempt_at"
+    )
+)
+_DUE = Both.build(_due)
+_CLAIM_ONE = Both.build(
+    lambda d: (
+        f"{_LEASE}WHERE id = :id AND {WAITING} "
         "RETURNING id, attempts, max_attempts, rank, next_attempt_at"
+    )
+)
+_REFUSED = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
+        f"last_error_code = '{Code.REFUSED}', last_error = :why, next_attempt_at = NULL, "
+        f"attempt_started_at = NULL, {CLEAR_LEASE} WHERE id = :id"
     )
 )
 # Reads are bounded: a 10 MB title costs what the OS can show, not 10 MB per row. A value
@@ -105,8 +133,9 @@ def claim(
         "max_rank": max_rank,
         "device": device,
     }
+    params.update(db.refused.params())
     with db.write() as conn:
-        leased = conn.execute(_CLAIM.on(conn), params).all()
+        leased = _lease(db, conn, params)
         if not leased:
             return []
         batch = json.dumps([row.id for row in leased])
@@ -130,6 +159,47 @@ def claim(
     for delivery_id in orphans:
         log.warning("delivery %s failed: its notification no longer exists", delivery_id)
     return found
+
+
+def _lease(db: Database, conn: Connection, params: dict[str, Any]) -> list[Any]:
+    """Lease the due rows in one statement; should the database refuse it (a producer's
+    trigger), one row at a time: a refused row fails with the database's reason (code
+    `refused`), or, if even that is refused, is passed over while the database is open."""
+    done = one_by_one_if_refused(
+        conn, lambda _: list(conn.execute(_CLAIM.on(conn), params).all()), [None], db.translate
+    )
+    if not done.refused:
+        return done.results
+    due = [row.id for row in conn.execute(_DUE.on(conn), params)]
+    claimed = one_by_one_if_refused(
+        conn,
+        lambda ids: list(conn.execute(_CLAIM_ONE.on(conn), {**params, "id": ids[0]}).all()),
+        due,
+        db.translate,
+    )
+    for delivery_id, why in claimed.refused:
+        record_refusal(db, conn, delivery_id, f"the database refused its claim: {why}", params)
+    return claimed.results
+
+
+def record_refusal(
+    db: Database, conn: Connection, delivery_id: int, why: str, params: dict[str, Any]
+) -> None:
+    """Fail a delivery the database would not let the agent move, with the reason; if even
+    that is refused, pass it over for as long as the database stays open."""
+    failed = one_by_one_if_refused(
+        conn,
+        lambda _: [conn.execute(_REFUSED.on(conn), {**params, "id": delivery_id, "why": why})],
+        [delivery_id],
+        db.translate,
+    )
+    if failed.refused:
+        db.refused.deliveries.add(delivery_id)
+        log.error(
+            "delivery %s: %s; passed over until the database is opened again", delivery_id, why
+        )
+    else:
+        log.error("delivery %s failed: %s", delivery_id, why)
 
 
 def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claimed:
@@ -164,8 +234,15 @@ def mark_started(db: Database, owner: str, delivery_ids: Sequence[int], now: dat
     """The notifier is about to be called for these: from now on an expired lease counts
     an attempt (the call may have shown it), before this it does not."""
     with db.write() as conn:
-        params = {"ids": json.dumps(list(delivery_ids)), "owner": owner, "now": timestamps.fmt(now)}
-        conn.execute(_STARTED.on(conn), params)
+        params = {"owner": owner, "now": timestamps.fmt(now)}
+        done = one_by_one_if_refused(
+            conn,
+            lambda some: [conn.execute(_STARTED.on(conn), {**params, "ids": json.dumps(some)})],
+            list(delivery_ids),
+            db.translate,
+        )
+    for delivery_id, why in done.refused:  # the call goes ahead: at least once, never lost
+        log.warning("delivery %s: its call could not be marked started: %s", delivery_id, why)
 
 
 # -- marking ------------------------------------------------------------------------------
@@ -220,7 +297,6 @@ def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -
     with db.write() as conn:
         for (kind, external_id, next_at, code, error), members in groups.items():
             params = {
-                "ids": json.dumps([m.claimed.delivery_id for m in members]),
                 "owner": owner,
                 "now": stamp,
                 "external_id": external_id,
@@ -228,12 +304,29 @@ def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -
                 "code": code,
                 "error": error,
             }
-            ours = set(conn.execute(_MARK[kind].on(conn), params).scalars())
+
+            def write(
+                some: Sequence[Outcome], kind: OutcomeKind = kind, params: Any = params
+            ) -> list[int]:
+                ids_ = json.dumps([m.claimed.delivery_id for m in some])
+                return list(conn.execute(_MARK[kind].on(conn), {**params, "ids": ids_}).scalars())
+
+            done = one_by_one_if_refused(conn, write, members, db.translate)
+            ours = set(done.results)
             for m in members:
                 if m.claimed.delivery_id in ours:
                     applied.append(m)
-                else:
+                elif all(m is not r for r, _ in done.refused):
                     fenced.append(m.claimed.delivery_id)
+            for m, why in done.refused:  # still leased by us: never claimed again meanwhile
+                db.refused.deliveries.add(m.claimed.delivery_id)
+                log.error(
+                    "delivery %s: the database refused its outcome (%s): %s; passed over "
+                    "until the database is opened again",
+                    m.claimed.delivery_id,
+                    m.kind,
+                    why,
+                )
         attempts = [
             [
                 out.claimed.delivery_id,
@@ -247,8 +340,7 @@ def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -
             for out in applied
             if out.kind.attempt_outcome is not None
         ]
-        if attempts:
-            conn.execute(INSERT_ATTEMPTS.on(conn), {"rows": json.dumps(attempts), "now": stamp})
+        insert_attempts(db, conn, attempts, stamp)
     for delivery_id in fenced:
         log.warning(
             "delivery %s: lease no longer held by %s; outcome not written", delivery_id, owner

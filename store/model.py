@@ -109,6 +109,7 @@ class Code(StrEnum):
     INVALID_ROW = "invalid_row"
     ORPHANED = "orphaned"
     LEASE_EXPIRED = "lease_expired"
+    REFUSED = "refused"  # the database refused the agent's write (a producer's trigger)
 
 
 def rank_of(priority: object) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, func, literal, select, text, true
+from sqlalchemy import Integer, Text, case, func, literal, select, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -58,25 +58,52 @@ def _as_text_postgresql(element: as_text, compiler: Any, **kw: Any) -> str:
     return compiler.process(func.substr(func.cast(column, Text), 1, limit), **kw)
 
 
+class as_count(FunctionElement[int]):
+    """A count the agent writes, or NULL when another program put something else there (an
+    integer column on PostgreSQL holds only integers)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(as_count, "sqlite")
+def _as_count_sqlite(element: as_count, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return compiler.process(case((func.typeof(column) == "integer", column)), **kw)
+
+
+@compiles(as_count, "postgresql")
+def _as_count_postgresql(element: as_count, compiler: Any, **kw: Any) -> str:
+    (column,) = element.clauses
+    return compiler.process(column, **kw)
+
+
 def _delivery_query():  # type: ignore[no-untyped-def]
+    """Every column as something printable and JSON-encodable: the agent's own columns too,
+    which another program may have overwritten with anything."""
     d, n = schema.deliveries, schema.notifications
     return select(
         d.c.id,
         as_text(d.c.notification_id),
         as_text(n.c.title),
         as_text(n.c.priority, 20),
-        d.c.status,
-        d.c.attempts,
-        d.c.max_attempts,
-        d.c.next_attempt_at,
-        d.c.lease_owner,
-        d.c.last_error_code,
-        d.c.last_error,
-        d.c.created_at,
-        d.c.updated_at,
-        d.c.delivered_at,
+        as_text(d.c.status, 20),
+        as_count(d.c.attempts),
+        as_count(d.c.max_attempts),
+        as_text(d.c.next_attempt_at, 40),
+        as_text(d.c.lease_owner),
+        as_text(d.c.last_error_code, 40),
+        as_text(d.c.last_error, 1000),
+        as_text(d.c.created_at, 40),
+        as_text(d.c.updated_at, 40),
+        as_text(d.c.delivered_at, 40),
         as_text(d.c.destination_key),
     ).join(n, n.c.id == d.c.notification_id)
+
+
+def text_or_none(value: object) -> str | None:
+    """A time read straight from an index (`max(delivered_at)`): text, or nothing usable."""
+    return value if isinstance(value, str) else None
 
 
 def list_deliveries(db: Database, status: str | None = None, limit: int = 50) -> list[DeliveryRow]:
@@ -150,7 +177,7 @@ def status(
         unrouted=int(unrouted),
         live_agents=tuple(live_agents(db, now, stale_after)),
         last_errors=tuple(last_errors),
-        last_delivered_at=last_delivered,
+        last_delivered_at=text_or_none(last_delivered),
         skip_reasons={str(code): int(count) for code, count in skips},
     )
 
@@ -174,7 +201,7 @@ def tray_summary(db: Database, device: str = "") -> TraySummary:
     (history-sized) report."""
     with db.read() as conn:
         pending, failed, last = conn.execute(_TRAY_SUMMARY, {"device": device}).one()
-    return TraySummary(int(pending), int(failed), last)
+    return TraySummary(int(pending), int(failed), text_or_none(last))
 
 
 def recent_notifications(db: Database, limit: int = 10, device: str = "") -> list[NotificationRow]:

@@ -13,8 +13,9 @@ class DeliveryRow:
     title: str
     priority: str
     status: str
-    attempts: int
-    max_attempts: int
+    attempts: int | None
+    """None when another program wrote something that is no count (`invalid_row` then)."""
+    max_attempts: int | None
     next_attempt_at: str | None
     lease_owner: str | None
     last_error_code: str | None

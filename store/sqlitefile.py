@@ -43,7 +43,7 @@ def translate(err: BaseException, path: Path) -> StoreError:
         )
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return CorruptDatabase(f"{path} is corrupt ({text}); it was left untouched")
-    if "readonly" in lowered or "unable to open" in lowered:
+    if "readonly" in lowered or "unable to open" in lowered or "disk i/o" in lowered:
         return DatabaseUnavailable(f"cannot write {path}: {text}")
     return StoreError(f"database error on {path}: {text}")
 
@@ -207,8 +207,12 @@ class FileSet:
         self._db = file_identity(path)
         self._wal = file_identity(self.wal_path)
 
+    def same_database(self) -> bool:
+        """The file is still the one opened (only its -wal may have gone)."""
+        return file_identity(self.path) == self._db
+
     def changed(self) -> bool:
-        if file_identity(self.path) != self._db:
+        if not self.same_database():
             return True
         wal = file_identity(self.wal_path)
         if self._wal is None:  # not made yet when opened: SQLite makes it at the first read

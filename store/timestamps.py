@@ -42,6 +42,14 @@ def parse(text: str) -> datetime:
 _SECONDS = re.compile(r"\s*[+-]?[0-9]+(\.[0-9]+)?\s*")
 
 
+def parse_or_none(value: object) -> datetime | None:
+    """A stored time to show: None when there is none, or when it is not one."""
+    try:
+        return parse(value) if value else None  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
 def from_stored(value: object) -> datetime:
     """A time a producer wrote in any SQLite type: text as above, or a number of seconds
     since 1970 (what `strftime('%s')` and most languages' clocks give), also as the digits

@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -235,3 +238,124 @@ def _check(db: Database, notifier: Shown) -> None:
     state = app.load_state()
     tray_model.build_menu(state, now)
     tray_model.tooltip(state, now)
+
+
+AGENT_COLUMNS = (
+    "attempts",
+    "max_attempts",
+    "rank",
+    "next_attempt_at",
+    "lease_owner",
+    "lease_expires_at",
+    "attempt_started_at",
+    "destination_key",
+    "last_error_code",
+    "last_error",
+    "external_id",
+    "delivered_at",
+    "snoozed_until",
+    "created_at",
+    "updated_at",
+)
+"""What the agent itself writes into a delivery, and another program may overwrite."""
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    status=st.sampled_from(["queued", "retry_wait", "leased", "sent", "failed"]),
+    changed=st.dictionaries(st.sampled_from(AGENT_COLUMNS), SQLITE_VALUE, min_size=1, max_size=4),
+)
+@example(status="queued", changed={"attempts": "abc"})
+@example(status="leased", changed={"lease_expires_at": None})
+def test_no_value_in_an_agent_column_stops_a_tick(status: str, changed: dict[str, object]) -> None:
+    """Another program overwrites the agent's own columns of one delivery (the audit's
+    `attempts = 'abc'` stopped every claim): each tick still raises nothing, the good ones are
+    shown, every state is the contract's, and the agent settles -- nothing left due."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "tc.db"
+        db = Database.open(path)
+        try:
+
+            def overwrite(sets: str, values: tuple[object, ...]) -> None:
+                conn = sqlite3.connect(path, isolation_level=None)
+                conn.execute("PRAGMA ignore_check_constraints = 1")
+                with contextlib.suppress(sqlite3.IntegrityError):  # NOT NULL holds: refused
+                    conn.execute(f"UPDATE notification_deliveries SET {sets} WHERE id = 1", values)
+                conn.close()
+
+            _overwrite_and_settle(db, status, changed, overwrite)
+        finally:
+            db.close()
+
+
+PG_AGENT_COLUMNS = tuple(c for c in AGENT_COLUMNS if c not in ("attempts", "max_attempts", "rank"))
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    status=st.sampled_from(["queued", "retry_wait", "leased", "sent", "failed"]),
+    changed=st.dictionaries(st.sampled_from(PG_AGENT_COLUMNS), PG_VALUE, min_size=1, max_size=4),
+)
+@example(status="queued", changed={"next_attempt_at": None})
+def test_no_value_in_an_agent_column_stops_a_tick_on_postgresql(
+    pg_url: str, status: str, changed: dict[str, object]
+) -> None:
+    """The same where a server's types let another program write (its text columns)."""
+    import psycopg
+
+    db = Database.open(pg_url)
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(
+                "TRUNCATE notifications, notification_deliveries, "
+                "notification_delivery_attempts, settings, agents CASCADE"
+            )
+            conn.execute("ALTER SEQUENCE notification_deliveries_id_seq RESTART")
+
+        def overwrite(sets: str, values: tuple[object, ...]) -> None:
+            as_text = tuple(None if v is None else str(v) for v in values)
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                _refusable(
+                    conn,
+                    f"UPDATE notification_deliveries SET {sets.replace('?', '%s')} WHERE id = 1",
+                    list(as_text),
+                )
+
+        _overwrite_and_settle(db, status, changed, overwrite)
+    finally:
+        db.close()
+
+
+def _overwrite_and_settle(
+    db: Database,
+    status: str,
+    changed: dict[str, object],
+    overwrite: Callable[[str, tuple[object, ...]], None],
+) -> None:
+    enqueue(db, "victim", priority="urgent")
+    moments = iter(timestamps.utcnow() + timedelta(minutes=10 * n) for n in range(100))
+    now = [next(moments)]
+    runtime = Runtime(db, Shown(), RuntimeConfig(owner="prop"), clock=lambda: now[0])  # type: ignore[arg-type]
+    runtime.start()
+    runtime.tick()  # the victim's delivery exists (and was shown)
+    sets = ", ".join(f"{column} = ?" for column in changed)
+    overwrite(f"status = ?, {sets}", (status, *changed.values()))
+    for title in GOOD:
+        enqueue(db, title, priority="urgent")
+    notifier = Shown()
+    runtime.notifier = notifier
+    runtime._attempts = replace(runtime._attempts, notifier=notifier)
+    for _ in range(6):  # ten minutes apart: past every backoff and lease
+        now[0] = next(moments)
+        runtime.tick()
+    assert sorted(t for t in notifier.titles if t != "victim") == sorted(GOOD)
+    assert runtime.next_wake_s() > 0, "something stays due: the agent would spin"
+    _check(db, notifier)
