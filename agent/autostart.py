@@ -12,13 +12,13 @@ The tray's "Start at login" and `traycourier autostart` both go through `for_pla
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import sys
 from pathlib import Path
 from typing import Protocol
 
 from traycourier.agent import APP_NAME, ostype, paths
+from traycourier.store import InvalidInput, private
 from traycourier.store.pg import shown as shown_url
 
 LABEL = "io.github.traycourier"
@@ -54,11 +54,26 @@ def launch_command(db: Path | str | None = None) -> list[str]:
     return command
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(content)
-    tmp.replace(path)
+_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
+"""Characters that make the Desktop Entry spec's Exec= quote an argument."""
+
+
+def exec_value(command: list[str]) -> str:
+    """`command` as the value of an Exec= key, by the Desktop Entry specification: an
+    argument with a reserved character goes in double quotes with `"`, `` ` ``, `$` and `\\`
+    escaped; `%` is doubled (field codes, inside quotes too); then, as for any string value,
+    every backslash is doubled. A line break cannot be written into the file at all."""
+    parts = []
+    for arg in command:
+        if any(ord(ch) < 0x20 or ch == "\x7f" for ch in arg):
+            raise InvalidInput(
+                f"cannot start at login with {arg[:60]!r}: a line break or control "
+                "character cannot stand in a desktop entry (move the database elsewhere)"
+            )
+        if not arg or _RESERVED & set(arg):
+            arg = '"' + "".join("\\" + ch if ch in '"`$\\' else ch for ch in arg) + '"'
+        parts.append(arg.replace("%", "%%"))
+    return " ".join(parts).replace("\\", "\\\\")
 
 
 class XdgAutostart:
@@ -84,7 +99,7 @@ class XdgAutostart:
             "Type=Application\n"
             f"Name={APP_NAME}\n"
             "Comment=Shows notifications from local programs\n"
-            f"Exec={shlex.join(command)}\n"
+            f"Exec={exec_value(command)}\n"
             f"Icon={APP_NAME}\n"
             "Terminal=false\n"
             "Categories=Utility;\n"
@@ -109,7 +124,7 @@ class XdgAutostart:
 
     def enable(self) -> str:
         path = self.entry_path()
-        _write_atomically(path, self.desktop_entry(self.command).encode("utf-8"))
+        private.write_file(path, self.desktop_entry(self.command).encode("utf-8"))
         return str(path)
 
     def disable(self) -> str:
@@ -117,7 +132,7 @@ class XdgAutostart:
         if self.system_entries():
             # the package's entry stays; a user entry with Hidden=true overrides it
             hidden = self.desktop_entry(self.command) + "Hidden=true\n"
-            _write_atomically(path, hidden.encode("utf-8"))
+            private.write_file(path, hidden.encode("utf-8"))
         else:
             path.unlink(missing_ok=True)
         return str(path)
@@ -187,7 +202,7 @@ class LaunchAgent:
 
     def enable(self) -> str:
         path = self.plist_path()
-        _write_atomically(path, self.plist(self.command))
+        private.write_file(path, self.plist(self.command))
         return str(path)
 
     def disable(self) -> str:

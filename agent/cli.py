@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -45,7 +46,34 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    if value > MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_LIMIT}, got {text[:30]}")
     return value
+
+
+MAX_LIMIT = 1_000_000
+
+
+def _seconds(text: str) -> float:
+    """A duration in seconds a timer can hold: finite, more than 0, at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 86_400:  # also false for nan
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 86400, got {text[:30]!r}")
+    return value
+
+
+def _valid_utf8(argv: Sequence[str]) -> None:
+    """An argument of bytes that are not UTF-8 reaches Python with surrogates in it, which
+    no database, log or notification can hold: refuse it whole."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            raise UsageError(f"the argument {shown[:60]!r} is not valid UTF-8 text") from None
 
 
 def _action(text: str) -> Action:
@@ -119,9 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where notifications go; record and null are for tests and benchmarks",
     )
     run.add_argument(
-        "--notify-timeout", type=float, default=10.0, metavar="S", help=argparse.SUPPRESS
+        "--notify-timeout", type=_seconds, default=10.0, metavar="S", help=argparse.SUPPRESS
     )
-    run.add_argument("--lease-ttl", type=float, default=30.0, metavar="S", help=argparse.SUPPRESS)
+    run.add_argument(
+        "--lease-ttl", type=_seconds, default=30.0, metavar="S", help=argparse.SUPPRESS
+    )
     run.set_defaults(func=commands.cmd_run)
 
     retry = command("retry-failed", help="requeue failed deliveries")
@@ -198,9 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(argv: Sequence[str] | None) -> int:
     process.restore_child_environment()
     parser = build_parser()
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in given
     try:
-        args = parser.parse_args(argv)
+        _valid_utf8(given)
+        args = parser.parse_args(given)
         logging.basicConfig(
             level=logging.DEBUG if args.debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",

@@ -23,6 +23,7 @@ from traycourier.agent.wording import (
 )
 from traycourier.store import (
     Database,
+    DatabaseUnavailable,
     InvalidInput,
     Settings,
     enqueue,
@@ -205,7 +206,10 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     report = doctor.self_test()
     text = json.dumps(report, indent=2, sort_keys=True)
     if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+        try:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        except OSError as err:
+            raise DatabaseUnavailable(f"cannot write {args.out}: {err.strerror}") from None
     else:
         print(text)
     return 0 if report["ok"] else 1

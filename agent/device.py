@@ -13,8 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
-from traycourier.agent import APP_NAME, paths
-from traycourier.store import Database
+from traycourier.agent import APP_NAME
+from traycourier.store import Database, private
 
 log = logging.getLogger(__name__)
 
@@ -52,5 +52,5 @@ def load(path: Path | None = None) -> ThisDevice:
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("%s cannot be read (%s); this machine becomes a new device", path, err)
     made = ThisDevice(f"dev_{uuid.uuid4().hex[:16]}", socket.gethostname())
-    paths.write_private(path, json.dumps({"id": made.id, "name": made.name}))
+    private.write_small(path, json.dumps({"id": made.id, "name": made.name}))
     return made

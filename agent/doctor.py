@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from traycourier.agent import ostype, trayhost
 from traycourier.agent.backends import default_notifier
 from traycourier.agent.notifier import Notifier
-from traycourier.store import LATEST_VERSION, Database, StoreError, agents, pg
+from traycourier.store import LATEST_VERSION, Database, StoreError, agents, pg, queries, timestamps
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -38,6 +39,8 @@ def check_database(path: Path | str) -> list[Check]:
         integrity = db.quick_check()
         last = agents.last_error(db)
         channel = pg.check_channel(db.engine, db.url) if db.url else None
+        triggers = queries.foreign_triggers(db)
+        server_now, local_now = db.server_time(), timestamps.utcnow()
     except StoreError as err:
         return [Check("database", "fail", str(err), "close the process that holds the lock")]
     finally:
@@ -63,7 +66,21 @@ def check_database(path: Path | str) -> list[Check]:
         owner, error, when = last
         detail = f"{owner} at {when}: {error}"
         checks.append(Check("agent errors", "warn", detail, "see the log (traycourier status)"))
+    if triggers:
+        named = ", ".join(f"{name} on {table}" for name, table in triggers)
+        detail = f"another program's triggers: {named}; a write they refuse fails that row alone"
+        checks.append(Check("triggers", "warn", detail, "see `traycourier deliveries`"))
+    if isinstance(path, str) and pg.has_password(path):
+        detail = "the URL holds a password, which every user of this machine sees in ps"
+        checks.append(Check("credentials", "warn", detail, "put it in ~/.pgpass instead"))
+    if server_now is not None and abs(server_now - local_now) > CLOCK_OFF:
+        off = abs(server_now - local_now).total_seconds()
+        detail = f"this machine's clock is {off:.0f} s off the server's; agents use the server's"
+        checks.append(Check("clock", "warn", detail, "set up time synchronisation (NTP)"))
     return checks
+
+
+CLOCK_OFF = timedelta(seconds=2)
 
 
 def check_notifier(notifier: Notifier) -> Check:
@@ -107,8 +124,13 @@ def check_dbus_daemon() -> list[Check]:
     name = "org.freedesktop.Notifications"
     try:
         owned = bool(bus.name_has_owner(name))
+        activatable = name in bus.list_activatable_names()
     except dbus.exceptions.DBusException as err:
         checks.append(Check("notification daemon", "fail", str(err), ""))
+        return checks
+    if not owned and activatable:  # dunst, xfce4-notifyd: started by the first notification
+        detail = f"none running; the bus starts one for {name} on the first notification"
+        checks.append(Check("notification daemon", "ok", detail))
         return checks
     if not owned:
         checks.append(

@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageOps
 
 from traycourier.agent import paths
+from traycourier.store import private
 
 SOURCE = "traycourier.png"
 STATES = ("on", "off", "paused", "quiet", "attention")
@@ -77,7 +78,7 @@ def windows_icon(png: Path, cache_dir: Path) -> Path:
     data = png.read_bytes()
     target = cache_dir / f"traycourier-{hashlib.sha256(data).hexdigest()[:16]}.ico"
     if not target.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(cache_dir)
         try:
             img = Image.open(io.BytesIO(data))
         except OSError:  # Pillow's UnidentifiedImageError names a BytesIO object

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from traycourier.agent import paths
+from traycourier.store import private
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -43,7 +44,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 
 def private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private.make_dirs(path)
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)
 

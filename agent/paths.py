@@ -44,21 +44,6 @@ def database(given: str | Path | None) -> Target:
     return Path(target).expanduser().absolute()
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a small file of ours (a pid beside a shared database, this machine's device):
-    0600, and never through a symlink someone else planted there. A failure is logged: the
-    file is a convenience, not the data."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as err:
-        log.warning("cannot write %s: %s", path, err.strerror)
-        return
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-
-
 def lock_base(target: Target) -> Path:
     """Where the one-tray-per-database lock lives: beside a file; for a server, in the
     user's cache folder, named by the server and database (never by the password)."""

@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from traycourier.agent import APP_NAME, backends, device, logs, ostype, paths
+from traycourier.agent import APP_NAME, backends, clock, device, logs, ostype, paths
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.wakeup import waker_for
-from traycourier.store import Database, DatabaseBusy, InvalidInput
+from traycourier.store import Database, DatabaseBusy, InvalidInput, private
 from traycourier.store.pg import shown as shown_url
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def single_instance(target: paths.Target) -> BaseFileLock:
     from filelock import FileLock, Timeout
 
     db_path = paths.lock_base(target)
-    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private.make_dirs(db_path.parent)
     lock = FileLock(str(db_path) + ".tray.lock")
     pid_file = Path(str(db_path) + ".tray.pid")
     try:
@@ -66,7 +66,7 @@ def single_instance(target: paths.Target) -> BaseFileLock:
             f"a tray agent already runs for {shown(target)} (pid {holder}); "
             "use --headless for another agent"
         ) from None
-    paths.write_private(pid_file, str(os.getpid()))
+    private.write_small(pid_file, str(os.getpid()))
     return lock
 
 
@@ -78,7 +78,13 @@ def run_agent(options: RunOptions) -> int:
     """Run until Quit, a signal, or (with `once`) one tick; returns the exit status."""
     try:
         notifier = backends.from_spec(options.notifier)
-    except ValueError as err:
+        config = RuntimeConfig(
+            owner=options.owner or default_owner(),
+            notify_timeout_s=options.notify_timeout_s,
+            lease_ttl_s=options.lease_ttl_s,
+            icon=str(paths.asset_path("traycourier.png")),
+        )
+    except ValueError as err:  # before anything starts: a bad option is one line
         raise InvalidInput(str(err)) from None
     headless, waiting = options.headless, False
     # The lock comes first: a second tray agent is refused before GTK is even loaded.
@@ -99,16 +105,7 @@ def run_agent(options: RunOptions) -> int:
             assert lock is not None
             lock.release()
             lock = None
-    try:
-        config = RuntimeConfig(
-            owner=options.owner or default_owner(),
-            notify_timeout_s=options.notify_timeout_s,
-            lease_ttl_s=options.lease_ttl_s,
-            mode="headless" if headless else "tray",
-            icon=str(paths.asset_path("traycourier.png")),
-        )
-    except ValueError as err:
-        raise InvalidInput(str(err)) from None
+    config = replace(config, mode="headless" if headless else "tray")
     logs.setup(to_stderr=headless, debug=options.debug)
     db = when_free(lambda: Database.open(options.db))
     me = when_free(lambda: device.this_device(db))
@@ -116,7 +113,7 @@ def run_agent(options: RunOptions) -> int:
     check = db.quick_check()
     if check != "ok":
         log.error("quick_check of %s: %s", db.location, check)
-    agent = Runtime(db, notifier, config)
+    agent = Runtime(db, notifier, config, clock=clock.for_database(db))
     if not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())
     waker = waker_for(db)

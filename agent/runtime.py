@@ -66,6 +66,8 @@ class RuntimeConfig:
     notify_timeout_s: float = 10.0
     round_size: int = 100
     route_batch: int = 500
+    yield_s: float = 0.002
+    """A pause between two delivery rounds of a backlog, for producers to get the lock."""
     mode: str = "headless"
     icon: str = ""
     zone: tzinfo | None = None
@@ -253,6 +255,9 @@ class Runtime:
                 break  # the notifier is failing: the others wait for the retry time
             if all(kind == OutcomeKind.RELEASE for kind in marker.kinds):
                 break  # nothing could be attempted (stopping): do not spin
+            # SQLite has no queue for its write lock: a producer waiting in its busy handler
+            # only gets the lock while nobody holds it, so between rounds the agent lets go
+            self.stop.wait(self.config.yield_s)
         return report
 
     def _claim_rest(self, ttl: timedelta, max_rank: int) -> list[Claimed]:

@@ -35,12 +35,20 @@ LIMITS: dict[str, Limits] = {
 # C0/C1 controls except tab/newline, plus the bidirectional overrides and isolates that can
 # make a title read backwards ("gpj.exe" shown as "exe.jpg").
 _BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# Invisible characters that can hide text or make two titles look alike: zero-width space,
+# word joiner and the invisible operators, the byte order mark, the Mongolian vowel
+# separator. The zero-width joiner and non-joiner stay: emoji and several scripts need them.
+_INVISIBLE = "\u200b\u2060-\u2064\ufeff\u180e"
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
+# Tag characters carry invisible ASCII (a hidden prompt, a hidden word); their one visible
+# use is a subdivision flag (black flag, tags, cancel tag), which is kept whole.
+_TAGS = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f)|[\U000e0000-\U000e007f]")
 
 
 def strip_controls(value: str, *, single_line: bool) -> str:
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
+    value = _TAGS.sub(lambda found: found.group(1) or "", value)
     if single_line:
         value = " ".join(value.split())
     return value.strip()

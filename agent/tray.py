@@ -56,7 +56,15 @@ from traycourier.agent.menu_actions import (
     Unmute,
 )
 from traycourier.agent.notifier import OsNotification, show_within
-from traycourier.store import Database, StoreError, mutes, queries, read_settings, timestamps
+from traycourier.store import (
+    Database,
+    StoreError,
+    mutes,
+    private,
+    queries,
+    read_settings,
+    timestamps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +167,8 @@ class TrayApp:
                 "title": tray_model.tooltip(state, now),
                 "menu": tray_model.as_plain(entries),
             }
-            partial = Path(f"{dump}.partial")  # whole or not at all for its reader
-            partial.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-            partial.replace(dump)
+            # whole or not at all for its reader, and private: it holds titles
+            private.write_file(Path(dump), json.dumps(payload, indent=1).encode("utf-8"))
 
     # -- pystray --------------------------------------------------------------------------
 

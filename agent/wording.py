@@ -34,7 +34,7 @@ def local_time(stored: str) -> str:
     program broke is shown as it is)."""
     try:
         return timestamps.parse(stored).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-    except ValueError:
+    except (ValueError, OverflowError):  # a year-9999 time east of UTC is past datetime's end
         return stored
 
 

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -152,6 +153,15 @@ class Database:
                 yield conn
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
             raise self.translate(err) from err
+
+    def server_time(self) -> datetime | None:
+        """The server's clock (PostgreSQL); None for a file, whose only clock is this
+        machine's. On a server every agent reads times the others wrote."""
+        if self.path is not None:
+            return None
+        with self.read() as conn:
+            value = conn.exec_driver_sql("SELECT now()").scalar_one()
+        return value.astimezone(UTC)
 
     def schema_version(self) -> int:
         with self.read() as conn:

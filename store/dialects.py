@@ -48,10 +48,17 @@ def is_text(column: str, dialect: str) -> str:
 
 
 def text_only(column: str, limit: int, dialect: str) -> str:
-    """At most `limit` characters of a producer's text; NULL for a value that is not text."""
+    """At most `limit` characters of a producer's text (on SQLite up to four times as many,
+    and a character cut in two at the end reads as U+FFFD); NULL for a value that is not
+    text."""
     if dialect == "postgresql":
         return f"substr({column}, 1, {limit})"
-    return f"CASE typeof({column}) WHEN 'text' THEN substr({column}, 1, {limit}) END"
+    # cut as bytes (at most four a character): SQLite's text functions stop at a NUL, which
+    # would drop whatever a producer wrote after one; the agent strips the NUL itself
+    return (
+        f"CASE typeof({column}) WHEN 'text' "
+        f"THEN CAST(substr(CAST({column} AS BLOB), 1, {4 * limit}) AS TEXT) END"
+    )
 
 
 def is_count(column: str, dialect: str) -> str:

@@ -210,8 +210,8 @@ def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claim
         attempt_no=row.attempts + 1,
         max_attempts=row.max_attempts,
         rank=row.rank,
-        title=title,
-        message=message,
+        title=None if title is None else title[:MAX_TITLE_READ],  # read as bytes: now characters
+        message=None if message is None else message[:MAX_BODY_READ],
         priority=priority if isinstance(priority, str) else str(priority),
         source=source if isinstance(source, str) else "",
         kind=kind if isinstance(kind, str) else "",

@@ -28,7 +28,10 @@ def is_url(target: object) -> bool:
 def shown(url: str) -> str:
     """The URL without its password (and without a query, where `password=` may hide):
     what logs, `status`, `doctor` and the tray may print."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "postgresql://?"
     host = parts.hostname or ""
     try:
         if parts.port:
@@ -39,13 +42,27 @@ def shown(url: str) -> str:
     return urlunsplit(("postgresql", f"{user}{host}", parts.path, "", ""))
 
 
+def has_password(url: str) -> bool:
+    """Whether the URL itself carries a password (in its user part or its query)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return bool(parts.password) or "password=" in parts.query
+
+
 def check_url(url: str) -> None:
     """InvalidInput for a URL libpq could never use, said without its password."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:  # "Invalid IPv6 URL": an unclosed [
+        raise InvalidInput(f"the database URL cannot be read: {err}") from None
     try:
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
     except ValueError:
         raise InvalidInput(f"{shown(url)}: the port is not a number") from None
+    if not parts.hostname and "host=" not in parts.query:
+        raise InvalidInput(f"{shown(url)} has no host (postgresql://USER@HOST/DATABASE)")
 
 
 def engine_for(url: str) -> Engine:

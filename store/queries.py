@@ -252,3 +252,31 @@ def mark_read(db: Database, notification_id: str, now: datetime) -> None:
 def mark_all_read(db: Database, now: datetime) -> int:
     with db.write() as conn:
         return conn.execute(_MARK_ALL_READ, {"now": timestamps.fmt(now)}).rowcount
+
+
+OUR_TABLES = (
+    "notifications",
+    "notification_deliveries",
+    "notification_delivery_attempts",
+    "settings",
+    "agents",
+    "mutes",
+    "devices",
+)
+_TRIGGERS_SQLITE = text(
+    "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY tbl_name, name"
+)
+_TRIGGERS_POSTGRESQL = text(
+    "SELECT t.tgname, c.relname FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid "
+    "JOIN pg_namespace AS s ON s.oid = c.relnamespace WHERE NOT t.tgisinternal "
+    "AND s.nspname = current_schema() AND t.tgname NOT LIKE 'traycourier%' "
+    "ORDER BY c.relname, t.tgname"
+)
+
+
+def foreign_triggers(db: Database) -> list[tuple[str, str]]:
+    """(trigger, table) of every trigger another program put on our tables: each may refuse
+    a write of the agent's (`store.refusals`), so `doctor` names them."""
+    with db.read() as conn:
+        sql = _TRIGGERS_POSTGRESQL if db.url else _TRIGGERS_SQLITE
+        return [(str(name), str(table)) for name, table in conn.execute(sql) if table in OUR_TABLES]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from traycourier.store import private
 from traycourier.store.errors import (
     CorruptDatabase,
     DatabaseBusy,
@@ -130,7 +131,7 @@ def _create_private_file(path: Path) -> None:
     SQLite gives new -wal and -shm files the mode of the main file; existing ones are
     made private here too.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private.make_dirs(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | _NOFOLLOW, 0o600)
     except FileExistsError:

@@ -119,7 +119,13 @@ def test_deliveries_on_an_empty_file(db_path: Path) -> None:
         (["send", "x", "--action", "Run=javascript:alert(1)"], "must be http(s)"),
         (["send", "   "], "non-empty title"),
         (["deliveries", "--limit", "0"], ">= 1"),
+        (["deliveries", "--limit", "99999999999999999999999"], "at most 1000000"),
         (["frobnicate"], "invalid choice"),
+        (["send", "caf\udcc3"], "not valid UTF-8"),  # what Python makes of bytes like \xc3
+        (["run", "--once", "--lease-ttl", "nan"], "--lease-ttl: expected seconds"),
+        (["run", "--once", "--lease-ttl", "1e300"], "--lease-ttl: expected seconds"),
+        (["run", "--once", "--notify-timeout", "-1"], "--notify-timeout: expected seconds"),
+        (["run", "--once", "--lease-ttl", "5", "--notify-timeout", "10"], "must outlast"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(
@@ -221,3 +227,37 @@ def test_a_reader_that_stops_early_gets_no_error(db_path: Path, command: list[st
     _out, err = child.communicate(timeout=60)
     assert err == ""
     assert child.returncode == 141
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://", "has no host"),
+        ("postgresql://[::1", "cannot be read"),
+        ("postgresql://me@db:x/tc", "the port is not a number"),
+    ],
+)
+def test_a_database_url_that_cannot_be_used_is_one_line(url: str, message: str) -> None:
+    result = run_in_process("status", db=url)
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr.startswith("traycourier: error: ") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_self_test_into_a_folder_is_one_line(tmp_path: Path) -> None:
+    result = run_in_process("self-test", "--out", str(tmp_path))
+    assert result.code == 1
+    assert result.stderr == f"traycourier: error: cannot write {tmp_path}: Is a directory\n"
+
+
+def test_a_year_9999_time_east_of_utc_is_shown_not_an_internal_error(db_path: Path) -> None:
+    """Another program wrote the largest time there is; in UTC+14 it is past year 9999."""
+    run_in_process("send", "x", db=db_path)
+    conn = sqlite3.connect(db_path)
+    conn.execute("INSERT INTO notification_deliveries (notification_id, route_name, sink, "
+                 "status, delivered_at) SELECT id, 'desktop', 'desktop', 'sent', "
+                 "'9999-12-31 23:59:59' FROM notifications")  # fmt: skip
+    conn.commit()
+    result = run_cli("status", db=db_path, env={"TZ": "Pacific/Kiritimati"})  # a new process
+    assert result.returncode == 0, result.stderr
+    assert "last sent   9999-12-31 23:59:59" in result.stdout

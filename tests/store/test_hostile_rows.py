@@ -183,3 +183,14 @@ def test_a_reused_id_gets_its_own_delivery(any_db: Database) -> None:
         (1, "sent"),
         (2, "sent"),
     ]
+
+
+def test_text_after_a_nul_reaches_the_agent(db: Database) -> None:
+    """SQLite's text functions stop at a NUL: what followed one was dropped without a word."""
+    producer(db).execute(
+        "INSERT INTO notifications(title, message, priority) VALUES (?, ?, 'urgent')",
+        ("disk\x00 almost full", "only\x00 2 GB left"),
+    )
+    route(db)
+    (claimed,) = claim(db, "A", T0, TTL, 10)
+    assert (claimed.title, claimed.message) == ("disk\x00 almost full", "only\x00 2 GB left")

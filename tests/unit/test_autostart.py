@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import plistlib
+import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool, run_in_process
+from tests.conftest import ROOT, require_tool, run_in_process, wait_for
 from traycourier.agent import autostart, controls
 
 
@@ -107,3 +111,66 @@ def test_the_entry_starts_the_agent_on_the_database_it_serves(tmp_path: Path) ->
 def test_every_mechanism_gets_the_database_in_its_command(tmp_path: Path) -> None:
     command = autostart.for_platform("windows", db=tmp_path / "x.db").command
     assert command[-2:] == ["--db", str(tmp_path / "x.db")]
+
+
+WEIRD = "my dir/50% $HOME \"x\" `y` a\\b 'q' ~#;&|<>*?()é.db"
+"""Every character the Desktop Entry spec reserves, a field code and a backslash."""
+
+
+def test_glib_starts_the_entry_with_the_database_path_byte_for_byte(tmp_path: Path) -> None:
+    """What the user's session runs at login: GLib (GNOME, Xfce and most panels start XDG
+    autostart entries through it) reads the entry and starts a program that records its
+    arguments. The entry used to quote with a shell's single quotes, which the spec does not
+    know, and never doubled `%`: GLib then started the agent on another database."""
+    import gi  # a dependency of the package on Linux
+
+    gi.require_version("Gio", "2.0")
+    from gi.repository import Gio
+
+    recorder = tmp_path / "record.py"
+    recorder.write_text(
+        "import json, sys\nopen(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))\n"
+    )
+    record = tmp_path / "argv.json"
+    command = [sys.executable, str(recorder), str(record), "run", "--db", str(tmp_path / WEIRD)]
+    entry = tmp_path / "traycourier.desktop"
+    entry.write_text(autostart.XdgAutostart.desktop_entry(command))
+    validator = require_tool("desktop-file-validate")
+    check = subprocess.run([validator, str(entry)], capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout == "", check.stdout
+    assert Gio.DesktopAppInfo.new_from_filename(str(entry)).launch([], None)
+    wait_for(record.exists, "the entry's program to start")
+    assert json.loads(record.read_text()) == command[3:]
+
+
+def test_a_line_break_in_the_path_cannot_inject_a_key(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_CONFIG_DIRS": str(tmp_path / "no")}
+    sneaky = tmp_path / "x.db\nExec=/bin/evil"
+    result = run_in_process("autostart", "enable", "--db", str(sneaky), env=env)
+    assert result.code == 2
+    assert "a line break or control character cannot stand in a desktop entry" in result.stderr
+    assert not (tmp_path / "cfg" / "autostart").exists()
+
+
+def test_under_umask_000_what_it_makes_is_still_private(tmp_path: Path) -> None:
+    """`umask 000` in a login script: the entry was 0666 and ~/.config and its autostart
+    folder 0777, so anyone could have rewritten what runs at login; the state folder too."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    script = "import os, sys; os.umask(0); from traycourier.agent.cli import main; sys.exit(main())"
+    for args in (["autostart", "enable"], ["--db", str(home / "data" / "x.db"), "send", "hi"]):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env={**env, "HOME": str(home), "PYTHONPATH": str(ROOT)},
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    made = {
+        path.relative_to(home).as_posix(): stat.S_IMODE(path.stat().st_mode)
+        for path in home.rglob("*")
+    }
+    assert made["data/x.db"] == 0o600
+    assert made[".config/autostart/traycourier.desktop"] == 0o600
+    loose = {name: oct(mode) for name, mode in made.items() if mode & 0o077}
+    assert loose == {}, loose

@@ -72,6 +72,17 @@ def test_what_each_daemon_parses(server: str, capabilities: set[str], rules: Rul
         ("line\nbreak\ttab", "line break tab"),
         ("evil\u202egpj.exe", "evilgpj.exe"),
         ("  padded  ", "padded"),
+        ("pay\u200bpal\u2060 \ufeffnow", "paypal now"),  # invisible: cannot hide a word
+        ("ok\U000e0069\U000e0067\U000e006e\U000e006f\U000e0072\U000e0065", "ok"),  # tags
+        ("ab\x00cd", "abcd"),  # what follows a NUL is kept
+        (
+            "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f go",
+            "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f go",
+        ),
+        (
+            "\U0001f468\u200d\U0001f469\u200d\U0001f467 family",
+            "\U0001f468\u200d\U0001f469\u200d\U0001f467 family",
+        ),  # the joiner stays
     ],
 )
 def test_control_characters_are_removed(title: str, expected: str) -> None:
