@@ -54,10 +54,11 @@ def text_only(column: str, limit: int, dialect: str) -> str:
     if dialect == "postgresql":
         return f"substr({column}, 1, {limit})"
     # cut as bytes (at most four a character): SQLite's text functions stop at a NUL, which
-    # would drop whatever a producer wrote after one; the agent strips the NUL itself
+    # would drop whatever a producer wrote after one; the agent strips the NUL itself. (The
+    # cut of an empty text is NULL: coalesce makes it empty text again.)
     return (
         f"CASE typeof({column}) WHEN 'text' "
-        f"THEN CAST(substr(CAST({column} AS BLOB), 1, {4 * limit}) AS TEXT) END"
+        f"THEN coalesce(CAST(substr(CAST({column} AS BLOB), 1, {4 * limit}) AS TEXT), '') END"
     )
 
 

@@ -415,3 +415,34 @@ def test_a_renamed_folder_is_watched_again_where_the_database_is_now(
         wait_for(lambda: "in the new folder" in agent.shown(), "the new folder's notification", 10)
     finally:
         assert agent.stop() == 0
+
+
+@pytest.mark.slow
+def test_a_database_replaced_by_an_unusable_file_is_waited_out_not_spun_on(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Another file moved over the database (a broken restore): before, the agent retried
+    about 4,900 times a second, the waker comparing the file with an identity never updated.
+    Now it backs off 2, 4 … s, and once a good file is back it delivers again."""
+    Database.open(db_path).close()
+    agent = Agent(db_path, tmp_path)
+    agent.start()
+    try:
+        wait_for(lambda: " started (" in agent.stderr_path.read_text(), "the agent to start")
+        junk = tmp_path / "junk"
+        junk.write_bytes(b"this is not a database" * 100)
+        junk.replace(db_path)
+        wait_for(lambda: "tick failed" in agent.stderr_path.read_text(), "the first failure")
+        time.sleep(3.0)  # a spinning agent writes thousands of lines meanwhile
+        failures = agent.stderr_path.read_text().count("tick failed")
+        assert failures <= 2, failures  # at 0 s and after the 2 s pause
+        assert agent.process is not None and agent.process.poll() is None
+        db_path.unlink()
+        for suffix in ("-wal", "-shm"):
+            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+        db = Database.open(db_path)
+        enqueue(db, "after the restore", priority="urgent")
+        db.close()
+        wait_for(lambda: "after the restore" in agent.shown(), "delivery once it is back", 60)
+    finally:
+        assert agent.stop() == 0

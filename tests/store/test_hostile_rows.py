@@ -194,3 +194,10 @@ def test_text_after_a_nul_reaches_the_agent(db: Database) -> None:
     route(db)
     (claimed,) = claim(db, "A", T0, TTL, 10)
     assert (claimed.title, claimed.message) == ("disk\x00 almost full", "only\x00 2 GB left")
+
+
+def test_an_empty_message_is_read_as_empty_text(any_db: Database) -> None:
+    enqueue(any_db, "title only", priority="urgent")
+    route(any_db)
+    (claimed,) = claim(any_db, "A", T0, TTL, 10)
+    assert (claimed.title, claimed.message) == ("title only", "")
