@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from traycourier.agent import APP_NAME, ostype, textfit
-from traycourier.agent.notifier import Notifier, OsNotification
+from traycourier.agent.notifier import Notifier, OsNotification, TextOnly
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class ServerDefault(int):
         return int(self)
 
 
-class PlyerNotifier:
+class PlyerNotifier(TextOnly):
     """`plyer.notification`, with what plyer leaves out: knowing which implementation it
     picked (it decides once per process and silently falls back to a stub that only raises),
     knowing the daemon it talks to (what it parses, read once per daemon and again when
@@ -202,7 +202,7 @@ class PlyerNotifier:
         )
 
 
-class OsascriptNotifier:
+class OsascriptNotifier(TextOnly):
     """macOS: `display notification` through osascript. plyer's macOS path uses the deprecated
     NSUserNotificationCenter, which gives nothing in a frozen or unsigned app; osascript works
     there. The text travels as arguments of `on run argv`, never inside the script."""
@@ -243,7 +243,7 @@ class OsascriptNotifier:
         return None
 
 
-class RecordingNotifier:
+class RecordingNotifier(TextOnly):
     """Appends each notification as a JSON line to a file; for tests and benchmarks."""
 
     name = "record"
@@ -273,7 +273,7 @@ class RecordingNotifier:
         return None
 
 
-class NullNotifier:
+class NullNotifier(TextOnly):
     """Shows nothing and always succeeds: measures the database path alone."""
 
     name = "null"
@@ -312,7 +312,18 @@ def _plyer_shows_on_macos() -> bool:
 
 
 def default_notifier() -> Notifier:
-    """The notifier this OS gets; `run`, `doctor` and `self-test` all use this one."""
+    """The notifier this OS gets; `run`, `doctor` and `self-test` all use this one. On Linux
+    the freedesktop server is spoken to directly (`agent.freedesktop`: buttons, clicks,
+    updates in place); plyer stays the path on Windows and macOS."""
+    if ostype.current() == "linux":
+        try:
+            import jeepney  # noqa: F401 -- a dependency on Linux; without it, plyer's path
+
+            from traycourier.agent.freedesktop import FreedesktopNotifier
+        except ImportError:
+            pass
+        else:
+            return FreedesktopNotifier()
     plyer = PlyerNotifier()
     macos = plyer.platform == "darwin" and _plyer_shows_on_macos()
     if choose_backend(plyer.platform, plyer.available, macos) == "osascript":

@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("message", nargs="?", default="")
     send.add_argument("--priority", choices=PRIORITIES, default="info")
     send.add_argument("--dedupe-key", default=None)
-    send.add_argument("--source", default="cli")
+    send.add_argument("--source", default="", help="who sends it (leads the popup's title)")
     send.add_argument("--kind", default="")
     send.add_argument("--action", type=_action, action="append", default=[], metavar="LABEL=URL")
     send.set_defaults(func=commands.cmd_send)

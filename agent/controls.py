@@ -14,7 +14,8 @@ from typing import Any
 
 from traycourier.agent import autostart, ostype
 from traycourier.store import Database, housekeeping, mutes, queries, settings, timestamps
-from traycourier.store.model import Mute, Priority, is_web_url
+from traycourier.store.actions import is_web_url
+from traycourier.store.model import Mute, Priority
 
 log = logging.getLogger(__name__)
 
@@ -117,24 +118,25 @@ def open_url(url: str, complain: Complaint) -> bool:
     return open_with_desktop(url, complain)
 
 
-def opener_command(platform: ostype.Platform, path: Path) -> list[str] | None:
-    """The program that shows `path` with the desktop's default application (pure);
-    None on Windows, where the shell API does it."""
+def opener_command(platform: ostype.Platform, target: str) -> list[str] | None:
+    """The program that shows `target` (an address, or a path made absolute) with the
+    desktop's default application (pure); None on Windows, where the shell API does it.
+    An address stays text: `Path("https://a/b")` is `https:/a/b`."""
     if platform == "windows":
         return None
-    return ["open" if platform == "darwin" else "xdg-open", str(path)]
+    return ["open" if platform == "darwin" else "xdg-open", target]
 
 
 def open_path(path: Path, complain: Complaint) -> bool:
     """Show a folder or file with the desktop's default application."""
-    return open_with_desktop(str(path), complain)
+    return open_with_desktop(str(path.absolute()), complain)
 
 
 def open_with_desktop(target: str, complain: Complaint) -> bool:
     """Hand `target` to the desktop's opener (xdg-open, open, the Windows shell). The child is
     waited for on a thread of its own, so none is left a zombie, and when it fails (no file
     manager or browser installed: xdg-open exits 3) the user is told and the log says why."""
-    command = opener_command(ostype.current(), Path(target))
+    command = opener_command(ostype.current(), target)
     try:
         if command is None:
             os.startfile(target)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from traycourier.agent import backoff, burst, errors, textfit
+from traycourier.agent import backoff, burst, errors, popups, textfit
 from traycourier.agent.notifier import (
     InvalidNotification,
     Notifier,
@@ -21,26 +21,38 @@ from traycourier.agent.notifier import (
     OsNotification,
     show_within,
 )
-from traycourier.store import Database, leases, timestamps
+from traycourier.store import Database, marks, timestamps
 from traycourier.store.model import Claimed, Outcome, OutcomeKind, Priority
 
 log = logging.getLogger(__name__)
 
 
 def compose(item: Claimed, notifier: Notifier, icon: str) -> OsNotification | InvalidNotification:
-    """The notification as this notifier can show it, or why the row cannot be shown."""
+    """The notification as this notifier can show it, or why the row cannot be shown. The
+    source leads the title ("backup: Disk almost full"): most Linux daemons never draw the
+    application's name, and the user must see who is asking."""
     if not isinstance(item.title, str) or not isinstance(item.message, str):
         return InvalidNotification("title and message must be text")
-    fitted = textfit.fit(item.title, item.message, platform=notifier.platform)
-    if not fitted.title:
+    if not textfit.strip_controls(item.title, single_line=True):
         return InvalidNotification("the title is empty once control characters are removed")
+    source = textfit.strip_controls(item.source, single_line=True)[:SOURCE_CHARS]
+    title = f"{source}: {item.title}" if source else item.title
+    fitted = textfit.fit(title, item.message, platform=notifier.platform)
     return OsNotification(
         title=fitted.title,
         body=fitted.body,
         priority=item.priority,
         icon=icon,
         display_s=None if item.priority == Priority.URGENT else 10,
+        buttons=popups.buttons(item.actions_json, can_click=True),
+        replaces=item.replaces,
+        progress=item.progress,
+        tag=None if item.tag is None else f"{item.source}/{item.tag}",
     )
+
+
+SOURCE_CHARS = 24
+"""How much of a source leads a title: a name, not a sentence."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,11 @@ class Attempts:
         """One notification standing for all `members` ("N more notifications")."""
         title, body = burst.summary_text([m.title or "(no title)" for m in members])
         top = min(members, key=lambda m: m.rank)
-        outcome = self.attempt(replace(top, title=title, message=body))
+        summary = replace(
+            top, title=title, message=body, source="", actions_json="[]", tag=None,
+            progress=None, replaces=None,
+        )  # fmt: skip
+        outcome = self.attempt(summary)
         if outcome.kind == OutcomeKind.SENT:
             return [
                 Outcome(m, OutcomeKind.COALESCED, external_id=outcome.external_id) for m in members
@@ -135,7 +151,7 @@ class Marker:
 
     def flush(self) -> None:
         if self._pending:
-            report = leases.mark(self._db, self._owner, self._pending, self._clock())
+            report = marks.mark(self._db, self._owner, self._pending, self._clock())
             self.fenced += len(report.fenced_off)
             self._pending = []
         self._last = time.monotonic()

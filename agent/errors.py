@@ -46,13 +46,21 @@ def classify(type_name: str, message: str) -> ErrorClass:
         return NO_BACKEND  # plyer's facade: no implementation for this platform
     if type_name == "InvalidNotification":
         return INVALID
-    if type_name == "DBusException":
-        if message.startswith(_UNREACHABLE_DBUS):
+    if type_name in ("DBusException", "DBusErrorResponse"):  # dbus-python's, jeepney's
+        if message.lstrip("[").startswith(_UNREACHABLE_DBUS):
             return DAEMON_UNREACHABLE
         return UNKNOWN
+    if type_name == "NoSessionBus":
+        return DAEMON_UNREACHABLE
     if type_name == "ValueError" and "guess signature" in message:
         # dbus-python after the daemon's Introspect timed out: the daemon hangs
         return DAEMON_UNREACHABLE
-    if type_name in ("FileNotFoundError", "ConnectionError", "ConnectionRefusedError"):
+    if type_name in (
+        "FileNotFoundError",
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "BrokenPipeError",
+    ):
         return DAEMON_UNREACHABLE
     return UNKNOWN

@@ -30,6 +30,59 @@ class OsNotification:
     display_s: int | None = 10
     """Seconds on screen; None = the server's default (urgent: a critical notification is
     kept by the server anyway; 0, "never expire", makes some servers show a modal dialog)."""
+    buttons: tuple[tuple[str, str], ...] = ()
+    """(key, label) of each button, in order; "default" is a click on the popup itself."""
+    replaces: str | None = None
+    """The id this notifier gave a popup that this one updates in place (same tag)."""
+    progress: int | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a notifier can do beyond showing text, for `doctor`, `self-test` and callers."""
+
+    actions: bool = False
+    """Buttons with the producer's labels."""
+    click: bool = False
+    """A click on the popup comes back (its first link opens, it is marked read)."""
+    replace: bool = False
+    """A popup can be updated in place (same tag) and closed by the agent."""
+    progress: bool = False
+    """A progress bar (the `value` hint)."""
+
+    def describe(self) -> str:
+        names = [
+            name for name in ("actions", "click", "replace", "progress") if getattr(self, name)
+        ]
+        return ", ".join(names) or "text only (answers and links from the tray's Recent menu)"
+
+
+class PopupEvents(Protocol):
+    """What the user did with a popup, as its notifier hears it (on the notifier's thread)."""
+
+    def action(self, popup: str, key: str) -> None: ...
+
+    def closed(self, popup: str, reason: str) -> None:
+        """`reason`: expired, dismissed, closed (by an agent) or undefined."""
+        ...
+
+
+class TextOnly:
+    """For notifiers that show text and hear nothing back (balloons, osascript, the test
+    doubles): no buttons, no updates in place, nothing to listen to."""
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities()
+
+    def close(self, popup: str) -> None:
+        """Nothing to close: such a popup goes by itself."""
+
+    def listen(self, events: PopupEvents) -> None:
+        """Nothing comes back."""
+
+    def stop_listening(self) -> None:
+        """Nothing to stop."""
 
 
 class NotifyError(Exception):
@@ -71,6 +124,18 @@ class Notifier(Protocol):
         """Show it (plain text: the notifier makes it safe for its own mechanism); return
         the OS's id for it when there is one. Raise on failure."""
         ...
+
+    def capabilities(self) -> Capabilities: ...
+
+    def close(self, popup: str) -> None:
+        """Take a popup it showed off the screen (answered or read elsewhere)."""
+        ...
+
+    def listen(self, events: PopupEvents) -> None:
+        """Start telling `events` about clicks, answers and closed popups."""
+        ...
+
+    def stop_listening(self) -> None: ...
 
 
 _Job = tuple[Callable[[], object], dict[str, object], threading.Event]

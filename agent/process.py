@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from traycourier.agent import APP_NAME, backends, clock, device, logs, ostype, paths
 from traycourier.agent.loop import AgentLoop
+from traycourier.agent.notifier import Notifier, NotifyError, OsNotification, show_within
+from traycourier.agent.popups import PopupActions
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.wakeup import waker_for
 from traycourier.store import Database, DatabaseBusy, InvalidInput, private
@@ -114,12 +116,17 @@ def run_agent(options: RunOptions) -> int:
     if check != "ok":
         log.error("quick_check of %s: %s", db.location, check)
     agent = Runtime(db, notifier, config, clock=clock.for_database(db))
+    agent.rounds.popups = popups = PopupActions(
+        db, notifier, config.owner, me.name if db.url else "", agent.clock, tell_by(notifier)
+    )
     if not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())
     waker = waker_for(db)
     status = 0
     try:
         when_free(agent.start)
+        if not options.once:
+            notifier.listen(popups)
         if options.once:
             log.info("tick: %s", agent.tick())
         elif headless:
@@ -129,12 +136,27 @@ def run_agent(options: RunOptions) -> int:
 
             status = tray.TrayApp(db, AgentLoop(agent, waker)).run()
     finally:
+        notifier.stop_listening()
         agent.close()
         waker.close()
         db.close()
         if lock is not None:
             lock.release()
     return status
+
+
+def tell_by(notifier: Notifier) -> Callable[[str, str], None]:
+    """How the agent tells the user something (a link that would not open, an answer that
+    came second): a plain notification, and the log."""
+
+    def tell(title: str, body: str) -> None:
+        log.warning("%s: %s", title, body)
+        try:
+            show_within(notifier, OsNotification(title, body, "info"), 10.0)
+        except NotifyError as err:
+            log.warning("could not tell the user: %s", err)
+
+    return tell
 
 
 def when_free(step: Callable[[], T], pauses: Iterable[float] = (1, 2, 4, 8, 15, 30)) -> T:

@@ -15,37 +15,33 @@ wait, so a missing daemon costs attempts for one notification, not for all of th
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import random
 import socket
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
-from traycourier.agent import APP_NAME, backoff, burst, quiet, routing
-from traycourier.agent.delivery import Attempts, Marker
+from traycourier.agent import APP_NAME, backoff, quiet, routing
+from traycourier.agent.delivery import Attempts
 from traycourier.agent.notifier import Notifier
 from traycourier.agent.presence import Presence
+from traycourier.agent.rounds import Rounds
 from traycourier.store import (
     Database,
     Settings,
     deliveries,
     devices,
     housekeeping,
-    leases,
     mutes,
     read_settings,
     timestamps,
 )
 from traycourier.store.model import (
     RANKS,
-    Claimed,
     Mute,
-    Outcome,
     OutcomeKind,
     RouteDecision,
     Unrouted,
@@ -55,8 +51,6 @@ log = logging.getLogger(__name__)
 
 SAFETY_WAKE_S = 30.0
 """The longest the loop sleeps without an event (the next due time is usually sooner)."""
-CLAIM_MORE = 1000
-"""Batch size when a burst claims everything else that is due, for the summary."""
 
 
 @dataclass(frozen=True)
@@ -116,12 +110,10 @@ class Runtime:
         self._settings: Settings | None = None
         self._quiet = quiet.QuietNow(False)
         self._mute_end: datetime | None = None
-        self._call_s = 1.0 if notifier.may_block else 0.0
-        """How long a notifier call takes (moving average): decides whether a round's calls
-        are marked started all at once (fast) or one by one just before each (slow)."""
-        self._attempts = Attempts(
-            notifier, self.config.icon, self.config.notify_timeout_s, clock, rand
-        )
+        self.rounds = Rounds(
+            db, Attempts(notifier, self.config.icon, self.config.notify_timeout_s, clock, rand),
+            self.config, clock, self.stop,
+        )  # fmt: skip
 
     @property
     def owner(self) -> str:
@@ -208,6 +200,8 @@ class Runtime:
             and (todo.due or routed or expired)
         ):
             report = self._deliver(settings, report)
+        if self.rounds.popups is not None:
+            self.rounds.popups.close_dealt_with()
         self._heartbeat()
         return report
 
@@ -225,110 +219,14 @@ class Runtime:
                 return total
 
     def _deliver(self, settings: Settings, report: TickReport) -> TickReport:
-        ttl = timedelta(seconds=self.config.lease_ttl_s)
-        while not self.stop.is_set():
-            # a fast notifier gets rounds five times larger: fewer claim transactions, and a
-            # whole round of its calls still takes less than one flush interval
-            bulk = self._call_s * self.config.round_size * 5 <= Marker.FLUSH_S
-            size = self.config.round_size * (5 if bulk else 1)
-            max_rank = self._max_rank(settings, self._quiet)
-            claimed = leases.claim(
-                self.db,
-                self.owner,
-                self.clock(),
-                ttl,
-                size,
-                started=bulk,
-                max_rank=max_rank,
-                device=self.config.device,
-            )
-            if not claimed:
-                break
-            limit = settings.burst_limit
-            if limit and len(claimed) > limit:
-                claimed += self._claim_rest(ttl, max_rank)
-            marker = Marker(self.db, self.owner, self.clock)
-            self._show_round(burst.plan(claimed, limit), marker)
-            marker.flush()
-            report = _count(report, marker.kinds, marker.fenced)
-            if marker.hold_until is not None:
-                break  # the notifier is failing: the others wait for the retry time
-            if all(kind == OutcomeKind.RELEASE for kind in marker.kinds):
-                break  # nothing could be attempted (stopping): do not spin
-            # SQLite has no queue for its write lock: a producer waiting in its busy handler
-            # only gets the lock while nobody holds it, so between rounds the agent lets go
-            self.stop.wait(self.config.yield_s)
-        return report
-
-    def _claim_rest(self, ttl: timedelta, max_rank: int) -> list[Claimed]:
-        rest: list[Claimed] = []
-        while True:
-            more = leases.claim(
-                self.db,
-                self.owner,
-                self.clock(),
-                ttl,
-                CLAIM_MORE,
-                max_rank=max_rank,
-                device=self.config.device,
-            )
-            rest += more
-            if len(more) < CLAIM_MORE:
-                return rest
-
-    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker) -> None:
-        """Each call is marked started just before it is made, unless the claim did."""
-        spent, calls = 0.0, 0
-        for item in plan.individual:
-            if self._must_hold(item, marker.hold_until):
-                marker.add(self._release(item, marker.hold_until))
-                continue
-            if not item.started:
-                self._mark_started([item])
-            began = time.monotonic()
-            outcome = self._attempts.attempt(item)
-            spent, calls = spent + time.monotonic() - began, calls + 1
-            marker.add(outcome)
-        if plan.coalesced:
-            if self._must_hold(plan.coalesced[0], marker.hold_until):
-                for item in plan.coalesced:
-                    marker.add(self._release(item, marker.hold_until))
-            else:
-                self._mark_started([i for i in plan.coalesced if not i.started])
-                began = time.monotonic()
-                outcomes = self._attempts.attempt_summary(plan.coalesced)
-                spent, calls = spent + time.monotonic() - began, calls + 1
-                for outcome in outcomes:
-                    marker.add(outcome)
-        if calls:  # what one notifier call costs decides the next round's mode
-            self._call_s = 0.5 * self._call_s + 0.5 * spent / calls
-
-    def _mark_started(self, items: Sequence[Claimed]) -> None:
-        if items:
-            leases.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
-
-    def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
-        """Do not start a call that could outlive the lease, or after a transient failure,
-        or once a stop was requested."""
-        if self.stop.is_set() or hold_until is not None:
-            return True
-        lease_end = _parse_stamp(item.claimed_at) + timedelta(seconds=self.config.lease_ttl_s)
-        latest_start = lease_end - timedelta(seconds=self.config.notify_timeout_s + 1.0)
-        return self.clock() > latest_start
-
-    def _release(self, item: Claimed, until: str | None) -> Outcome:
-        next_at = until or timestamps.fmt(self.clock())
-        return Outcome(item, OutcomeKind.RELEASE, next_attempt_at=next_at)
+        kinds, fenced = self.rounds.deliver(self._max_rank(settings, self._quiet), settings)
+        return _count(report, kinds, fenced)
 
     def _retry_plan(self, attempt_no: int, max_attempts: int) -> float | None:
         return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
 
     def _heartbeat(self) -> None:
         self.presence.heartbeat(self.notifier_label, self.notifier.problem, self.clock())
-
-
-_parse_stamp = functools.lru_cache(maxsize=64)(timestamps.parse)
-"""A round's rows share their claim time: parse it once, not once per row."""
 
 
 def _count(report: TickReport, kinds: list[OutcomeKind], fenced: int) -> TickReport:

@@ -5,6 +5,7 @@ what the agent, the CLI and the tray call. Nothing outside this package writes S
 `store.model` (the vocabulary and records) is the only module here that runs none.
 """
 
+from traycourier.store.actions import Action
 from traycourier.store.db import Database
 from traycourier.store.errors import (
     CorruptDatabase,
@@ -15,7 +16,7 @@ from traycourier.store.errors import (
     StoreError,
 )
 from traycourier.store.migrations import LATEST_VERSION
-from traycourier.store.model import DEFAULTS, Action, Enqueued, Priority, Settings
+from traycourier.store.model import DEFAULTS, Enqueued, Priority, Settings
 from traycourier.store.producer import enqueue
 from traycourier.store.settings import read_settings, write_setting
 

@@ -36,6 +36,7 @@ from traycourier.store.migrations import malformed
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
     DESKTOP,
+    Code,
     DeliveryStatus,
     Pending,
     RouteDecision,
@@ -160,6 +161,21 @@ _MARK_ROUTED = Both.build(
 )
 
 
+# A newer notification with the same source and tag replaces an older one still waiting:
+# that one is never shown (`skipped`, code `replaced`). One on screen is updated in place by
+# the newer one's popup (the claim finds it).
+_SUPERSEDE = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{S.SKIPPED}', "
+        f"last_error_code = '{Code.REPLACED}', "
+        "last_error = 'replaced by a newer notification with the same tag', "
+        f"next_attempt_at = NULL, updated_at = :now WHERE {WAITING} AND notification_id IN ("
+        "  SELECT o.id FROM notifications AS n JOIN notifications AS o "
+        "  ON o.source = n.source AND o.tag = n.tag AND o.seq < n.seq "
+        f"  WHERE n.seq IN ({ids('seqs', d)}) AND n.tag IS NOT NULL)"
+    )
+)
+
 _RAW_ID = text("SELECT CAST(id AS BLOB) FROM notifications WHERE seq = :seq")
 
 
@@ -218,6 +234,7 @@ def route_batch(
             _insert_routes(conn, [row for _, rows in some for row in rows], stamp, max_attempts)
             seqs = json.dumps([item.seq for item, _ in some])
             conn.execute(_MARK_ROUTED.on(conn), {"now": stamp, "seqs": seqs})
+            conn.execute(_SUPERSEDE.on(conn), {"now": stamp, "seqs": seqs})
             return list(some)
 
         done = one_by_one_if_refused(conn, route, units, db.translate)

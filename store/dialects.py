@@ -94,11 +94,25 @@ def shown_value(column: str, dialect: str, *, number: bool = False) -> str:
     )
 
 
+def integer_only(column: str, dialect: str) -> str:
+    """A producer's whole number, or NULL for a value of any other type."""
+    if dialect == "postgresql":
+        return column
+    return f"CASE typeof({column}) WHEN 'integer' THEN {column} END"
+
+
 def ids(param: str, dialect: str) -> str:
     """A subquery over the ids in a JSON array parameter (`[1, 2, 3]`): one statement per
     batch, whatever its size."""
     if dialect == "postgresql":
         return f"SELECT CAST(value AS bigint) FROM json_array_elements_text(CAST(:{param} AS json))"
+    return f"SELECT value FROM json_each(:{param})"
+
+
+def texts(param: str, dialect: str) -> str:
+    """A subquery over the strings in a JSON array parameter (`["a", "b"]`)."""
+    if dialect == "postgresql":
+        return f"SELECT json_array_elements_text(CAST(:{param} AS json))"
     return f"SELECT value FROM json_each(:{param})"
 
 

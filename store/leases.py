@@ -1,12 +1,11 @@
-"""The lease: claiming due deliveries, noting that a notifier call started, and writing what
-happened, each fenced by the lease (same owner, not expired) so a late writer changes nothing.
-"""
+"""The lease: claiming due deliveries, in claim order, for one agent until it expires
+(writing what became of them is `store.marks`)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,18 +20,22 @@ from traycourier.store.deliveries import (
     MAX_BODY_READ,
     MAX_TITLE_READ,
     WAITING,
-    insert_attempts,
     passed_over,
     readable_id,
 )
-from traycourier.store.dialects import Both, ids, is_count, skip_locked, text_only
+from traycourier.store.dialects import (
+    Both,
+    ids,
+    integer_only,
+    is_count,
+    skip_locked,
+    text_only,
+)
+from traycourier.store.marks import STARTED
 from traycourier.store.model import (
     Claimed,
     Code,
     DeliveryStatus,
-    MarkReport,
-    Outcome,
-    OutcomeKind,
 )
 from traycourier.store.refusals import one_by_one_if_refused
 
@@ -77,7 +80,7 @@ _REFUSED = Both.build(
     lambda d: (
         f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
         f"last_error_code = '{Code.REFUSED}', last_error = :why, next_attempt_at = NULL, "
-        f"attempt_started_at = NULL, {CLEAR_LEASE} WHERE id = :id"
+        f"{CLEAR_LEASE} WHERE id = :id"
     )
 )
 # Reads are bounded: a 10 MB title costs what the OS can show, not 10 MB per row. A value
@@ -88,7 +91,16 @@ _CLAIMED_CONTENT = Both.build(
         "SELECT d.id, n.seq, n.id, "
         f"{text_only('n.title', MAX_TITLE_READ, d)}, {text_only('n.message', MAX_BODY_READ, d)}, "
         "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
-        "substr(n.actions_json, 1, 4096), n.created_at "
+        "substr(n.actions_json, 1, 4096), n.created_at, "
+        f"{text_only('n.tag', 200, d)}, {integer_only('n.progress', d)}, "
+        # the popup this one updates in place: an older one of the same source and tag,
+        # still on screen on this device
+        "(SELECT o_d.external_id FROM notifications AS o "
+        "  JOIN notification_deliveries AS o_d ON o_d.notification_id = o.id "
+        "  WHERE n.tag IS NOT NULL AND o.source = n.source AND o.tag = n.tag "
+        "  AND o.seq < n.seq AND o_d.destination_key = d.destination_key "
+        "  AND o_d.external_id IS NOT NULL AND o_d.closed_reason IS NULL "
+        "  ORDER BY o.seq DESC LIMIT 1) "
         "FROM notification_deliveries AS d "
         "LEFT JOIN notifications AS n ON n.id = d.notification_id "
         f"WHERE d.id IN ({ids('ids', d)})"
@@ -98,7 +110,7 @@ _ORPHANED = Both.build(
     lambda d: (
         f"UPDATE notification_deliveries SET status = '{S.FAILED}', "
         f"last_error_code = '{Code.ORPHANED}', last_error = 'its notification no longer exists', "
-        f"next_attempt_at = NULL, attempt_started_at = NULL, {CLEAR_LEASE} "
+        f"next_attempt_at = NULL, {CLEAR_LEASE} "
         f"WHERE id IN ({ids('ids', d)})"
     )
 )
@@ -152,10 +164,12 @@ def claim(
         ]
         if found and not started:
             first = found[0]
-            conn.execute(
-                _STARTED.on(conn), {"ids": f"[{first.delivery_id}]", "owner": owner, "now": stamp}
+            params = {"ids": f"[{first.delivery_id}]", "owner": owner, "now": stamp}
+            marked = one_by_one_if_refused(
+                conn, lambda _: [conn.execute(STARTED.on(conn), params)], [first], db.translate
             )
-            found[0] = replace(first, started=True)
+            if not marked.refused:  # else its call is marked just before it is made
+                found[0] = replace(first, started=True)
     for delivery_id in orphans:
         log.warning("delivery %s failed: its notification no longer exists", delivery_id)
     return found
@@ -203,7 +217,8 @@ def record_refusal(
 
 
 def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claimed:
-    _seq, ntf_id, title, message, priority, source, kind, actions, created = found
+    _seq, ntf_id, title, message, priority, source, kind, actions, created = found[:9]
+    tag, progress, replaces = found[9:]
     return Claimed(
         delivery_id=row.id,
         notification_id=ntf_id if isinstance(ntf_id, str) else readable_id(ntf_id)[0],
@@ -219,130 +234,7 @@ def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claim
         created_at=created if isinstance(created, str) else str(created),
         claimed_at=stamp,
         started=started,
+        tag=tag if isinstance(tag, str) else None,
+        progress=progress if isinstance(progress, int) and 0 <= progress <= 100 else None,
+        replaces=replaces if isinstance(replaces, str) else None,
     )
-
-
-_STARTED = Both.build(
-    lambda d: (
-        "UPDATE notification_deliveries SET attempt_started_at = :now "
-        f"WHERE id IN ({ids('ids', d)}) AND status = '{S.LEASED}' AND lease_owner = :owner"
-    )
-)
-
-
-def mark_started(db: Database, owner: str, delivery_ids: Sequence[int], now: datetime) -> None:
-    """The notifier is about to be called for these: from now on an expired lease counts
-    an attempt (the call may have shown it), before this it does not."""
-    with db.write() as conn:
-        params = {"owner": owner, "now": timestamps.fmt(now)}
-        done = one_by_one_if_refused(
-            conn,
-            lambda some: [conn.execute(_STARTED.on(conn), {**params, "ids": json.dumps(some)})],
-            list(delivery_ids),
-            db.translate,
-        )
-    for delivery_id, why in done.refused:  # the call goes ahead: at least once, never lost
-        log.warning("delivery %s: its call could not be marked started: %s", delivery_id, why)
-
-
-# -- marking ------------------------------------------------------------------------------
-
-
-# Outcomes that share their values are written by one statement over a JSON list of ids;
-# RETURNING tells which rows were still ours.
-def _fenced(update: str) -> Both:
-    return Both.build(
-        lambda d: (
-            f"{update} WHERE id IN ({ids('ids', d)}) AND status = '{S.LEASED}' "
-            "AND lease_owner = :owner AND lease_expires_at > :now RETURNING id"
-        )
-    )
-
-
-_SENT = _fenced(
-    f"UPDATE notification_deliveries SET status = '{S.SENT}', attempts = attempts + 1, "
-    "delivered_at = :now, external_id = :external_id, next_attempt_at = NULL, "
-    f"last_error_code = NULL, last_error = NULL, {CLEAR_LEASE}"
-)
-_MARK = {
-    OutcomeKind.SENT: _SENT,
-    OutcomeKind.COALESCED: _SENT,
-    OutcomeKind.RETRY: _fenced(
-        f"UPDATE notification_deliveries SET status = '{S.RETRY_WAIT}', "
-        "attempts = attempts + 1, next_attempt_at = :next, last_error_code = :code, "
-        f"last_error = :error, {CLEAR_LEASE}"
-    ),
-    OutcomeKind.FAILED: _fenced(
-        f"UPDATE notification_deliveries SET status = '{S.FAILED}', attempts = attempts + 1, "
-        "next_attempt_at = NULL, last_error_code = :code, last_error = :error, "
-        f"{CLEAR_LEASE}"
-    ),
-    OutcomeKind.RELEASE: _fenced(
-        f"UPDATE notification_deliveries SET status = '{S.QUEUED}', next_attempt_at = :next, "
-        f"{CLEAR_LEASE}"
-    ),
-}
-
-
-def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -> MarkReport:
-    """Write the outcomes of one round in one transaction, each fenced by the lease."""
-    stamp = timestamps.fmt(now)
-    groups: dict[tuple[OutcomeKind, str | None, str | None, str | None, str | None], list[Outcome]]
-    groups = {}
-    for out in outcomes:
-        key = (out.kind, out.external_id, out.next_attempt_at, out.error_code, out.error)
-        groups.setdefault(key, []).append(out)
-    applied: list[Outcome] = []
-    fenced: list[int] = []
-    with db.write() as conn:
-        for (kind, external_id, next_at, code, error), members in groups.items():
-            params = {
-                "owner": owner,
-                "now": stamp,
-                "external_id": external_id,
-                "next": next_at,
-                "code": code,
-                "error": error,
-            }
-
-            def write(
-                some: Sequence[Outcome], kind: OutcomeKind = kind, params: Any = params
-            ) -> list[int]:
-                ids_ = json.dumps([m.claimed.delivery_id for m in some])
-                return list(conn.execute(_MARK[kind].on(conn), {**params, "ids": ids_}).scalars())
-
-            done = one_by_one_if_refused(conn, write, members, db.translate)
-            ours = set(done.results)
-            for m in members:
-                if m.claimed.delivery_id in ours:
-                    applied.append(m)
-                elif all(m is not r for r, _ in done.refused):
-                    fenced.append(m.claimed.delivery_id)
-            for m, why in done.refused:  # still leased by us: never claimed again meanwhile
-                db.refused.deliveries.add(m.claimed.delivery_id)
-                log.error(
-                    "delivery %s: the database refused its outcome (%s): %s; passed over "
-                    "until the database is opened again",
-                    m.claimed.delivery_id,
-                    m.kind,
-                    why,
-                )
-        attempts = [
-            [
-                out.claimed.delivery_id,
-                out.claimed.attempt_no,
-                owner,
-                out.kind.attempt_outcome,
-                out.error_code,
-                out.error,
-                out.claimed.claimed_at,
-            ]
-            for out in applied
-            if out.kind.attempt_outcome is not None
-        ]
-        insert_attempts(db, conn, attempts, stamp)
-    for delivery_id in fenced:
-        log.warning(
-            "delivery %s: lease no longer held by %s; outcome not written", delivery_id, owner
-        )
-    return MarkReport(applied=len(applied), fenced_off=tuple(fenced))

@@ -173,14 +173,28 @@ def malformed(dialect: str) -> str:
     )
 
 
-# Version 8: why an agent's notifier can show nothing right now (no DBus session bus, no
-# notification daemon), so `send` and `status` can say so -- the agent's environment decides,
-# not the environment of the command that asks (a cron job has no session bus either); and
-# the deliveries another program broke, found by every tick at no cost.
+# Version 8: the user answers and the producer hears it -- a notification's answer (the
+# chosen action's id, first answer wins), when and on which device; a tag whose newer
+# notification replaces an older one from the same source, and a progress bar; how each
+# popup was closed (expired, dismissed, closed by the agent). Also why an agent's notifier
+# can show nothing right now (`send` and `status` say so: the agent's environment decides,
+# not the command's, which may be a cron job's with no session bus), and the deliveries
+# another program broke, found by every tick at no cost.
 _V8 = [
     "ALTER TABLE agents ADD COLUMN notifier_problem TEXT",
     f"CREATE INDEX ix_deliveries_malformed ON notification_deliveries (id) "
     f"WHERE {malformed('sqlite')}",
+    "ALTER TABLE notifications ADD COLUMN tag TEXT",
+    "ALTER TABLE notifications ADD COLUMN progress INTEGER "
+    "CHECK (progress IS NULL OR progress BETWEEN 0 AND 100)",
+    "ALTER TABLE notifications ADD COLUMN answer TEXT",
+    "ALTER TABLE notifications ADD COLUMN answered_at TEXT",
+    "ALTER TABLE notifications ADD COLUMN answered_device TEXT",
+    "ALTER TABLE notification_deliveries ADD COLUMN closed_reason TEXT",
+    "ALTER TABLE notification_deliveries ADD COLUMN closed_at TEXT",
+    "CREATE INDEX ix_notifications_tag ON notifications (source, tag) WHERE tag IS NOT NULL",
+    "CREATE INDEX ix_deliveries_popup ON notification_deliveries (external_id) "
+    "WHERE external_id IS NOT NULL",
 ]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (

@@ -148,6 +148,14 @@ _PG_V8 = [
     _V8[0],
     f"CREATE INDEX ix_deliveries_malformed ON notification_deliveries (id) "
     f"WHERE {malformed('postgresql')}",
+    _V8[2],
+    _V8[3],
+    _V8[4],
+    f"ALTER TABLE notifications ADD COLUMN answered_at {TS}",
+    _V8[6],
+    _V8[7],
+    f"ALTER TABLE notification_deliveries ADD COLUMN closed_at {TS}",
+    *_V8[9:],
 ]
 
 PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (

@@ -13,7 +13,6 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
-from urllib.parse import urlsplit
 
 from traycourier.store import timestamps
 
@@ -108,6 +107,7 @@ class Code(StrEnum):
     STALE = "stale"
     INVALID_ROW = "invalid_row"
     ORPHANED = "orphaned"
+    REPLACED = "replaced"  # a newer notification with the same source and tag came first
     LEASE_EXPIRED = "lease_expired"
     REFUSED = "refused"  # the database refused the agent's write (a producer's trigger)
 
@@ -187,6 +187,10 @@ class Claimed:
     claimed_at: str
     started: bool = False
     """Its notifier call already counts as started (marked by the claim itself)."""
+    tag: str | None = None
+    progress: int | None = None
+    replaces: str | None = None
+    """The popup of an older notification with the same source and tag still on screen."""
 
 
 @dataclass(frozen=True)
@@ -221,23 +225,6 @@ class Pending:
 
 
 # -- producers ------------------------------------------------------------------------------
-
-
-def is_web_url(url: str) -> bool:
-    """An http(s) address with a host: the only links traycourier stores or opens."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
-@dataclass(frozen=True)
-class Action:
-    """A button/menu entry that opens a web address."""
-
-    label: str
-    url: str
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,16 @@ class Device:
     last_seen_at: str
     since: str
     """Notifications created from then on are routed to it ("": all, the first device)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A notification's answer as it stands: the chosen action's id (None: not answered),
+    when and on which device; whether a popup of it was dismissed without one; and, from
+    `answers.answer`, whether the answer just given is the one that stands."""
+
+    answer: str | None
+    answered_at: str | None
+    device: str | None
+    dismissed: bool = False
+    won: bool = False

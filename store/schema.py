@@ -29,6 +29,11 @@ notifications = Table(
     Column("routed_at", Text),
     Column("read_at", Text),
     Column("archived_at", Text),
+    Column("tag", Text),
+    Column("progress", Integer),
+    Column("answer", Text),
+    Column("answered_at", Text),
+    Column("answered_device", Text),
 )
 
 deliveries = Table(
@@ -54,6 +59,8 @@ deliveries = Table(
     Column("delivered_at", Text),
     Column("attempt_started_at", Text),
     Column("snoozed_until", Text),
+    Column("closed_reason", Text),
+    Column("closed_at", Text),
 )
 
 attempts = Table(

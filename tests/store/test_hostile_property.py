@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.conftest import query, run_in_process
 from traycourier.agent import tray_model
 from traycourier.agent.loop import AgentLoop
-from traycourier.agent.notifier import OsNotification
+from traycourier.agent.notifier import OsNotification, TextOnly
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.agent.tray import TrayApp
 from traycourier.store import Database, enqueue, read_settings, timestamps
@@ -75,7 +75,7 @@ SQLITE_VALUE = st.one_of(
 )
 
 
-class Shown:
+class Shown(TextOnly):
     """An in-process notifier that keeps what it was asked to show."""
 
     name = "shown"
@@ -352,7 +352,7 @@ def _overwrite_and_settle(
         enqueue(db, title, priority="urgent")
     notifier = Shown()
     runtime.notifier = notifier
-    runtime._attempts = replace(runtime._attempts, notifier=notifier)
+    runtime.rounds.attempts = replace(runtime.rounds.attempts, notifier=notifier)
     for _ in range(6):  # ten minutes apart: past every backoff and lease
         now[0] = next(moments)
         runtime.tick()

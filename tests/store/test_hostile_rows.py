@@ -12,7 +12,8 @@ from traycourier.agent import routing
 from traycourier.store import Database, Settings, enqueue, queries
 from traycourier.store.deliveries import MAX_BODY_READ, MAX_TITLE_READ, route_batch
 from traycourier.store.housekeeping import retry_failed
-from traycourier.store.leases import claim, mark
+from traycourier.store.leases import claim
+from traycourier.store.marks import mark
 from traycourier.store.model import Outcome, OutcomeKind
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

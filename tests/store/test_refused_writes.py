@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import execute, query
 from traycourier.agent import errors
-from traycourier.agent.notifier import NotifyError, OsNotification
+from traycourier.agent.notifier import NotifyError, OsNotification, TextOnly
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, enqueue, write_setting
 from traycourier.store.deliveries import pending
@@ -55,18 +55,20 @@ WRITES = {
 }  # fmt: skip
 
 
-class Flaky:
-    """Shows everything but the victim, which it shows, fails for now, or fails for good."""
+class Flaky(TextOnly):
+    """Shows everything but the victim, which it shows, fails for now, or fails for good.
+    `may_block`: like a real desktop (each call marked started just before it is made) or
+    like a test double (the claim marks a whole round started)."""
 
     name = "flaky"
     available = True
     degraded = False
     needs_session_bus = False
-    may_block = False
     platform = "linux"
 
-    def __init__(self, victim: str) -> None:
+    def __init__(self, victim: str, may_block: bool = False) -> None:
         self.victim = victim
+        self.may_block = may_block
         self.titles: list[str] = []
 
     def describe(self) -> str:
@@ -122,15 +124,25 @@ def refuse_postgresql(db: Database, writes: list[str], _how: str) -> None:
         )
 
 
-def settle(db: Database, writes: list[str], victim: str) -> None:
+def settle(
+    db: Database,
+    writes: list[str],
+    victim: str,
+    may_block: bool = False,
+    victim_first: bool = False,
+) -> None:
     write_setting(db, "burst_limit", 0, T0)  # every one shown on its own, to count them
-    enqueue(db, "first", priority="urgent", now=T0)
-    execute(
-        db, "INSERT INTO notifications (id, title, priority) VALUES ('victim', 'victim', 'urgent')"
+    victim_sql = (
+        "INSERT INTO notifications (id, title, priority) VALUES ('victim', 'victim', 'urgent')"
     )
+    if victim_first:  # the head of a claim is marked started by the claim itself
+        execute(db, victim_sql)
+    enqueue(db, "first", priority="urgent", now=T0)
+    if not victim_first:
+        execute(db, victim_sql)
     for title in GOOD:
         enqueue(db, title, priority="urgent", now=T0)
-    notifier = Flaky(victim)
+    notifier = Flaky(victim, may_block)
     moments = iter(
         T0 + timedelta(minutes=10 * n, milliseconds=k) for n in range(40) for k in range(1000)
     )
@@ -169,14 +181,25 @@ VICTIM = st.sampled_from(["shown", "retried", "failed"])
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(writes=REFUSALS, victim=VICTIM, how=st.sampled_from(["ABORT", "FAIL"]))
+@given(
+    writes=REFUSALS,
+    victim=VICTIM,
+    how=st.sampled_from(["ABORT", "FAIL"]),
+    may_block=st.booleans(),
+    victim_first=st.booleans(),
+)
 def test_a_refused_write_on_sqlite_stops_nothing_else(
-    tmp_path_factory: pytest.TempPathFactory, writes: list[str], victim: str, how: str
+    tmp_path_factory: pytest.TempPathFactory,
+    writes: list[str],
+    victim: str,
+    how: str,
+    may_block: bool,
+    victim_first: bool,
 ) -> None:
     db = Database.open(tmp_path_factory.mktemp("refused") / "tc.db")
     try:
         refuse_sqlite(db, writes, how)
-        settle(db, writes, victim)
+        settle(db, writes, victim, may_block, victim_first)
     finally:
         db.close()
 
@@ -184,13 +207,13 @@ def test_a_refused_write_on_sqlite_stops_nothing_else(
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(writes=REFUSALS, victim=VICTIM)
+@given(writes=REFUSALS, victim=VICTIM, may_block=st.booleans(), victim_first=st.booleans())
 def test_a_refused_write_on_postgresql_stops_nothing_else(
-    pg_server: object, writes: list[str], victim: str
+    pg_server: object, writes: list[str], victim: str, may_block: bool, victim_first: bool
 ) -> None:
     db = Database.open(pg_server.new_database())  # type: ignore[attr-defined]
     try:
         refuse_postgresql(db, writes, "")
-        settle(db, writes, victim)
+        settle(db, writes, victim, may_block, victim_first)
     finally:
         db.close()

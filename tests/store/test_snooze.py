@@ -11,7 +11,8 @@ from tests.conftest import query
 from tests.store.test_state_machine import T0, TTL, attempts, route, rows
 from traycourier.store import Database, InvalidInput, enqueue
 from traycourier.store.housekeeping import next_event_at, snooze
-from traycourier.store.leases import claim, mark
+from traycourier.store.leases import claim
+from traycourier.store.marks import mark
 from traycourier.store.model import Outcome
 from traycourier.store.model import OutcomeKind as K
 

@@ -19,7 +19,8 @@ from traycourier.store.housekeeping import (
     release_all,
     retry_failed,
 )
-from traycourier.store.leases import claim, mark, mark_started
+from traycourier.store.leases import claim
+from traycourier.store.marks import mark, mark_started
 from traycourier.store.model import Outcome
 from traycourier.store.model import OutcomeKind as K
 

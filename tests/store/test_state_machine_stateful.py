@@ -17,7 +17,8 @@ from traycourier.agent import backoff, routing
 from traycourier.store import Database, Settings, enqueue, timestamps
 from traycourier.store.deliveries import route_batch
 from traycourier.store.housekeeping import expire_leases
-from traycourier.store.leases import claim, mark
+from traycourier.store.leases import claim
+from traycourier.store.marks import mark
 from traycourier.store.model import PRIORITIES, Claimed, Outcome, OutcomeKind, Priority
 
 TTL = timedelta(seconds=30)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_in_process
+from tests.conftest import run_in_process, wait_for
 from traycourier.agent import controls
 from traycourier.agent.backends import NullNotifier
 from traycourier.agent.loop import AgentLoop
@@ -28,7 +28,7 @@ from traycourier.agent.menu_actions import (
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.agent.tray import TrayApp
 from traycourier.store import Database, Priority, enqueue, read_settings
-from traycourier.store.model import is_web_url
+from traycourier.store.actions import is_web_url
 
 
 class _NoWaker:
@@ -168,7 +168,26 @@ def test_until_eight_means_the_next_eight_oclock(now: datetime, until: datetime)
     [("linux", ["xdg-open", "/d"]), ("darwin", ["open", "/d"]), ("windows", None)],
 )
 def test_each_os_opens_folders_its_own_way(platform: str, expected: list[str] | None) -> None:
-    assert controls.opener_command(platform, Path("/d")) == expected  # type: ignore[arg-type]
+    assert controls.opener_command(platform, "/d") == expected  # type: ignore[arg-type]
+
+
+def test_an_address_reaches_the_opener_as_written(tmp_path: Path) -> None:
+    """The opener is a real program here: a stand-in for xdg-open that records what it was
+    handed. `Path("https://example.com/build/42")` had made it `https:/example.com/…`."""
+    record = tmp_path / "opened"
+    fake = tmp_path / "bin" / "xdg-open"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nprintf %s "$1" > {record}\n')
+    fake.chmod(0o755)
+    address = "https://example.com/build/42?a=1&b=%20x#frag"
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{fake.parent}:{old_path}"
+    try:
+        assert controls.open_url(address, complain=lambda what: None)
+        wait_for(record.exists, "the opener to run")
+    finally:
+        os.environ["PATH"] = old_path
+    assert record.read_text() == address
 
 
 def test_a_menu_action_that_fails_tells_the_user_and_the_agent_goes_on(

@@ -118,7 +118,8 @@ def test_a_mute_and_quiet_hours_together(db: Database) -> None:
     notifier = ScriptedNotifier()
     runtime = make(db, notifier, clock, zone=BERLIN)
     runtime.tick()
-    assert [n.title for n in notifier.shown] == ["ci urgent"]  # breaks through, not muted
+    # breaks through, and its source leads the title
+    assert [n.title for n in notifier.shown] == ["ci: ci urgent"]
     assert sorted(statuses(db)) == [
         ("backup urgent", "skipped", 0, "muted"),
         ("ci info", "skipped", 0, "muted"),
@@ -134,7 +135,11 @@ def test_a_mute_and_quiet_hours_together(db: Database) -> None:
     assert ("backup later", "queued", 0, None) in statuses(db)  # now only quiet holds it
     clock.now = at_berlin(2026, 11, 29, 7, 0)
     runtime.tick()
-    assert sorted(n.title for n in notifier.shown) == ["backup later", "ci urgent", "cron info"]
+    assert sorted(n.title for n in notifier.shown) == [
+        "backup: backup later",
+        "ci: ci urgent",
+        "cron: cron info",
+    ]
 
 
 def test_a_snoozed_one_is_shown_again_when_due_and_quiet_hours_hold_it(db: Database) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import execute, query
-from traycourier.agent.notifier import OsNotification
+from traycourier.agent.notifier import OsNotification, TextOnly
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, enqueue, timestamps, write_setting
 
@@ -28,7 +28,7 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-class ScriptedNotifier:
+class ScriptedNotifier(TextOnly):
     """Records what it shows; `fail` decides per call whether to raise instead."""
 
     name = "scripted"

@@ -1,0 +1,146 @@
+"""What the user does with a popup: a click on it, a button, closing it. Heard by the
+notifier's listener (`agent.freedesktop`), acted on here, written to the shared database.
+
+Every agent on the session bus hears every popup's signals; exactly one acts on each, the
+one the database names (`answers.handler`): the agent that showed it while it lives, else
+the longest-running live agent on this host. An answer is written at most once on any device
+(the first wins); a click opens the notification's first http(s) link as the producer wrote
+it and marks it read. A popup that did its job is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from traycourier.agent import controls
+from traycourier.agent.notifier import Notifier
+from traycourier.agent.presence import STALE_AFTER
+from traycourier.store import Database, StoreError, answers
+from traycourier.store.actions import first_link, parse
+
+log = logging.getLogger(__name__)
+
+CLICK = "default"
+"""The spec's action key for a click on the popup itself."""
+
+
+def buttons(actions_json: object, can_click: bool) -> tuple[tuple[str, str], ...]:
+    """(key, label) for a popup (pure): the click first, then one button per action, keyed
+    by its place in the producer's list (read again from the database when it comes back)."""
+    if not can_click:
+        return ()
+    parsed = parse(actions_json)
+    return ((CLICK, "Open"), *((str(n), a.label) for n, a in enumerate(parsed.actions)))
+
+
+class PopupActions:
+    """The `PopupEvents` an agent gives its notifier."""
+
+    def __init__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        owner: str,
+        device_name: str,
+        clock: Callable[[], datetime],
+        tell: Callable[[str, str], None],
+    ) -> None:
+        self.db, self.notifier, self.owner = db, notifier, owner
+        self.device_name, self.clock, self.tell = device_name, clock, tell
+        self.host = socket.gethostname()
+        self.open_popups: set[str] = set()
+        """Popups this agent showed that are still on screen (closed when dealt with)."""
+        self._lock = threading.Lock()
+
+    def shown(self, popup: str) -> None:
+        with self._lock:
+            self.open_popups.add(popup)
+
+    def _mine(self, popup: str) -> answers.Popup | None:
+        """The popup, when this agent is the one to act on it."""
+        found = answers.popup(self.db, popup)
+        if found is None:  # another program's notification, or long gone
+            return None
+        now = self.clock()
+        if answers.handler(self.db, found.shown_by, self.host, now, STALE_AFTER) != self.owner:
+            return None
+        return found
+
+    def action(self, popup: str, key: str) -> None:
+        try:
+            found = self._mine(popup)
+            if found is None:
+                return
+            if key == CLICK or found.summary:
+                self._click(found)
+            else:
+                self._button(found, key)
+        except StoreError as err:
+            log.error("could not act on a click on popup %s: %s", popup, err)
+            return
+        self.notifier.close(popup)  # it did its job
+
+    def _click(self, found: answers.Popup) -> None:
+        answers.mark_read(self.db, found.notification_ids, self.clock())
+        link = None if found.summary else first_link(parse(found.actions_json).actions)
+        log.info("popup of %s clicked", ", ".join(found.notification_ids))
+        if link is not None:
+            controls.open_url(link, lambda why: self.tell("Cannot open the link", why))
+
+    def _button(self, found: answers.Popup, key: str) -> None:
+        actions = parse(found.actions_json).actions
+        if not key.isdigit() or int(key) >= len(actions):
+            log.warning("popup of %s: no action %r", found.notification_ids[0], key[:40])
+            return
+        chosen = actions[int(key)]
+        (notification_id,) = found.notification_ids
+        if chosen.url is not None:
+            answers.mark_read(self.db, found.notification_ids, self.clock())
+            controls.open_url(chosen.url, lambda why: self.tell("Cannot open the link", why))
+            return
+        answer(self.db, notification_id, chosen.answer or chosen.label, self.device_name,
+               self.clock(), self.tell)  # fmt: skip
+
+    def closed(self, popup: str, reason: str) -> None:
+        with self._lock:
+            self.open_popups.discard(popup)
+        try:
+            if self._mine(popup) is not None:
+                answers.record_closed(self.db, popup, reason, self.clock())
+        except StoreError as err:
+            log.error("could not record that popup %s was %s: %s", popup, reason, err)
+
+    def close_dealt_with(self) -> None:
+        """Close the popups whose notification was answered or read elsewhere (another
+        device, the tray's menu): asked after every tick while any is open."""
+        with self._lock:
+            open_now = sorted(self.open_popups)
+        if not open_now:
+            return
+        for popup in answers.dealt_with(self.db, open_now):
+            self.notifier.close(popup)
+
+
+def answer(
+    db: Database,
+    notification_id: str,
+    choice: str,
+    device_name: str,
+    now: datetime,
+    tell: Callable[[str, str], None],
+) -> bool:
+    """Write the user's answer, from a popup or the menu alike; when another answer was
+    first (another device, another popup), say so instead. True when this one stands."""
+    result = answers.answer(db, notification_id, choice, device_name, now)
+    if result.won:
+        log.info("%s answered %r", notification_id, choice)
+        return True
+    where = f" on {result.device}" if result.device else ""
+    tell("Already answered", f"{notification_id} was answered{where}: {result.answer}")
+    log.info("%s: %r refused, already answered%s: %r", notification_id, choice, where,
+             result.answer)  # fmt: skip
+    return False
