@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from traycourier.agent import APP_NAME, __version__, commands, paths, process
+from traycourier.agent import send as sending
 from traycourier.agent.backends import SPEC_HELP
 from traycourier.store import (
     DEFAULTS,
@@ -77,10 +78,21 @@ def _valid_utf8(argv: Sequence[str]) -> None:
 
 
 def _action(text: str) -> Action:
+    """`LABEL=URL` is a link; `LABEL` alone an answer, whose id is its label."""
     label, sep, url = text.partition("=")
     if not sep:
-        raise argparse.ArgumentTypeError(f"actions are LABEL=URL, got {text!r}")
+        return Action(label=text.strip())
     return Action(label=label.strip(), url=url.strip())
+
+
+def _progress(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 100, got {text!r}")
+    return value
 
 
 def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -120,8 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--dedupe-key", default=None)
     send.add_argument("--source", default="", help="who sends it (leads the popup's title)")
     send.add_argument("--kind", default="")
-    send.add_argument("--action", type=_action, action="append", default=[], metavar="LABEL=URL")
-    send.set_defaults(func=commands.cmd_send)
+    send.add_argument(
+        "--action",
+        type=_action,
+        action="append",
+        default=[],
+        metavar="LABEL[=URL]",
+        help="a button: LABEL=URL opens the link; LABEL alone is an answer (see --wait)",
+    )
+    send.add_argument("--tag", default=None, help="replaces the last one of this source and tag")
+    send.add_argument("--progress", type=_progress, default=None, metavar="0-100")
+    send.add_argument("--wait", action="store_true", help="then print the answer when it comes")
+    send.add_argument("--timeout", default=None, metavar="10m|2h", help="with --wait")
+    send.set_defaults(func=sending.cmd_send)
+
+    waiting = command("wait", help="print the answer to a notification when it comes")
+    waiting.add_argument("id", help="the notification's id (as `send` printed it)")
+    waiting.add_argument("--timeout", default=None, metavar="10m|2h")
+    waiting.set_defaults(func=sending.cmd_wait)
 
     status = command("status", help="settings, delivery counts, agents, last errors")
     status.add_argument("--json", action="store_true")

@@ -6,27 +6,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from traycourier.agent import APP_NAME, controls, device, paths, process, quiet
+from traycourier.agent import controls, device, paths, process
 from traycourier.agent.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
 from traycourier.agent.wording import (
     describe_mute,
     describe_settings,
     describe_skips,
     local_time,
-    send_notice,
     shown_value,
 )
 from traycourier.store import (
     Database,
     DatabaseUnavailable,
     InvalidInput,
-    Settings,
-    enqueue,
     mutes,
     queries,
     read_settings,
@@ -34,11 +30,10 @@ from traycourier.store import (
 )
 from traycourier.store import devices as store_devices
 from traycourier.store import settings as store_settings
-from traycourier.store.rows import AgentRow
 
 
 @contextlib.contextmanager
-def _database(args: argparse.Namespace) -> Iterator[Database]:
+def database(args: argparse.Namespace) -> Iterator[Database]:
     db = Database.open(paths.database(args.db))
     try:
         yield db
@@ -50,51 +45,8 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, sort_keys=True))
 
 
-def cmd_send(args: argparse.Namespace) -> int:
-    with _database(args) as db:
-        result = enqueue(
-            db,
-            args.title,
-            args.message,
-            priority=args.priority,
-            source=args.source,
-            kind=args.kind,
-            actions=args.action,
-            dedupe_key=args.dedupe_key,
-        )
-        muted = mutes.active(db, timestamps.utcnow()).get(args.source)
-        live = queries.live_agents(db, timestamps.utcnow(), STALE_AFTER)
-    print(result.id)
-    notice = send_notice(result, args.priority)
-    if notice is None and result.settings is not None:
-        notice = quiet_notice(result.settings, args.priority)
-    if muted is not None and muted.applies(args.priority, timestamps.utcnow()):
-        notice = f"not shown: {args.source} is muted (traycourier unmute {args.source})"
-    if notice is None:
-        notice = no_daemon_notice(live)
-    if notice:
-        print(f"{APP_NAME}: {notice}", file=sys.stderr)
-    return 0
-
-
-def no_daemon_notice(live: list[AgentRow]) -> str | None:
-    """When every running agent lacks a notification daemon (a server, a container, ssh):
-    judged by what the agents recorded, not by this command's own environment, which may
-    be a cron job's with no session bus on a desktop that shows everything."""
-    if not live or any(agent.notifier_problem is None for agent in live):
-        return None
-    return f"not shown now: {live[0].notifier_problem}; {NO_DAEMON_CONSEQUENCE}"
-
-
-def quiet_notice(current: Settings, priority: str) -> str | None:
-    hold = quiet.quiet_now(current.quiet_window(), current.quiet_weekdays_only, timestamps.utcnow())
-    if hold.ends_at is None or quiet.breaks_through(priority, current.quiet_breakthrough):
-        return None
-    return f"held: quiet hours until {local_time(timestamps.fmt(hold.ends_at))}"
-
-
 def cmd_status(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         now = timestamps.utcnow()
         current = read_settings(db)
         me = device.this_device(db)
@@ -149,7 +101,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
     if args.json:
         _print_json([asdict(r) for r in rows])
@@ -159,6 +111,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     for r in rows:
         error = f"  [{r.last_error_code}] {r.last_error}" if r.last_error_code else ""
         device = f"  on {r.device}" if r.device else ""
+        error += f"  ({r.closed_reason})" if r.closed_reason else ""
         print(
             f"{r.id:>6}  {r.status:<10} {r.attempts}/{r.max_attempts}  {r.priority:<7} "
             f"{r.notification_id}  {r.title[:50]}{device}{error}"
@@ -167,7 +120,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_get(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         current = asdict(read_settings(db))
     if args.key:
         print(shown_value(args.key, current[args.key]))
@@ -179,7 +132,7 @@ def cmd_settings_get(args: argparse.Namespace) -> int:
 
 def cmd_settings_set(args: argparse.Namespace) -> int:
     value = store_settings.parse_text(args.key, args.value, timestamps.utcnow())
-    with _database(args) as db:
+    with database(args) as db:
         stored = controls.set_setting(db, args.key, value, timestamps.utcnow())
     print(f"{args.key} = {shown_value(args.key, stored)}")
     return 0
@@ -226,7 +179,7 @@ def cmd_autostart(args: argparse.Namespace) -> int:
 
 
 def cmd_retry_failed(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         count = controls.retry_failed(db, timestamps.utcnow(), device.this_device(db).id)
     print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
     return 0
@@ -250,7 +203,7 @@ def cmd_mute(args: argparse.Namespace) -> int:
     now = timestamps.utcnow()
     given = args.duration or args.until
     until = store_settings.parse_until(given, now) if given else None
-    with _database(args) as db:
+    with database(args) as db:
         done = controls.mute(db, args.source, until, not args.except_urgent, now)
     print(describe_mute(done))
     return 0
@@ -259,7 +212,7 @@ def cmd_mute(args: argparse.Namespace) -> int:
 def cmd_snooze(args: argparse.Namespace) -> int:
     now = timestamps.utcnow()
     until = store_settings.parse_until(args.until or args.duration, now)
-    with _database(args) as db:
+    with database(args) as db:
         controls.snooze(db, args.id, until, now, device.this_device(db).id)
     print(f"{args.id}: shown again at {local_time(timestamps.fmt(until))}")
     return 0
@@ -269,7 +222,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
     if (args.action == "forget") != bool(args.name):  # `devices`, or `devices forget NAME`
         raise InvalidInput("usage: traycourier devices [--json] | devices forget NAME")
     now = timestamps.utcnow()
-    with _database(args) as db:
+    with database(args) as db:
         if db.url is None:
             if args.action:
                 raise InvalidInput("a SQLite file serves one device, this machine")
@@ -294,14 +247,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_unmute(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         was = controls.unmute(db, args.source)
     print(f"{args.source}: {'unmuted' if was else 'was not muted'}")
     return 0
 
 
 def cmd_mutes(args: argparse.Namespace) -> int:
-    with _database(args) as db:
+    with database(args) as db:
         found = mutes.active(db, timestamps.utcnow())
     if args.json:
         _print_json([asdict(m) for m in found.values()])

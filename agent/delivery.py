@@ -44,7 +44,7 @@ def compose(item: Claimed, notifier: Notifier, icon: str) -> OsNotification | In
         priority=item.priority,
         icon=icon,
         display_s=None if item.priority == Priority.URGENT else 10,
-        buttons=popups.buttons(item.actions_json, can_click=True),
+        buttons=popups.buttons(item.actions_json),
         replaces=item.replaces,
         progress=item.progress,
         tag=None if item.tag is None else f"{item.source}/{item.tag}",

@@ -101,6 +101,20 @@ def check_notifier(notifier: Notifier) -> Check:
     return Check("notifier", "ok", notifier.describe())
 
 
+def check_capabilities(notifier: Notifier) -> Check:
+    """What popups can do here: buttons and clicks come back, updates in place, a bar."""
+    can = notifier.capabilities()
+    if can.actions:
+        return Check("interaction", "ok", can.describe())
+    return Check(
+        "interaction",
+        "warn" if notifier.needs_session_bus else "ok",
+        f"popups here have no buttons ({can.describe()})",
+        "links and answers are in the tray's Recent menu; a daemon with actions "
+        "(dunst, xfce4-notifyd, your desktop's own) shows buttons",
+    )
+
+
 def check_dbus_daemon() -> list[Check]:
     """The session bus, and a notification daemon owning org.freedesktop.Notifications."""
     try:
@@ -223,7 +237,7 @@ ICON_IMAGE, ICON_FROM_FILE = 1, 0x10 | 0x40  # IMAGE_ICON; LR_LOADFROMFILE | LR_
 def run_checks(db_path: Path | str) -> list[Check]:
     """The notifier checked is the one `run` would use (`backends.default_notifier`)."""
     notifier = default_notifier()
-    checks = [*check_database(db_path), check_notifier(notifier)]
+    checks = [*check_database(db_path), check_notifier(notifier), check_capabilities(notifier)]
     if notifier.needs_session_bus:
         checks += check_dbus_daemon()
     checks.append(check_tray())
@@ -250,6 +264,7 @@ def self_test() -> dict[str, object]:
     chosen = default_notifier()
     report["notifier"] = chosen.name
     report["notifier_ok"] = chosen.available
+    report["capabilities"] = chosen.capabilities().describe()
     try:
         report["icon"] = str(paths.asset_path("traycourier.png"))
         icon_ok = True

@@ -5,7 +5,7 @@ actions or `replaces_id`, and it throws away the id the server returns, so a cli
 be matched to anything. This notifier makes the `Notify` call itself (with jeepney: pure
 Python, 2 MiB, no GLib main loop needed to hear signals, so the headless agent and the tray
 listen the same way) and hears `ActionInvoked` and `NotificationClosed` on a thread of its
-own, from the server's unique bus name only.
+own, as a bus monitor, from the server's unique bus name only.
 
 A popup is named `<server's unique name>/<its id>`: a restarted server starts counting again,
 and its new popup 7 must not be taken for the old one.
@@ -17,7 +17,6 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,7 +209,7 @@ class FreedesktopNotifier:
 
     def listen(self, events: PopupEvents) -> None:
         if self._listener is None:
-            self._listener = _Listener(events)
+            self._listener = _Listener(self, events)
             self._listener.start()
 
     def stop_listening(self) -> None:
@@ -231,12 +230,19 @@ RECONNECT_S = (0.5, 1, 2, 4, 8, 15, 30)
 
 
 class _Listener(threading.Thread):
-    """Hears `ActionInvoked(id, key)` and `NotificationClosed(id, reason)` on a connection of
-    its own. Every client on the bus receives every such signal: one sent by anyone but the
-    notification server's unique name is ignored (a forged click opens nothing)."""
+    """Hears `ActionInvoked(id, key)` and `NotificationClosed(id, reason)` as a bus monitor.
 
-    def __init__(self, events: PopupEvents) -> None:
+    A server may send these to the connection that asked for the popup only (dunst does),
+    not to everyone: an agent restarted after its popup was shown, or a second agent, would
+    never hear them. A monitor sees them whoever they are addressed to, so every agent hears
+    every popup's signals and the database decides which one acts (`agent.popups`). One sent
+    by anyone but the notification server's unique name is ignored (a forged click opens
+    nothing). A monitor cannot send: the server's name is asked on the notifier's
+    connection."""
+
+    def __init__(self, notifier: FreedesktopNotifier, events: PopupEvents) -> None:
         super().__init__(name="popup-events", daemon=True)
+        self._notifier = notifier
         self._events = events
         self._stop = threading.Event()
 
@@ -256,45 +262,47 @@ class _Listener(threading.Thread):
                 failures += 1
 
     def _listen(self) -> None:
-        from jeepney import HeaderFields, MatchRule
+        from jeepney.bus_messages import Monitoring
+        from jeepney.wrappers import unwrap_msg
 
         conn = connect()
         try:
-            rule = MatchRule(type="signal", interface=NAME, path=PATH)
-            bus_call(conn, "AddMatch", "s", (rule.serialise(),))
-            owner = _owner(conn)
-            with conn.filter(rule, bufsize=64) as queue:
-                while not self._stop.is_set():
-                    try:
-                        message = conn.recv_until_filtered(queue, timeout=1.0)
-                    except TimeoutError:
-                        continue
-                    sender = message.header.fields.get(HeaderFields.sender)
-                    if sender != owner:
-                        owner = _owner(conn)  # another server may have taken the name
-                    if sender != owner or owner is None:
-                        log.warning("ignored a popup signal from %s, not the server", sender)
-                        continue
-                    self._dispatch(
-                        owner, message.header.fields.get(HeaderFields.member), message.body
-                    )
+            rules = [
+                f"type='signal',interface='{NAME}',path='{PATH}',member='{member}'"
+                for member in ("ActionInvoked", "NotificationClosed")
+            ]
+            unwrap_msg(conn.send_and_get_reply(Monitoring().BecomeMonitor(rules), timeout=5))
+            while not self._stop.is_set():
+                try:
+                    message = conn.receive(timeout=1.0)
+                except TimeoutError:
+                    continue
+                self._heard(message)
         finally:
             conn.close()
 
-    def _dispatch(self, owner: str, member: object, body: Sequence[Any]) -> None:
+    def _heard(self, message: Any) -> None:
+        from jeepney import HeaderFields, MessageType
+
+        fields = message.header.fields
+        if message.header.message_type != MessageType.signal:
+            return
+        if fields.get(HeaderFields.interface) != NAME:
+            return  # the bus's own word to a new monitor (NameLost)
+        sender = fields.get(HeaderFields.sender)
+        try:
+            owner = self._notifier.server().owner
+        except Exception:  # no server now: nobody could have sent a true signal
+            owner = None
+        if sender is None or sender != owner:
+            log.warning("ignored a popup signal from %s, not the notification server", sender)
+            return
+        member, body = fields.get(HeaderFields.member), message.body
         try:
             if member == "ActionInvoked":
                 self._events.action(f"{owner}/{int(body[0])}", str(body[1]))
             elif member == "NotificationClosed":
-                self._events.closed(
-                    f"{owner}/{int(body[0])}", CLOSED.get(int(body[1]), "undefined")
-                )
+                closed = CLOSED.get(int(body[1]), "undefined")
+                self._events.closed(f"{owner}/{int(body[0])}", closed)
         except Exception:  # the database, the browser: never the end of listening
             log.exception("could not handle %s %r", member, tuple(body))
-
-
-def _owner(conn: Any) -> str | None:
-    try:
-        return str(bus_call(conn, "GetNameOwner", "s", (NAME,))[0])
-    except Exception:  # nobody owns the name now
-        return None

@@ -45,6 +45,14 @@ class OpenRecent:
 
 
 @dataclass(frozen=True)
+class AnswerRecent:
+    """Write this answer (an action's id) for the notification, as a popup's button does."""
+
+    notification_id: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class Snooze:
     """Show this (shown) notification again in `minutes`."""
 
@@ -121,6 +129,7 @@ MenuAction = (
     | Resume
     | SetMinPriority
     | OpenRecent
+    | AnswerRecent
     | Snooze
     | MuteFor
     | MuteUntilMorning

@@ -2,15 +2,16 @@
 notifier's listener (`agent.freedesktop`), acted on here, written to the shared database.
 
 Every agent on the session bus hears every popup's signals; exactly one acts on each, the
-one the database names (`answers.handler`): the agent that showed it while it lives, else
-the longest-running live agent on this host. An answer is written at most once on any device
-(the first wins); a click opens the notification's first http(s) link as the producer wrote
-it and marks it read. A popup that did its job is closed.
+one the database names (`answers.candidates`): the agent that showed it while it runs,
+else the longest-running agent on this host that still runs. An answer is written at most
+once on any device (the first wins); a click opens the notification's first http(s) link as
+the producer wrote it and marks it read. A popup that did its job is closed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -28,13 +29,15 @@ CLICK = "default"
 """The spec's action key for a click on the popup itself."""
 
 
-def buttons(actions_json: object, can_click: bool) -> tuple[tuple[str, str], ...]:
+def buttons(actions_json: object) -> tuple[tuple[str, str], ...]:
     """(key, label) for a popup (pure): the click first, then one button per action, keyed
-    by its place in the producer's list (read again from the database when it comes back)."""
-    if not can_click:
-        return ()
-    parsed = parse(actions_json)
-    return ((CLICK, "Open"), *((str(n), a.label) for n, a in enumerate(parsed.actions)))
+    by its place in the producer's list (read again from the database when it comes back).
+    The click opens the first link, so that link has no button of its own: the click takes
+    its label (daemons that draw the click as a button, xfce4-notifyd, show it once)."""
+    actions = parse(actions_json).actions
+    link = next((n for n, a in enumerate(actions) if a.url is not None), None)
+    click = actions[link].label if link is not None else "Mark read"
+    return ((CLICK, click), *((str(n), a.label) for n, a in enumerate(actions) if n != link))
 
 
 class PopupActions:
@@ -45,12 +48,13 @@ class PopupActions:
         db: Database,
         notifier: Notifier,
         owner: str,
-        device_name: str,
+        device: tuple[str, str],
         clock: Callable[[], datetime],
         tell: Callable[[str, str], None],
     ) -> None:
+        """`device`: this machine's id and name ("", "" on a file)."""
         self.db, self.notifier, self.owner = db, notifier, owner
-        self.device_name, self.clock, self.tell = device_name, clock, tell
+        (self.device, self.device_name), self.clock, self.tell = device, clock, tell
         self.host = socket.gethostname()
         self.open_popups: set[str] = set()
         """Popups this agent showed that are still on screen (closed when dealt with)."""
@@ -62,13 +66,13 @@ class PopupActions:
 
     def _mine(self, popup: str) -> answers.Popup | None:
         """The popup, when this agent is the one to act on it."""
-        found = answers.popup(self.db, popup)
+        found = answers.popup(self.db, popup, self.device)
         if found is None:  # another program's notification, or long gone
             return None
         now = self.clock()
-        if answers.handler(self.db, found.shown_by, self.host, now, STALE_AFTER) != self.owner:
-            return None
-        return found
+        listed = answers.candidates(self.db, found.shown_by, self.host, now, STALE_AFTER)
+        acting = next((owner for owner, pid in listed if running(pid)), None)
+        return found if acting == self.owner else None
 
     def action(self, popup: str, key: str) -> None:
         try:
@@ -79,6 +83,7 @@ class PopupActions:
                 self._click(found)
             else:
                 self._button(found, key)
+            answers.record_closed(self.db, popup, self.device, "clicked", self.clock())
         except StoreError as err:
             log.error("could not act on a click on popup %s: %s", popup, err)
             return
@@ -110,7 +115,7 @@ class PopupActions:
             self.open_popups.discard(popup)
         try:
             if self._mine(popup) is not None:
-                answers.record_closed(self.db, popup, reason, self.clock())
+                answers.record_closed(self.db, popup, self.device, reason, self.clock())
         except StoreError as err:
             log.error("could not record that popup %s was %s: %s", popup, reason, err)
 
@@ -121,8 +126,22 @@ class PopupActions:
             open_now = sorted(self.open_popups)
         if not open_now:
             return
-        for popup in answers.dealt_with(self.db, open_now):
+        for popup in answers.dealt_with(self.db, open_now, self.device):
             self.notifier.close(popup)
+
+
+def running(pid: int) -> bool:
+    """Whether a process of this host still runs: an agent killed a moment ago keeps its
+    heartbeat for a while, and must not be the one waited for."""
+    if pid <= 0:  # no process has it (and 0 would ask our own group)
+        return False
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # another user's
+        return True
+    except (ProcessLookupError, OverflowError):
+        return False
+    return True
 
 
 def answer(

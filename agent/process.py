@@ -117,7 +117,7 @@ def run_agent(options: RunOptions) -> int:
         log.error("quick_check of %s: %s", db.location, check)
     agent = Runtime(db, notifier, config, clock=clock.for_database(db))
     agent.rounds.popups = popups = PopupActions(
-        db, notifier, config.owner, me.name if db.url else "", agent.clock, tell_by(notifier)
+        db, notifier, config.owner, (me.id, me.name), agent.clock, tell_by(notifier)
     )
     if not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())

@@ -3,12 +3,12 @@ it (shown, held, below the minimum, ...). Pure: `now` comes in as a value."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from traycourier.agent import textfit
 from traycourier.store import timestamps
+from traycourier.store.actions import Action, first_link, parse
 from traycourier.store.rows import NotificationRow
 
 
@@ -24,24 +24,15 @@ class RecentItem:
     delivery_status: str | None = None
     delivery_code: str | None = None
     snoozed_until: datetime | None = None
+    actions: tuple[Action, ...] = ()
+    """Its links and answers, each with the producer's label."""
+    answer: str | None = None
+    answered_device: str | None = None
 
     @property
     def shown(self) -> bool:
         """Shown, so it can be shown again (snoozed)."""
         return self.delivery_status == "sent"
-
-
-def first_url(actions_json: str) -> str | None:
-    """The first action's URL, whatever a producer wrote (a bad value means no link)."""
-    try:
-        actions = json.loads(actions_json)
-    except (ValueError, TypeError, RecursionError):  # valid JSON can be deeper than Python reads
-        return None
-    if isinstance(actions, list):
-        for action in actions:
-            if isinstance(action, dict) and isinstance(action.get("url"), str):
-                return action["url"]
-    return None
 
 
 def clock(moment: datetime, now: datetime) -> str:
@@ -66,12 +57,17 @@ SKIPS = {
     "disabled": "while off",
     "stale": "too old",
     "muted": "muted",
+    "replaced": "replaced by a newer one",
 }
 
 
 def outcome(item: RecentItem, paused: bool, now: datetime) -> str:
     """What became of it, in a word or three: shown, waiting, held, below minimum, ..."""
     status = item.delivery_status
+    if item.answer is not None:
+        return f"answered {shorten(item.answer, 20)}" + (
+            f" on {shorten(item.answered_device, 20)}" if item.answered_device else ""
+        )
     if status is None:
         return "new"
     if status == "skipped":
@@ -125,15 +121,19 @@ def shorten(text: str, limit: int = 48) -> str:
 
 
 def from_row(row: NotificationRow) -> RecentItem:
+    actions = parse(row.actions_json).actions  # whatever a producer wrote: no bad link
     return RecentItem(
         row.id,
         row.title,
         row.priority,
-        first_url(row.actions_json),
+        first_link(actions),
         row.read_at is not None,
         row.source,
         created_time(row.created_at),
         row.delivery_status,
         row.delivery_code,
         created_time(row.snoozed_until),
+        actions,
+        row.answer,
+        row.answered_device,
     )

@@ -24,6 +24,7 @@ from traycourier.agent import (
     icons,
     ostype,
     paths,
+    popups,
     quiet,
     recent,
     sni,
@@ -35,6 +36,7 @@ from traycourier.agent import (
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.menu_actions import (
     About,
+    AnswerRecent,
     MarkAllRead,
     MenuAction,
     MuteFor,
@@ -216,12 +218,13 @@ class TrayApp:
                 controls.resume(self.db, now)
             case SetMinPriority(priority):
                 controls.set_min_priority(self.db, priority, now)
-            case OpenRecent(notification_id, url, title):
+            case OpenRecent(notification_id, url, _title):
                 controls.mark_read(self.db, notification_id, now)
                 if url:
                     controls.open_url(url, self._complain)
-                else:
-                    self._complain(f"“{title[:60]}” has no link to open")
+            case AnswerRecent(notification_id, choice):
+                device = self.runtime.config.device_name if self.db.url else ""
+                popups.answer(self.db, notification_id, choice, device, now, self._icon_notify)
             case Snooze(notification_id, minutes):
                 until = now + timedelta(minutes=minutes)
                 controls.snooze(self.db, notification_id, until, now, self.runtime.config.device)

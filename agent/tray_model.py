@@ -13,6 +13,7 @@ from datetime import datetime
 from traycourier.agent import APP_NAME
 from traycourier.agent.menu_actions import (
     About,
+    AnswerRecent,
     MarkAllRead,
     MenuAction,
     MuteFor,
@@ -128,12 +129,7 @@ def morning(now: datetime) -> str:
 def recent_entry(item: RecentItem, state: TrayState, now: datetime) -> Entry:
     """One Recent notification: open or mark read, show again later, mute its source."""
     held = state.settings.is_paused(now) or state.quiet_until is not None
-    children = [
-        Entry(
-            "Open link" if item.url else "Mark read",
-            action=OpenRecent(item.id, item.url, item.title),
-        )
-    ]
+    children = list(action_entries(item))
     if item.shown:
         children += [Entry(text, action=Snooze(item.id, minutes)) for minutes, text in SNOOZES]
     if item.source:
@@ -150,6 +146,23 @@ def recent_entry(item: RecentItem, state: TrayState, now: datetime) -> Entry:
                 ),
             ]
     return Entry(recent_label(item, held, now), children=tuple(children))
+
+
+def action_entries(item: RecentItem) -> tuple[Entry, ...]:
+    """Each of its links and answers with the producer's own label (a popup shows three
+    at most, and timed out; here every one stays), or Mark read when it has none."""
+    entries = []
+    for action in item.actions:
+        label = shorten(action.label, 40)
+        if action.url is not None:
+            entries.append(Entry(label, action=OpenRecent(item.id, action.url, item.title)))
+        elif item.answer is None:
+            entries.append(Entry(label, action=AnswerRecent(item.id, action.answer or label)))
+        else:
+            entries.append(Entry(label, enabled=False))  # answered: the entry's label says
+    if not any(a.url is not None for a in item.actions):
+        entries.insert(0, Entry("Mark read", action=OpenRecent(item.id, None, item.title)))
+    return tuple(entries)
 
 
 def icon_state(state: TrayState, now: datetime) -> str:

@@ -43,6 +43,7 @@ SKIP_WORDS = {
     "disabled": "while switched off",
     "stale": "too old when routed",
     "muted": "from a muted source",
+    "replaced": "replaced by a newer one with the same tag",
 }
 
 

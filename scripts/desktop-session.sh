@@ -124,6 +124,14 @@ with open(sys.argv[1], "a", encoding="utf-8") as out:
 ' "$TC_NOTIFY_LOG"
 HOOK
   chmod +x "$run_dir/log-notification"
+  # `dunstctl context` runs this with one line per action on stdin ("#Approve (Deploy?)
+  # [2,0]") and invokes the line it prints: the label a test wrote to $TC_LOGDIR/pick.
+  cat >"$run_dir/pick" <<'PICK'
+#!/bin/sh
+wanted=$(cat "$TC_LOGDIR/pick" 2>/dev/null)
+tee -a "$TC_LOGDIR/menu-offered.log" | grep -m1 -F "#$wanted ("
+PICK
+  chmod +x "$run_dir/pick"
   cat >"$run_dir/dunstrc" <<CONF
 [global]
     font = DejaVu Sans 10
@@ -135,6 +143,7 @@ HOOK
     history_length = 500
     always_run_script = true
     show_age_threshold = -1
+    dmenu = $run_dir/pick
 CONF
   if [[ "${TC_NOTIFY_HOOK:-1}" == 1 ]]; then
     printf '[log_every_notification]\n    summary = "*"\n    script = %s\n' \

@@ -14,13 +14,13 @@ cd "$(dirname "$0")/.."
 what=${1:-test}
 case "$what" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 64 ;; esac
 APT_PACKAGES=(
-  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin
+  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin xdg-utils
   build-essential pkg-config libdbus-1-dev libglib2.0-dev libgirepository1.0-dev
   libcairo2-dev python3-dev python3-venv
 )
 if [[ $what == test ]]; then
   APT_PACKAGES+=(
-    xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick desktop-file-utils
+    xvfb xauth x11-utils dbus dunst trayer xdotool imagemagick desktop-file-utils sqlite3
     lintian debootstrap patchelf
     # the other notification daemons users run, for the desktop matrix (tests/desktop)
     xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd

@@ -6,6 +6,7 @@ what the agent, the CLI and the tray call. Nothing outside this package writes S
 """
 
 from traycourier.store.actions import Action
+from traycourier.store.answers import wait_for_answer
 from traycourier.store.db import Database
 from traycourier.store.errors import (
     CorruptDatabase,
@@ -36,5 +37,6 @@ __all__ = [
     "StoreError",
     "enqueue",
     "read_settings",
+    "wait_for_answer",
     "write_setting",
 ]

@@ -61,6 +61,9 @@ MAX_TITLE_READ = 1000
 MAX_BODY_READ = 4000
 """What a claim reads of a title and a body: more than any OS shows (Windows 63/255,
 Linux 200/1000 after fitting), never a producer's 10 MB."""
+MAX_ACTIONS_READ = 65536
+"""What is read of `actions_json`: twenty actions with long links fit; a longer list is cut,
+no longer JSON, and offers nothing (the notification is still shown)."""
 INSERT_ATTEMPTS = Both.build(
     lambda d: (
         "INSERT INTO notification_delivery_attempts (delivery_id, attempt_no, owner, "

@@ -17,6 +17,7 @@ from traycourier.store.db import Database
 from traycourier.store.deliveries import (
     ANY_RANK,
     CLEAR_LEASE,
+    MAX_ACTIONS_READ,
     MAX_BODY_READ,
     MAX_TITLE_READ,
     WAITING,
@@ -91,7 +92,7 @@ _CLAIMED_CONTENT = Both.build(
         "SELECT d.id, n.seq, n.id, "
         f"{text_only('n.title', MAX_TITLE_READ, d)}, {text_only('n.message', MAX_BODY_READ, d)}, "
         "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
-        "substr(n.actions_json, 1, 4096), n.created_at, "
+        f"substr(n.actions_json, 1, {MAX_ACTIONS_READ}), n.created_at, "
         f"{text_only('n.tag', 200, d)}, {integer_only('n.progress', d)}, "
         # the popup this one updates in place: an older one of the same source and tag,
         # still on screen on this device

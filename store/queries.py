@@ -12,7 +12,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
-from traycourier.store.deliveries import WAITING
+from traycourier.store.deliveries import MAX_ACTIONS_READ, WAITING
 from traycourier.store.model import (
     DELIVERY_STATUSES,
     DESKTOP,
@@ -98,6 +98,7 @@ def _delivery_query():  # type: ignore[no-untyped-def]
         as_text(d.c.updated_at, 40),
         as_text(d.c.delivered_at, 40),
         as_text(d.c.destination_key),
+        as_text(d.c.closed_reason, 20),
     ).join(n, n.c.id == d.c.notification_id)
 
 
@@ -215,12 +216,14 @@ def recent_notifications(db: Database, limit: int = 10, device: str = "") -> lis
             as_text(n.c.message, 1000),
             as_text(n.c.priority, 20),
             as_text(n.c.source),
-            as_text(n.c.actions_json, 4096),
+            as_text(n.c.actions_json, MAX_ACTIONS_READ),
             as_text(n.c.created_at, 40),
             as_text(n.c.read_at, 40),
             as_text(d.c.status, 20),
             as_text(d.c.last_error_code, 40),
             as_text(d.c.snoozed_until, 40),
+            as_text(n.c.answer),
+            as_text(n.c.answered_device),
         )
         .select_from(
             n.outerjoin(

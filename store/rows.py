@@ -25,6 +25,8 @@ class DeliveryRow:
     delivered_at: str | None
     device: str = ""
     """Its `destination_key`: the device it is for ("" on a SQLite file)."""
+    closed_reason: str | None = None
+    """How its popup went away: expired, dismissed, closed (by an agent)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class NotificationRow:
     """Its recorded reason (`min_priority`, `disabled`, `stale`, `snoozed`, an error class)."""
     snoozed_until: str | None = None
     """Set once the user snoozed it: shown again (or to be) at that time."""
+    answer: str | None = None
+    answered_device: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,21 @@ def test_recent_about_and_a_folder_nothing_can_open(tray_desktop: Desktop, tmp_p
     session.env["PATH"] = f"{tmp_path / 'bin'}:{session.env['PATH']}"
     fake = tmp_path / "bin" / "xdg-open"  # a desktop with no file manager: xdg-open exits 3
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n")
+    handed = tmp_path / "handed"  # what the opener was given, byte for byte
+    fake.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$1" >> {handed}\n'
+        "echo 'xdg-open: no method available for opening' >&2\nexit 3\n"
+    )
     fake.chmod(0o755)
     agent = session.start_agent(db)
     try:
         wait_for(lambda: (session.logdir / "menu.json").exists(), "the tray", 60)
-        assert (
-            session.cli("send", "Disk almost full", "--priority", "urgent", db=db).returncode == 0
-        )
+        link = "https://example.com/build/42?a=1&b=%20"
+        sent = session.cli(
+            "send", "Disk almost full", "--priority", "urgent", "--action", f"Open log={link}",
+            db=db,
+        )  # fmt: skip
+        assert sent.returncode == 0
         wait_for(lambda: any(s == "Disk almost full" for s, _, _ in shown(session)), "shown")
         wait_for(
             lambda: any(
@@ -52,7 +59,7 @@ def test_recent_about_and_a_folder_nothing_can_open(tray_desktop: Desktop, tmp_p
             ),
             "the unread entry in Recent",
         )
-        press_item(session, RECENT, "Right", "Right", "Return")  # the entry: "Mark read"
+        press_item(session, RECENT, "Right", "Right", "Return")  # the entry: "Open log"
         wait_for(
             lambda: (
                 sqlite3.connect(db).execute("SELECT read_at FROM notifications").fetchone()[0]
@@ -61,9 +68,14 @@ def test_recent_about_and_a_folder_nothing_can_open(tray_desktop: Desktop, tmp_p
             "the entry marked read",
         )
         wait_for(
-            lambda: any("has no link to open" in body for _, body, _ in shown(session)),
-            "the user told there is no link",
+            # the body as dunst parses it: markup escaped ("&" is "&amp;")
+            lambda: any(
+                "Cannot open https://example.com/build/42?a=1&amp;b=%20" in body
+                for _, body, _ in shown(session)
+            ),
+            "the user told the link cannot be opened",
         )
+        assert handed.read_text() == f"{link}\n"  # the address as the producer wrote it
 
         time.sleep(0.5)
         press_item(session, OPEN_DATA_FOLDER, "Return")

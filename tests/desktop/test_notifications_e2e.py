@@ -203,7 +203,8 @@ def test_the_notify_send_path_is_degraded_and_its_option_trap_is_closed(
     for title, body in [("--wait", "-u critical"), ("plain", "text")]:
         assert desktop.cli("send", "--priority", "urgent", "--", title, body, db=db).returncode == 0
     no_dbus = (
-        "import sys; sys.modules['dbus'] = None; from traycourier.agent.cli import main; "
+        "import sys; sys.modules['dbus'] = sys.modules['jeepney'] = None; "
+        "from traycourier.agent.cli import main; "
         f"sys.exit(main(['--db', {str(db)!r}, 'run', '--headless', '--once']))"
     )
     result = subprocess.run(

@@ -86,8 +86,8 @@ def test_a_muted_source_never_reaches_the_daemon_and_the_menu_unmutes_it(
             ).returncode
             == 0
         )
-        wait_for(lambda: "ci red" in shown(session), "the other source's notification")
-        assert "backup ran" not in shown(session)
+        wait_for(lambda: "ci: ci red" in shown(session), "the other source's notification")
+        assert "backup: backup ran" not in shown(session)
         codes = sqlite3.connect(db).execute(
             "SELECT d.status, d.last_error_code FROM notification_deliveries d "
             "JOIN notifications n ON n.id = d.notification_id WHERE n.source = 'backup'"
@@ -104,7 +104,7 @@ def test_a_muted_source_never_reaches_the_daemon_and_the_menu_unmutes_it(
             "send", "backup ran again", "--source", "backup", "--priority", "urgent", db=db
         )
         assert again.stderr == ""
-        wait_for(lambda: "backup ran again" in shown(session), "shown once unmuted")
+        wait_for(lambda: "backup: backup ran again" in shown(session), "shown once unmuted")
     finally:
         agent.terminate()
         _out, err = agent.communicate(timeout=60)
@@ -152,7 +152,7 @@ def test_a_recent_entry_snoozes_and_mutes_and_a_snoozed_one_reaches_the_daemon_t
         # the ten minutes pass sooner: the same snooze, moved by the CLI to 2 s from now
         assert session.cli("snooze", ntf, "--for", "2s", db=db).returncode == 0
         wait_for(
-            lambda: [c.summary for c in session.notify_calls()].count("disk full") == 2,
+            lambda: [c.summary for c in session.notify_calls()].count("backup: disk full") == 2,
             "the snoozed one shown again",
         )
         wait_for(lambda: delivery(db)[:3] == ("sent", None, 2), "recorded as attempt 2")
@@ -175,4 +175,4 @@ def test_a_recent_entry_snoozes_and_mutes_and_a_snoozed_one_reaches_the_daemon_t
         agent.terminate()
         _out, err = agent.communicate(timeout=60)
     assert agent.returncode == 0, err
-    assert "disk fuller" not in shown(session)
+    assert "backup: disk fuller" not in shown(session)

@@ -25,8 +25,14 @@ PURE_POLICY = {
     "agent/quiet.py",
 }
 """Plain functions over plain values: no clock reads, no I/O, no SQL."""
-PURE_STORE = {"traycourier.store.model", "traycourier.store.rows", "traycourier.store.timestamps"}
-"""The only store modules pure policy may import: the vocabulary, and the timestamp format."""
+PURE_STORE = {
+    "traycourier.store.model",
+    "traycourier.store.rows",
+    "traycourier.store.timestamps",
+    "traycourier.store.actions",
+}
+"""The only store modules pure policy may import: the vocabulary, the timestamp format, and
+what `actions_json` holds."""
 PLATFORM_MODULE = "agent/ostype.py"
 SQL_MARKERS = ("sqlalchemy", "sqlite3")
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from traycourier.agent.menu_actions import (
+    AnswerRecent,
     MarkAllRead,
     MuteFor,
     MuteUntilMorning,
@@ -22,7 +23,7 @@ from traycourier.agent.menu_actions import (
     Snooze,
     Unmute,
 )
-from traycourier.agent.recent import RecentItem, clock, first_url, outcome
+from traycourier.agent.recent import RecentItem, clock, outcome
 from traycourier.agent.tray_model import (
     Entry,
     TrayState,
@@ -33,6 +34,7 @@ from traycourier.agent.tray_model import (
     tooltip,
 )
 from traycourier.store import Priority, Settings, timestamps
+from traycourier.store.actions import Action, first_link, parse
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -130,6 +132,7 @@ def test_recent_entries_say_what_where_when_and_what_became_of_them() -> None:
         RecentItem(
             "ntf_1", "Disk full", "urgent", "https://x.example", read=False, source="backup",
             created=NOW - timedelta(minutes=5), delivery_status="sent",
+            actions=(Action("Open log", url="https://x.example"), Action("Clean up")),
         ),
         RecentItem(
             "ntf_2", "Build done", "info", None, read=True, source="ci",
@@ -147,8 +150,9 @@ def test_recent_entries_say_what_where_when_and_what_became_of_them() -> None:
     ]
     assert items[-1].action == MarkAllRead()
     shown, skipped, fresh = (actions(entry) for entry in items[:3])
-    assert shown == [
-        ("Open link", OpenRecent("ntf_1", "https://x.example", "Disk full")),
+    assert shown == [  # each action with the producer's label; an answer writes its id
+        ("Open log", OpenRecent("ntf_1", "https://x.example", "Disk full")),
+        ("Clean up", AnswerRecent("ntf_1", "Clean up")),
         ("Show again in 10 minutes", Snooze("ntf_1", 10)),
         ("Show again in 1 hour", Snooze("ntf_1", 60)),
         ("Mute backup for 1 hour (urgent ones too)", MuteFor("backup", 60)),
@@ -258,10 +262,14 @@ def test_tooltip_says_the_state_in_words() -> None:
         ("[]", None),
         ("not json", None),
         ('[{"label": "x"}, "junk", {"url": 7}]', None),
+        (
+            '[{"label": "Run", "url": "javascript:alert(1)"}, {"label": "Log", "url": "http://b"}]',
+            "http://b",
+        ),
     ],
 )
-def test_first_url(actions_json: str, url: str | None) -> None:
-    assert first_url(actions_json) == url
+def test_the_first_link_is_the_first_http_address(actions_json: str, url: str | None) -> None:
+    assert first_link(parse(actions_json).actions) == url
 
 
 def test_long_or_hostile_titles_are_cut_to_one_line() -> None:
