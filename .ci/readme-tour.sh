@@ -17,7 +17,12 @@ mapfile -t commands < <(awk '
   /^## A 60-second tour/ { section = 1 }
   section && /^```sh/ { block = 1; next }
   block && /^```/ { exit }
-  block { sub(/[ \t]+#.*/, ""); if ($0 != "") print }' README.md)
+  block {
+    sub(/[ \t]+#.*/, "")
+    if (sub(/\\$/, "")) { joined = joined $0; next }  # continued on the next line
+    line = joined $0; joined = ""
+    if (line != "") print line
+  }' README.md)
 (( ${#commands[@]} >= 3 )) || fail "the README has no tour block"
 
 for command in "${commands[@]}"; do

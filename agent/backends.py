@@ -1,6 +1,9 @@
 """The notifier backends, one class per mechanism, and the one chooser.
 
-- `PlyerNotifier`: plyer's notification facade (DBus on Linux, balloons on Windows).
+- `FreedesktopNotifier` (`agent.freedesktop`): Linux, the notification server over DBus.
+- `NotifySendNotifier`: Linux without jeepney, plyer's notify-send path (degraded).
+- `BalloonNotifier`: Windows, plyer's balloon code on the agent's thread.
+- `PlyerNotifier`: plyer's facade where it is the way (macOS with pyobjus).
 - `OsascriptNotifier`: macOS, where plyer's path gives nothing in a frozen or unsigned app.
 - `RecordingNotifier` and `NullNotifier`: for tests and benchmarks (`--notifier record:PATH`,
   `--notifier null`); the recording one appends a JSON line per notification, so several
@@ -17,7 +20,7 @@ import subprocess
 import threading
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,46 +29,17 @@ from traycourier.agent.notifier import Notifier, OsNotification, TextOnly
 
 log = logging.getLogger(__name__)
 
-URGENCY = {"urgent": 2, "action": 1, "warning": 1, "info": 0}
-"""freedesktop urgency levels: 0 low, 1 normal, 2 critical (stays until dismissed)."""
 NOTIFY_SEND_URGENCY = {"urgent": "critical", "action": "normal", "warning": "normal", "info": "low"}
 
 
-NOTIFICATIONS = "org.freedesktop.Notifications"
-NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
-
-
-@dataclass(frozen=True)
-class DaemonInfo:
-    """A freedesktop notification server, as it describes itself."""
-
-    owner: str
-    name: str
-    vendor: str
-    version: str
-    capabilities: frozenset[str]
-
-    @property
-    def rules(self) -> textfit.Rules:
-        return textfit.daemon_rules(self.name, self.capabilities)
-
-
-class ServerDefault(int):
-    """plyer multiplies the timeout it is given by 1000; this one is already the spec's -1
-    ("the server's default expiry"), and stays so."""
-
-    def __mul__(self, _other: object) -> int:
-        return int(self)
-
-
 class PlyerNotifier(TextOnly):
-    """`plyer.notification`, with what plyer leaves out: knowing which implementation it
-    picked (it decides once per process and silently falls back to a stub that only raises),
-    knowing the daemon it talks to (what it parses, read once per daemon and again when
-    another takes the bus name), the urgency hint as the DBus type the spec names, and the
-    arguments its notify-send path really reads."""
+    """`plyer.notification` where it is the way (macOS with pyobjus, any other platform
+    plyer knows), with what plyer leaves out: knowing which implementation it picked (it
+    decides once per process and silently falls back to a stub that only raises)."""
 
     may_block = True
+    degraded = False
+    needs_session_bus = False
 
     def __init__(self) -> None:
         with warnings.catch_warnings(record=True):
@@ -76,92 +50,18 @@ class PlyerNotifier(TextOnly):
         self._notification = notification
         self.platform = ostype.current()
         self.name = f"plyer:{self.implementation}"
-        self.degraded = self.implementation in ("NotifySendNotification", "NotifyDesktopPortals")
         self.available = self.implementation != "Notification"
-        self.needs_session_bus = self.implementation in ("NotifyDbus", "NotifySendNotification")
-        self._daemon: DaemonInfo | None = None
-        self._balloons: Any = None
 
     def describe(self) -> str:
         if not self.available:
             return "no notification backend (plyer found no implementation for this platform)"
-        if self.degraded:
-            return f"{self.name} (degraded: it cannot report failures; install dbus-python)"
         return self.name
 
     def problem(self) -> str | None:
-        if not self.available:
-            return self.describe()
-        if not self.needs_session_bus:
-            return None
-        try:
-            import dbus
-
-            bus = dbus.SessionBus()
-        except ImportError:
-            return None  # notify-send without dbus-python: nothing to ask (degraded)
-        except Exception:
-            return "no notification daemon reachable (no desktop session: no DBus session bus)"
-
-        def ask(method: str, signature: str = "", *args: str) -> Any:
-            return bus.call_blocking(
-                "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                method, signature, args, timeout=2,
-            )  # fmt: skip
-
-        try:
-            # a daemon the bus starts on the first call (dunst, xfce4-notifyd) is there too
-            if ask("NameHasOwner", "s", NOTIFICATIONS) or NOTIFICATIONS in ask(
-                "ListActivatableNames"
-            ):
-                return None
-        except Exception as err:
-            return f"no notification daemon reachable (the session bus did not answer: {err})"
-        return "no notification daemon reachable (none on the DBus session bus)"
-
-    def daemon(self) -> DaemonInfo:
-        """The server that owns the notifications name now (DBus errors propagate: the
-        caller classifies them; none owning it is `daemon_unreachable`)."""
-        import dbus
-
-        bus = dbus.SessionBus()
-        owner = str(bus.get_name_owner(NOTIFICATIONS))
-        if self._daemon is None or self._daemon.owner != owner:
-            proxy = bus.get_object(NOTIFICATIONS, NOTIFICATIONS_PATH)
-            capabilities = proxy.GetCapabilities(dbus_interface=NOTIFICATIONS, timeout=5)
-            name, vendor, version, _spec = proxy.GetServerInformation(
-                dbus_interface=NOTIFICATIONS, timeout=5
-            )
-            self._daemon = DaemonInfo(
-                owner, str(name), str(vendor), str(version), frozenset(map(str, capabilities))
-            )
-            log.info("notification daemon %s %s: %s", name, version, ", ".join(capabilities))
-        return self._daemon
+        return None if self.available else self.describe()
 
     def show(self, notification: OsNotification) -> str | None:
         text = textfit.FittedText(notification.title, notification.body)
-        if self.implementation == "NotifyDbus":
-            return self._show_dbus(notification, textfit.render(text, self.daemon().rules))
-        if self.implementation == "NotifySendNotification":
-            # no dbus-python: nothing can ask the daemon, so assume the common case (body
-            # markup) and keep every text off the command line's options. plyer's facade
-            # passes `app_icon` and `timeout`, but this implementation reads `icon`,
-            # `urgency` and `expire_time`: call it with those.
-            rules = textfit.Rules(body_markup=True, command_line=True)
-            safe = textfit.render(text, rules)
-            seconds = notification.display_s
-            self._notification._notify(
-                title=safe.title,
-                message=safe.body,
-                app_name=notification.app_name,
-                icon=notification.icon,
-                urgency=NOTIFY_SEND_URGENCY.get(notification.priority, "normal"),
-                expire_time=str(-1 if seconds is None else seconds * 1000),
-                hint="string:desktop-entry:" + APP_NAME,
-            )
-            return None
-        if self.implementation == "WindowsNotification":
-            return self._show_windows(notification, text)
         self._notification.notify(
             title=text.title,
             message=text.body,
@@ -171,10 +71,73 @@ class PlyerNotifier(TextOnly):
         )
         return None
 
-    def _show_windows(self, notification: OsNotification, text: textfit.FittedText) -> None:
-        """plyer's balloon on this thread (see agent/winballoon.py), with an .ico."""
+
+class NotifySendNotifier(TextOnly):
+    """Linux without the DBus library (`agent.freedesktop` needs jeepney): plyer's
+    notify-send path, called with the arguments it really reads (its facade passes
+    `app_icon` and `timeout`; it reads `icon`, `urgency` and `expire_time`). Nothing can
+    ask the daemon what it parses, so the common case (body markup) is assumed and no text
+    can be read as an option. It cannot tell a failure from a success: degraded."""
+
+    name = "notify-send"
+    available = True
+    degraded = True
+    needs_session_bus = True
+    may_block = True
+    platform = "linux"
+
+    def __init__(self) -> None:
+        from plyer.platforms.linux.notification import NotifySendNotification
+
+        self._notify_send = NotifySendNotification()
+
+    def describe(self) -> str:
+        return f"{self.name} (degraded: it cannot report failures; install jeepney)"
+
+    def problem(self) -> str | None:
+        return None  # nothing to ask it with
+
+    def show(self, notification: OsNotification) -> str | None:
+        text = textfit.FittedText(notification.title, notification.body)
+        safe = textfit.render(text, textfit.Rules(body_markup=True, command_line=True))
+        seconds = notification.display_s
+        self._notify_send._notify(
+            title=safe.title,
+            message=safe.body,
+            app_name=notification.app_name,
+            icon=notification.icon,
+            urgency=NOTIFY_SEND_URGENCY.get(notification.priority, "normal"),
+            expire_time=str(-1 if seconds is None else seconds * 1000),
+            hint="string:desktop-entry:" + APP_NAME,
+        )
+        return None
+
+
+class BalloonNotifier(TextOnly):
+    """Windows: plyer's balloon code on the notifier's own thread (`agent.winballoon`), with
+    an .ico made from the one PNG, so a failure reaches the delivery (plyer's `notify` runs it
+    in a thread of its own and returns as if it had worked)."""
+
+    name = "windows-balloon"
+    available = True
+    degraded = False
+    needs_session_bus = False
+    may_block = True
+    platform = "windows"
+
+    def __init__(self) -> None:
+        self._balloons: Any = None
+
+    def describe(self) -> str:
+        return f"{self.name} (plyer's WindowsBalloonTip, on the agent's thread)"
+
+    def problem(self) -> str | None:
+        return None
+
+    def show(self, notification: OsNotification) -> str | None:
         from traycourier.agent import icons, paths, winballoon
 
+        text = textfit.FittedText(notification.title, notification.body)
         if self._balloons is None:
             self._balloons = winballoon.Balloons()
         ico = ""  # plyer's default: the application's icon
@@ -184,22 +147,6 @@ class PlyerNotifier(TextOnly):
         keep_s = winballoon.URGENT_KEEP_S if seconds is None else float(seconds)
         self._balloons.show(text.title, text.body, notification.app_name, ico, keep_s)
         return None
-
-    def _show_dbus(self, notification: OsNotification, text: textfit.FittedText) -> None:
-        import dbus
-
-        seconds = notification.display_s
-        self._notification.notify(
-            title=text.title,
-            message=text.body,
-            app_name=notification.app_name,
-            app_icon=notification.icon,
-            timeout=ServerDefault(-1) if seconds is None else seconds,
-            hints={
-                "urgency": dbus.Byte(URGENCY.get(notification.priority, 1)),
-                "desktop-entry": dbus.String(APP_NAME),
-            },
-        )
 
 
 class OsascriptNotifier(TextOnly):
@@ -312,21 +259,24 @@ def _plyer_shows_on_macos() -> bool:
 
 
 def default_notifier() -> Notifier:
-    """The notifier this OS gets; `run`, `doctor` and `self-test` all use this one. On Linux
-    the freedesktop server is spoken to directly (`agent.freedesktop`: buttons, clicks,
-    updates in place); plyer stays the path on Windows and macOS."""
-    if ostype.current() == "linux":
+    """The notifier this OS gets; `run`, `doctor` and `self-test` all use this one: on Linux
+    the freedesktop server spoken to directly (`agent.freedesktop`: buttons, clicks, updates
+    in place), notify-send without its library; on Windows balloons; on macOS plyer where it
+    can show anything, else osascript."""
+    platform = ostype.current()
+    if platform == "linux":
         try:
-            import jeepney  # noqa: F401 -- a dependency on Linux; without it, plyer's path
+            import jeepney  # noqa: F401 -- a dependency on Linux
 
             from traycourier.agent.freedesktop import FreedesktopNotifier
         except ImportError:
-            pass
-        else:
-            return FreedesktopNotifier()
+            return NotifySendNotifier()
+        return FreedesktopNotifier()
+    if platform == "windows":
+        return BalloonNotifier()
     plyer = PlyerNotifier()
-    macos = plyer.platform == "darwin" and _plyer_shows_on_macos()
-    if choose_backend(plyer.platform, plyer.available, macos) == "osascript":
+    macos = platform == "darwin" and _plyer_shows_on_macos()
+    if choose_backend(platform, plyer.available, macos) == "osascript":
         return OsascriptNotifier()
     return plyer
 

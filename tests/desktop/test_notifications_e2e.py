@@ -190,9 +190,9 @@ def test_a_hung_daemon_costs_one_timeout_not_a_stuck_agent(
 def test_the_notify_send_path_is_degraded_and_its_option_trap_is_closed(
     desktop: Desktop, tmp_path: Path
 ) -> None:
-    """Without dbus-python plyer falls back to notify-send, which reads a leading '-' as an
-    option ('--wait' would hang it forever). The agent must say it is degraded and still
-    deliver the producer's text."""
+    """Without its DBus library the agent falls back to plyer's notify-send, which reads a
+    leading '-' as an option ('--wait' would hang it forever). The agent must say it is
+    degraded and still deliver the producer's text."""
     import subprocess
     import sys
 
@@ -226,4 +226,4 @@ def test_the_notify_send_path_is_degraded_and_its_option_trap_is_closed(
     assert calls["--wait"].urgency == 2 and calls["--wait"].timeout_ms == -1
     assert calls["--wait"].icon.endswith("traycourier.png")
     (label,) = sqlite3.connect(db).execute("SELECT notifier FROM agents").fetchone()
-    assert label == "plyer:NotifySendNotification (degraded: cannot report failures)"
+    assert label == "notify-send (degraded: cannot report failures)"

@@ -23,12 +23,17 @@ def tour_commands() -> list[str]:
     section = readme.split("## A 60-second tour", 1)[1]
     block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert block is not None, "the tour has no shell block"
-    return [line.split("  #", 1)[0].strip() for line in block[1].splitlines() if line.strip()]
+    joined = block[1].replace("\\\n", " ")  # a command continued on the next line
+    return [line.split("  #", 1)[0].strip() for line in joined.splitlines() if line.strip()]
 
 
 def test_the_readme_tour_works_as_written(tray_desktop: Desktop, tmp_path: Path) -> None:
     session = tray_desktop
     session.env["TRAYCOURIER_DB"] = str(tmp_path / "tour.db")  # a fresh database
+    browser = tmp_path / "browser"  # xdg-open's choice without a desktop environment
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> {tmp_path / "opened"}\n')
+    browser.chmod(0o755)
+    session.env["BROWSER"] = str(browser)
     script = "set -e\n" + "\n".join(tour_commands()) + "\necho agent=$!\n"
     out_file, err_file = tmp_path / "tour.out", tmp_path / "tour.err"
     with out_file.open("w") as out, err_file.open("w") as errors:  # the agent keeps them open
@@ -50,6 +55,10 @@ def test_the_readme_tour_works_as_written(tray_desktop: Desktop, tmp_path: Path)
         )
         session.screenshot(session.logdir / "tour.png")
         assert "not shown" not in err and "held" not in err  # `action` appears at once
+        subprocess.run(["dunstctl", "action", "0"], env=session.env, check=True)  # the click
+        opened = tmp_path / "opened"
+        wait_for(opened.exists, "the browser")
+        assert opened.read_text() == "https://github.com/traycourier/traycourier#readme\n"
     finally:
         os.kill(agent, signal.SIGTERM)
     wait_for(lambda: not Path(f"/proc/{agent}").exists(), "the agent to stop", 60)

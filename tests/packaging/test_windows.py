@@ -35,7 +35,7 @@ def test_the_frozen_program_runs_and_proves_itself(
     report = json.loads(report_file.read_text(encoding="utf-8"))
     assert report["ok"] is True, report
     assert report["frozen"] is True and report["platform"] == "windows"
-    assert report["notifier"] == "plyer:WindowsNotification"
+    assert report["notifier"] == "windows-balloon"
     assert report["tray"] == "pystray._win32"
     # and serves a PostgreSQL server: psycopg, its Windows libpq and SQLAlchemy's dialect
     wine(env, exe, "--db", pg_url, "send", "from Windows", "--priority", "urgent")

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from traycourier.agent.backends import (
+    BalloonNotifier,
+    NotifySendNotifier,
     NullNotifier,
     OsascriptNotifier,
     PlyerNotifier,
@@ -14,6 +16,7 @@ from traycourier.agent.backends import (
     choose_backend,
     from_spec,
 )
+from traycourier.agent.freedesktop import FreedesktopNotifier
 from traycourier.agent.notifier import Notifier, OsNotification
 
 INTERFACE = (
@@ -28,7 +31,15 @@ INTERFACE = (
 
 @pytest.mark.parametrize(
     "notifier",
-    [PlyerNotifier(), OsascriptNotifier(), RecordingNotifier(Path("/dev/null")), NullNotifier()],
+    [
+        FreedesktopNotifier(),
+        NotifySendNotifier(),
+        BalloonNotifier(),
+        PlyerNotifier(),
+        OsascriptNotifier(),
+        RecordingNotifier(Path("/dev/null")),
+        NullNotifier(),
+    ],
     ids=lambda n: type(n).__name__,
 )
 def test_every_backend_answers_the_whole_interface(notifier: Notifier) -> None:
