@@ -33,10 +33,12 @@ def compose(item: Claimed, notifier: Notifier, icon: str) -> OsNotification | In
     application's name, and the user must see who is asking."""
     if not isinstance(item.title, str) or not isinstance(item.message, str):
         return InvalidNotification("title and message must be text")
-    if not textfit.strip_controls(item.title, single_line=True):
+    title = textfit.strip_controls(item.title, single_line=True)
+    if not title:
         return InvalidNotification("the title is empty once control characters are removed")
-    source = textfit.strip_controls(item.source, single_line=True)[:SOURCE_CHARS]
-    title = f"{source}: {item.title}" if source else item.title
+    if item.source:
+        source = textfit.strip_controls(item.source, single_line=True)[:SOURCE_CHARS]
+        title = f"{source}: {title}" if source else title
     fitted = textfit.fit(title, item.message, platform=notifier.platform)
     return OsNotification(
         title=fitted.title,

@@ -10,6 +10,7 @@ the producer wrote it and marks it read. A popup that did its job is closed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -29,6 +30,7 @@ CLICK = "default"
 """The spec's action key for a click on the popup itself."""
 
 
+@functools.lru_cache(maxsize=256)
 def buttons(actions_json: object) -> tuple[tuple[str, str], ...]:
     """(key, label) for a popup (pure): the click first, then one button per action, keyed
     by its place in the producer's list (read again from the database when it comes back).
@@ -90,11 +92,11 @@ class PopupActions:
         self.notifier.close(popup)  # it did its job
 
     def _click(self, found: answers.Popup) -> None:
-        answers.mark_read(self.db, found.notification_ids, self.clock())
         link = None if found.summary else first_link(parse(found.actions_json).actions)
         log.info("popup of %s clicked", ", ".join(found.notification_ids))
-        if link is not None:
+        if link is not None:  # first: the user waits for the browser, not for the write
             controls.open_url(link, lambda why: self.tell("Cannot open the link", why))
+        answers.mark_read(self.db, found.notification_ids, self.clock())
 
     def _button(self, found: answers.Popup, key: str) -> None:
         actions = parse(found.actions_json).actions
@@ -104,8 +106,8 @@ class PopupActions:
         chosen = actions[int(key)]
         (notification_id,) = found.notification_ids
         if chosen.url is not None:
-            answers.mark_read(self.db, found.notification_ids, self.clock())
             controls.open_url(chosen.url, lambda why: self.tell("Cannot open the link", why))
+            answers.mark_read(self.db, found.notification_ids, self.clock())
             return
         answer(self.db, notification_id, chosen.answer or chosen.label, self.device_name,
                self.clock(), self.tell)  # fmt: skip

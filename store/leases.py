@@ -93,17 +93,22 @@ _CLAIMED_CONTENT = Both.build(
         f"{text_only('n.title', MAX_TITLE_READ, d)}, {text_only('n.message', MAX_BODY_READ, d)}, "
         "n.priority, substr(n.source, 1, 200), substr(n.kind, 1, 200), "
         f"substr(n.actions_json, 1, {MAX_ACTIONS_READ}), n.created_at, "
-        f"{text_only('n.tag', 200, d)}, {integer_only('n.progress', d)}, "
-        # the popup this one updates in place: an older one of the same source and tag,
-        # still on screen on this device
-        "(SELECT o_d.external_id FROM notifications AS o "
-        "  JOIN notification_deliveries AS o_d ON o_d.notification_id = o.id "
-        "  WHERE n.tag IS NOT NULL AND o.source = n.source AND o.tag = n.tag "
-        "  AND o.seq < n.seq AND o_d.destination_key = d.destination_key "
-        "  AND o_d.external_id IS NOT NULL AND o_d.closed_reason IS NULL "
-        "  ORDER BY o.seq DESC LIMIT 1) "
+        f"{text_only('n.tag', 200, d)}, {integer_only('n.progress', d)} "
         "FROM notification_deliveries AS d "
         "LEFT JOIN notifications AS n ON n.id = d.notification_id "
+        f"WHERE d.id IN ({ids('ids', d)})"
+    )
+)
+# The popup a tagged one updates in place: an older one of the same source and tag, still
+# on screen on this device (asked only for the claimed rows that have a tag).
+_REPLACES = Both.build(
+    lambda d: (
+        "SELECT d.id, (SELECT o_d.external_id FROM notifications AS o "
+        "  JOIN notification_deliveries AS o_d ON o_d.notification_id = o.id "
+        "  WHERE o.source = n.source AND o.tag = n.tag AND o.seq < n.seq "
+        "  AND o_d.destination_key = d.destination_key AND o_d.external_id IS NOT NULL "
+        "  AND o_d.closed_reason IS NULL ORDER BY o.seq DESC LIMIT 1) "
+        "FROM notification_deliveries AS d JOIN notifications AS n ON n.id = d.notification_id "
         f"WHERE d.id IN ({ids('ids', d)})"
     )
 )
@@ -154,12 +159,16 @@ def claim(
         batch = json.dumps([row.id for row in leased])
         found_rows = conn.execute(_CLAIMED_CONTENT.on(conn), {"ids": batch})
         content = {row[0]: row[1:] for row in found_rows}
+        tagged = [key for key, row in content.items() if row[9] is not None]
+        replaces = dict(
+            conn.execute(_REPLACES.on(conn), {"ids": json.dumps(tagged)}).all() if tagged else ()
+        )
         orphans = [row.id for row in leased if content[row.id][0] is None]
         if orphans:
             conn.execute(_ORPHANED.on(conn), {"ids": json.dumps(orphans), "now": stamp})
         leased.sort(key=lambda row: (row.rank, row.next_attempt_at, row.id))
         found = [
-            _claimed(row, content[row.id], stamp, started)
+            _claimed(row, content[row.id], stamp, started, replaces.get(row.id))
             for row in leased
             if row.id not in orphans
         ]
@@ -217,9 +226,10 @@ def record_refusal(
         log.error("delivery %s failed: %s", delivery_id, why)
 
 
-def _claimed(row: Any, found: Sequence[Any], stamp: str, started: bool) -> Claimed:
-    _seq, ntf_id, title, message, priority, source, kind, actions, created = found[:9]
-    tag, progress, replaces = found[9:]
+def _claimed(
+    row: Any, found: Sequence[Any], stamp: str, started: bool, replaces: object
+) -> Claimed:
+    _seq, ntf_id, title, message, priority, source, kind, actions, created, tag, progress = found
     return Claimed(
         delivery_id=row.id,
         notification_id=ntf_id if isinstance(ntf_id, str) else readable_id(ntf_id)[0],

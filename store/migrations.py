@@ -179,7 +179,8 @@ def malformed(dialect: str) -> str:
 # popup was closed (expired, dismissed, closed by the agent). Also why an agent's notifier
 # can show nothing right now (`send` and `status` say so: the agent's environment decides,
 # not the command's, which may be a cron job's with no session bus), and the deliveries
-# another program broke, found by every tick at no cost.
+# another program broke, found by every tick at no cost; and an index the claim walks in
+# claim order for its device.
 _V8 = [
     "ALTER TABLE agents ADD COLUMN notifier_problem TEXT",
     f"CREATE INDEX ix_deliveries_malformed ON notification_deliveries (id) "
@@ -195,6 +196,11 @@ _V8 = [
     "CREATE INDEX ix_notifications_tag ON notifications (source, tag) WHERE tag IS NOT NULL",
     "CREATE INDEX ix_deliveries_popup ON notification_deliveries (external_id) "
     "WHERE external_id IS NOT NULL",
+    # the claim, per device, in claim order: it stops at its LIMIT instead of sorting every
+    # waiting row (since v7's device index the planner had preferred that one, and sorted)
+    "CREATE INDEX ix_deliveries_due ON notification_deliveries "
+    "(destination_key, rank, next_attempt_at, id) "
+    "WHERE sink = 'desktop' AND status IN ('queued', 'retry_wait')",
 ]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (

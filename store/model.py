@@ -144,6 +144,8 @@ class Unrouted:
     archived: bool
     source: object = ""
     """As written: any SQLite type (only text can match a mute)."""
+    tagged: bool = False
+    """It has a tag: it replaces an older one of the same source and tag."""
 
 
 @dataclass(frozen=True)
