@@ -28,6 +28,8 @@ class RecentItem:
     """Its links and answers, each with the producer's label."""
     answer: str | None = None
     answered_device: str | None = None
+    closed_reason: str | None = None
+    """How its popup went: clicked, expired, dismissed, closed (by an agent)."""
 
     @property
     def shown(self) -> bool:
@@ -79,7 +81,13 @@ def outcome(item: RecentItem, paused: bool, now: datetime) -> str:
         return "held" if paused else "waiting"
     if status == "sent" and item.snoozed_until is not None:
         return "shown again"
+    if status == "sent" and item.closed_reason in CLOSED:
+        return CLOSED[item.closed_reason]
     return OUTCOMES.get(status, status)
+
+
+CLOSED = {"clicked": "clicked", "dismissed": "shown, dismissed", "expired": "shown, expired"}
+"""How a shown one's popup went (closed by an agent: it says nothing new)."""
 
 
 def created_time(text: str | None) -> datetime | None:
@@ -136,4 +144,5 @@ def from_row(row: NotificationRow) -> RecentItem:
         actions,
         row.answer,
         row.answered_device,
+        row.closed_reason,
     )

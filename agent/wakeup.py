@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import DirDeletedEvent, DirMovedEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from traycourier.store import Database, StoreError, pg
@@ -90,11 +90,24 @@ class Waker(_Wakeable):
 
     def _watch(self) -> None:
         """Watch the folder the database is in now: a watch follows the folder it was
-        given, so after that folder was renamed or replaced the new one needs its own."""
+        given, so after that folder was renamed or replaced the new one needs its own.
+        The folder's own rename or removal shows only in the folder above it (inotify
+        tells a watched folder it moved, but watchdog passes that on to nobody): that one
+        is watched for moves and removals of this folder's name alone."""
         assert self._observer is not None
-        names = {self._path.name, self._path.name + "-wal", self._path.parent.name}
+        folder = self._path.parent
+        names = {self._path.name, self._path.name + "-wal", folder.name}
         self._observer.unschedule_all()
-        self._observer.schedule(_Handler(names, self._event), str(self._path.parent))
+        self._observer.schedule(_Handler(names, self._event), str(folder))
+        if folder.parent != folder:
+            try:
+                self._observer.schedule(
+                    _Handler({folder.name}, self._event),
+                    str(folder.parent),
+                    event_filter=[DirMovedEvent, DirDeletedEvent],
+                )
+            except OSError as err:  # an unreadable folder above: its rename goes unseen
+                log.warning("cannot watch %s (%s)", folder.parent, err)
 
     def mark(self) -> None:
         """Called before a tick reads: any commit after this point wakes the next wait."""

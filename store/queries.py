@@ -224,6 +224,7 @@ def recent_notifications(db: Database, limit: int = 10, device: str = "") -> lis
             as_text(d.c.snoozed_until, 40),
             as_text(n.c.answer),
             as_text(n.c.answered_device),
+            as_text(d.c.closed_reason, 20),
         )
         .select_from(
             n.outerjoin(

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -67,7 +68,7 @@ def one_by_one_if_refused(
     if not items:
         return Done([], [])
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             return Done(run(items), [])
     except (sa_exc.DBAPIError, sqlite3.Error) as err:
         if not _about_a_row(err, translate):
@@ -78,13 +79,28 @@ def one_by_one_if_refused(
     refused: list[tuple[T, str]] = []
     for item in items:
         try:
-            with conn.begin_nested():
+            with savepoint(conn):
                 results.extend(run([item]))
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
             if not _about_a_row(err, translate):
                 raise
             refused.append((item, reason(err)))
     return Done(results, refused)
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """A savepoint as two plain statements. SQLAlchemy's `begin_nested` costs about 0.1 ms
+    in its own bookkeeping, and a delivered notification passes five of these: that was a
+    third of the commit-to-popup time. The driver's statements cost a fifth of it."""
+    conn.exec_driver_sql("SAVEPOINT tc_refusal")
+    try:
+        yield
+    except BaseException:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT tc_refusal")
+        conn.exec_driver_sql("RELEASE SAVEPOINT tc_refusal")
+        raise
+    conn.exec_driver_sql("RELEASE SAVEPOINT tc_refusal")
 
 
 def _about_a_row(err: BaseException, translate: Callable[[BaseException], StoreError]) -> bool:

@@ -63,6 +63,7 @@ class NotificationRow:
     """Set once the user snoozed it: shown again (or to be) at that time."""
     answer: str | None = None
     answered_device: str | None = None
+    closed_reason: str | None = None
 
 
 @dataclass(frozen=True)

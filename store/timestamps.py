@@ -26,12 +26,35 @@ def fmt(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+_GO_TIME = re.compile(
+    r"(?P<day>\d{4}-\d{2}-\d{2}) (?P<clock>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?"
+    r" (?P<sign>[+-])(?P<hours>\d{2})(?P<minutes>\d{2}) (?:[A-Za-z]{1,10}|[+-]\d{2,4})"
+    r"(?: m=[+-]\d+\.\d{1,9})?"
+)
+"""Go's `time.Time.String()`, what a Go program writing a time through database/sql stores:
+`2026-12-06 04:22:25.278156123 +0000 UTC`, the offset then the zone's name (or `+03` where
+the zone has none), with `m=+12.3…` when the value still carries its monotonic reading."""
+
+
+def _iso(text: str) -> str:
+    """The ISO 8601 form of a stored time: the contract's and RFC 3339's are that already
+    (the space for the 'T'); Go's is rewritten, its nanoseconds cut to microseconds."""
+    found = _GO_TIME.fullmatch(text)
+    if found is None:
+        return text.replace(" ", "T", 1)
+    fraction = (found["fraction"] or "")[:7]
+    offset = f"{found['sign']}{found['hours']}:{found['minutes']}"
+    return f"{found['day']}T{found['clock']}{fraction}{offset}"
+
+
 def parse(text: str) -> datetime:
-    """Parse a timestamp from the file (either precision; ISO 'T' also accepted)."""
+    """Parse a timestamp from the file: the contract's UTC text (either precision), ISO 8601
+    and RFC 3339 with an offset (nanoseconds too), or Go's default text form. A time with
+    no offset is UTC."""
     if not isinstance(text, str):
         raise ValueError(f"a time must be text, not {type(text).__name__}")
     try:
-        value = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+        value = datetime.fromisoformat(_iso(text.strip()))
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import contention, latency, memory, postgres, scale, stats, throughput
+from tests.bench import click, contention, latency, memory, postgres, scale, stats, throughput
 from traycourier.agent import __version__
 
 FULL = {
@@ -33,6 +33,7 @@ FULL = {
         "devices": [1, 2, 4],
         "device_backlog": 2_000,
     },
+    "click": {"count": 20},
 }
 QUICK = {
     "latency": {"count": 20, "idle_s": 2.0, "rounds": 1},
@@ -47,6 +48,7 @@ QUICK = {
         "devices": [1, 2],
         "device_backlog": 200,
     },
+    "click": {"count": 3},
 }
 
 
@@ -80,6 +82,7 @@ def run(config: dict[str, dict[str, object]]) -> dict[str, object]:
             list(c["devices"]),
             int(c["device_backlog"]),
         ),
+        "click": lambda c: click.measure(int(c["count"])),
     }
     for name, step in steps.items():
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -165,6 +168,13 @@ def markdown(r: dict) -> str:  # type: ignore[type-arg]
         lines.append(
             f"| {row['devices']} | {row['backlog']:,} | {stats.fmt(row['deliveries_per_s'])} |"
         )
+    k = r["click"]
+    lines += [
+        "",
+        f"**Click -> browser started** (dunst, {k['samples']} clicks): p50 {k['p50_ms']} ms, "
+        f"p99 {k['p99_ms']} ms; xdg-open alone in the same session p50 {k['xdg_open_p50_ms']} "
+        f"ms, p99 {k['xdg_open_p99_ms']} ms.",
+    ]
     return "\n".join(lines) + "\n"
 
 

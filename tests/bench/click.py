@@ -4,6 +4,8 @@ popup, made with `dunstctl action 0`) to the moment the browser is started with 
 A private desktop session (Xvfb, DBus, dunst), the headless agent with its real notifier, and
 a stand-in browser (`BROWSER`, which xdg-open starts without a desktop environment) that
 records when it ran. The signal's time is dbus-monitor's, the browser's its own clock.
+Baseline, same session: `xdg-open` run straight with the same link, from its start to the
+browser's; what is left over is the agent's own share.
 """
 
 from __future__ import annotations
@@ -63,11 +65,23 @@ def measure(count: int) -> dict[str, object]:
         clicks = [float(m["t"]) for m in map(_SIGNAL.match, signals.read_text().splitlines()) if m]
         browsed = [float(line.split()[0]) for line in opened.read_text().splitlines()]
         latencies = [1000 * (b - c) for c, b in zip(clicks, browsed, strict=False)]
+        baseline = []
+        for i in range(count):
+            began = time.time()
+            subprocess.run(["xdg-open", f"https://example.com/direct/{i}"], env=env, check=True)
+            wait_for(lambda i=i: _lines(opened) > count + i, "the browser")
+            baseline.append(1000 * (float(opened.read_text().splitlines()[-1].split()[0]) - began))
     return {
         "samples": len(latencies),
-        "p50_ms": round(stats.percentile(latencies, 0.5), 1) if latencies else None,
-        "p99_ms": round(stats.percentile(latencies, 0.99), 1) if latencies else None,
+        "p50_ms": _ms(latencies, 0.5),
+        "p99_ms": _ms(latencies, 0.99),
+        "xdg_open_p50_ms": _ms(baseline, 0.5),
+        "xdg_open_p99_ms": _ms(baseline, 0.99),
     }
+
+
+def _ms(values: list[float], q: float) -> float | None:
+    return round(stats.percentile(values, q), 1) if values else None
 
 
 def _displayed(env: dict[str, str]) -> int:

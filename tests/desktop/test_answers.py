@@ -62,6 +62,8 @@ def opened(tmp_path: Path) -> list[str]:
 
 def start(session: Desktop, db: Path) -> subprocess.Popen[str]:
     assert session.cli("settings", "set", "min_priority", "info", db=db).returncode == 0
+    # every popup on its own: a burst summary would stand in for the ones a test looks for
+    assert session.cli("settings", "set", "burst_limit", "0", db=db).returncode == 0
     agent = session.start_agent(db, "--headless")
     wait_for(lambda: running_agents(db) >= 1, "the agent to start")
     return agent

@@ -401,7 +401,11 @@ def test_a_renamed_folder_is_watched_again_where_the_database_is_now(
     agent = Agent(db_path, tmp_path)
     agent.start()
     try:
-        wait_for(db_path.with_name(db_path.name + "-wal").exists, "the agent to start")
+        # the agent settled (started, a tick done, waiting), not still opening its database
+        db = Database.open(db_path)
+        enqueue(db, "before the move", priority="urgent")
+        db.close()
+        wait_for(lambda: "before the move" in agent.shown(), "the agent to start")
         db_path.parent.rename(tmp_path / "moved-away")
         wait_for(
             lambda: "was replaced or deleted; opening it again" in agent.stderr_path.read_text(),

@@ -270,3 +270,39 @@ def test_a_device_unseen_for_seven_days_gets_nothing_new(any_db: Database) -> No
     assert (first.since, second.since) == ("", second.registered_at)  # the first takes all
     devices.register(any_db, "dev_old", "old laptop", NOW)  # seen again: active again
     assert sorted(d.name for d in devices.active(any_db, NOW)) == ["desktop", "old laptop"]
+
+
+@pytest.mark.parametrize(
+    ("created_at", "meant"),
+    [
+        # Go's time.Time.String(): offset, zone name, nanoseconds, a monotonic reading
+        ("2026-12-06 04:22:25.278156123 +0000 UTC", "2026-12-06 04:22:25.278156"),
+        ("2026-12-06 05:22:25.5 +0100 CET m=+12.345678901", "2026-12-06 04:22:25.500000"),
+        ("2026-12-05 23:52:25 -0430 -0430", "2026-12-06 04:22:25.000000"),
+        ("2026-12-06 07:22:25.000000001 +0300 +03", "2026-12-06 04:22:25.000000"),
+        # RFC 3339 as other languages write it
+        ("2026-12-06T04:22:25.278156123Z", "2026-12-06 04:22:25.278156"),
+        ("2026-12-06T09:52:25+05:30", "2026-12-06 04:22:25.000000"),
+        # the contract's own text, both precisions
+        ("2026-12-06 04:22:25", "2026-12-06 04:22:25.000000"),
+        ("2026-12-06 04:22:25.278156", "2026-12-06 04:22:25.278156"),
+    ],
+)
+def test_a_time_written_by_go_or_as_rfc_3339_is_read_in_utc(created_at: str, meant: str) -> None:
+    assert timestamps.fmt(timestamps.from_stored(created_at)) == meant
+    now = timestamps.parse(meant)
+    assert routing.decide_desktop(_item(created_at=created_at), Settings(), now) == QUEUED
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        "2026-12-06 04:22:25 UTC",  # a zone name without an offset
+        "2026-12-06 04:22:25.1234567890 +0000 UTC",  # ten digits of a second
+        "2026-12-06 04:22:25 +0000 UTC m=+1",  # a monotonic reading without its fraction
+        "2026-12-06 04:22:25 +2500 UTC",  # an offset beyond a day
+    ],
+)
+def test_something_like_go_time_but_not_it_is_refused(created_at: str) -> None:
+    decision = routing.decide_desktop(_item(created_at=created_at), Settings(), NOW)
+    assert decision is not None and decision.code == "invalid_row"

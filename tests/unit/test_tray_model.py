@@ -323,3 +323,14 @@ def test_muted_sources_are_listed_with_until_when_and_unmuted_from_the_menu() ->
     assert entries[1].text == "Unmute ci (until unmuted, urgent ones shown)"
     empty = find(build_menu(state(), NOW), "Muted sources").children
     assert [(e.text, e.enabled) for e in empty] == [("None (traycourier mute SOURCE)", False)]
+
+
+@pytest.mark.parametrize(
+    ("closed", "said"),
+    [("clicked", "clicked"), ("dismissed", "shown, dismissed"), ("expired", "shown, expired"),
+     ("closed", "shown"), (None, "shown")],
+)  # fmt: skip
+def test_recent_says_how_a_popup_went(closed: str | None, said: str) -> None:
+    item = RecentItem("n", "t", "info", None, read=True, delivery_status="sent",
+                      closed_reason=closed)  # fmt: skip
+    assert outcome(item, False, NOW) == said
