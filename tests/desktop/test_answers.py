@@ -429,10 +429,16 @@ def test_on_a_server_an_answer_on_one_device_closes_the_popup_on_the_other(
                 wait_for(lambda: displayed(laptop) == 1 and displayed(desktop) == 1, "both popups")
                 press_last_button(laptop, "Approve")
                 wait_for(lambda: displayed(desktop) == 0, "the desktop's popup to close")
-                closed = conn.execute(
-                    "SELECT destination_key, closed_reason FROM notification_deliveries "
-                    "ORDER BY destination_key"
-                ).fetchall()
+
+                def closed_reasons() -> list[tuple[str, str | None]]:
+                    # the daemon's NotificationClosed signal comes after the popup is gone
+                    return conn.execute(
+                        "SELECT destination_key, closed_reason FROM notification_deliveries "
+                        "ORDER BY destination_key"
+                    ).fetchall()
+
+                wait_for(lambda: None not in dict(closed_reasons()).values(), "both recorded")
+                closed = closed_reasons()
                 answer = conn.execute(
                     "SELECT answer, answered_device FROM notifications"
                 ).fetchone()
