@@ -26,3 +26,13 @@ def next_attempt_in(attempt_no: int, max_attempts: int, rand: float) -> float | 
     if attempt_no >= max_attempts:
         return None
     return delay_s(attempt_no, rand)
+
+
+SOURCE_CAP_S = 60.0
+
+
+def source_retry_in(failures: int) -> float:
+    """Seconds before a followed source that failed `failures` times in a row is looked at
+    again: 1, 2, 4 … up to a minute (a file back sooner is found by then; a broken one costs
+    one look a minute)."""
+    return min(BASE_S * 2 ** min(max(failures, 1) - 1, 16), SOURCE_CAP_S)

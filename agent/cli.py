@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from traycourier.agent import APP_NAME, __version__, commands, paths, process
+from traycourier.agent import APP_NAME, __version__, commands, paths, process, sources
 from traycourier.agent import send as sending
 from traycourier.agent.backends import SPEC_HELP
 from traycourier.store import (
@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     devs.add_argument("name", nargs="?", help="the device to forget")
     devs.add_argument("--json", action="store_true")
     devs.set_defaults(func=commands.cmd_devices)
+
+    sources.add_parser(command)
 
     sets = command("settings", help="read or change settings")
     sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)

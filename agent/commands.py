@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from traycourier.agent import controls, device, paths, process
+from traycourier.agent import controls, device, paths, process, sources
 from traycourier.agent.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
 from traycourier.agent.wording import (
     describe_mute,
@@ -30,15 +30,13 @@ from traycourier.store import (
 )
 from traycourier.store import devices as store_devices
 from traycourier.store import settings as store_settings
+from traycourier.store import sources as store_sources
 
 
 @contextlib.contextmanager
 def database(args: argparse.Namespace) -> Iterator[Database]:
-    db = Database.open(paths.database(args.db))
-    try:
+    with Database.open(paths.database(args.db)) as db:
         yield db
-    finally:
-        db.close()
 
 
 def _print_json(value: Any) -> None:
@@ -53,6 +51,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         mine = None if args.all_devices else me.id
         state = queries.status(db, now, STALE_AFTER, device=mine)
         version = db.schema_version()
+        followed = store_sources.listed(db)
     if args.json:
         _print_json(
             {
@@ -67,6 +66,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "agents": [asdict(a) for a in state.live_agents],
                 "last_errors": [asdict(e) for e in state.last_errors],
                 "skip_reasons": state.skip_reasons,
+                "sources": [asdict(s) for s in followed],
             }
         )
         return 0
@@ -91,6 +91,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for agent in state.live_agents:
         if agent.notifier_problem:
             print(f"notifier    {agent.owner}: {agent.notifier_problem}; {NO_DAEMON_CONSEQUENCE}")
+    for source in followed:
+        print(f"source      {sources.describe(source)}")
     for err in state.last_errors:
         print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
     for agent in state.live_agents:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from traycourier.agent import ostype, trayhost
+from traycourier.agent import ostype, sources, trayhost
 from traycourier.agent.backends import default_notifier
 from traycourier.agent.notifier import Notifier
 from traycourier.store import LATEST_VERSION, Database, StoreError, agents, pg, queries, timestamps
@@ -41,6 +41,7 @@ def check_database(path: Path | str) -> list[Check]:
         channel = pg.check_channel(db.engine, db.url) if db.url else None
         triggers = queries.foreign_triggers(db)
         server_now, local_now = db.server_time(), timestamps.utcnow()
+        followed = sources.doctor_lines(db)
     except StoreError as err:
         return [Check("database", "fail", str(err), "close the process that holds the lock")]
     finally:
@@ -73,6 +74,7 @@ def check_database(path: Path | str) -> list[Check]:
     if isinstance(path, str) and pg.has_password(path):
         detail = "the URL holds a password, which every user of this machine sees in ps"
         checks.append(Check("credentials", "warn", detail, "put it in ~/.pgpass instead"))
+    checks += [Check(*line) for line in followed]
     if server_now is not None and abs(server_now - local_now) > CLOCK_OFF:
         off = abs(server_now - local_now).total_seconds()
         detail = f"this machine's clock is {off:.0f} s off the server's; agents use the server's"

@@ -63,6 +63,7 @@ class AgentLoop:
                 self._reopen_if_replaced()
                 report = self.runtime.tick()
                 self.failures = 0
+                self.waker.follow(self.runtime.follower.watched())
                 if self.on_tick is not None:
                     self.on_tick(report)
                 timeout = self.runtime.next_wake_s()

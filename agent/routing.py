@@ -87,6 +87,7 @@ def decide(
 
     - the row cannot be read (bad type, bad time, unknown priority): `failed`, `invalid_row`;
     - archived: no desktop row (the notification is still routed);
+    - already read (a producer, or the program a source follows, said so): `skipped`, `read`;
     - below `min_priority`: `skipped` with code `min_priority`, visible and never shown later;
     - from a muted source (urgent ones too, unless the mute lets them through): `skipped`
       with code `muted`, never shown later;
@@ -99,6 +100,8 @@ def decide(
         return RouteDecision(DeliveryStatus.FAILED, Code.INVALID_ROW, reason)
     if item.archived:
         return None
+    if item.read:
+        return RouteDecision(DeliveryStatus.SKIPPED, Code.READ, "read before it was shown")
     withheld = settings.withheld(str(item.priority), now)
     if withheld == Code.MIN_PRIORITY:
         return RouteDecision(

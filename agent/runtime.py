@@ -2,6 +2,7 @@
 next change. The clock and the random source are injected so tests can drive time.
 
 One tick:
+0. follow the sources: import what other programs' databases hold (`agent.following`);
 1. read the settings (another process may have changed them);
 2. expire leases whose owner died (counted as an attempt, with backoff);
 3. switched off: cancel what waits; route every unrouted notification in batches;
@@ -26,6 +27,7 @@ from datetime import datetime, tzinfo
 
 from traycourier.agent import APP_NAME, backoff, quiet, routing
 from traycourier.agent.delivery import Attempts
+from traycourier.agent.following import Follower
 from traycourier.agent.notifier import Notifier
 from traycourier.agent.presence import Presence
 from traycourier.agent.rounds import Rounds
@@ -110,6 +112,8 @@ class Runtime:
         self._settings: Settings | None = None
         self._quiet = quiet.QuietNow(False)
         self._mute_end: datetime | None = None
+        self.follower = Follower(db, clock)
+        """Other programs' databases, followed read-only (`traycourier source add`)."""
         self.rounds = Rounds(
             db, Attempts(notifier, self.config.icon, self.config.notify_timeout_s, clock, rand),
             self.config, clock, self.stop,
@@ -136,6 +140,7 @@ class Runtime:
     def close(self) -> None:
         """End this agent's leases and mark it stopped (`housekeeping.release_all`)."""
         self.presence.stop(self.clock(), self._retry_plan)
+        self.follower.close()
 
     def next_wake_s(self) -> float:
         """Seconds until this agent has something to do without a database change: the next
@@ -153,7 +158,7 @@ class Runtime:
             max_rank=self._max_rank(settings, hold),
             device=self.config.device,
         )
-        ends = [next_event, hold.ends_at, self._mute_end]
+        ends = [next_event, hold.ends_at, self._mute_end, self.follower.next_retry_at()]
         if paused and settings is not None:
             ends.append(settings.paused_until_time())
         for moment in ends:
@@ -176,6 +181,7 @@ class Runtime:
 
     def tick(self) -> TickReport:
         now = self.clock()
+        self.follower.step(now)  # imported rows are routed and shown by this same tick
         settings = self._settings = read_settings(self.db)
         self._quiet = quiet.quiet_now(
             settings.quiet_window(), settings.quiet_weekdays_only, now, self.config.zone

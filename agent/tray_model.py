@@ -60,6 +60,8 @@ class TrayState:
     quiet_until: datetime | None = None
     """Inside quiet hours: when they end (UTC)."""
     mutes: tuple[Mute, ...] = ()
+    sources: tuple[str, ...] = ()
+    """One line per followed database: its name and whether it is followed now."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,13 @@ def status_line(state: TrayState, now: datetime) -> str:
     return f"{state.pending} pending · last shown {last}"
 
 
+def source_entries(state: TrayState) -> tuple[Entry, ...]:
+    """Followed databases (`traycourier source add`), only once there is one."""
+    if not state.sources:
+        return ()
+    return (Entry("Followed sources", children=tuple(Entry(line) for line in state.sources)),)
+
+
 def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
     current = state.settings
     resume = current.paused_until_time()
@@ -245,6 +254,7 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
             children=(*recent, SEPARATOR, Entry("Mark all read", action=MarkAllRead())),
         ),
         Entry("Muted sources", children=muted_entries(state, now)),
+        *source_entries(state),
         Entry(f"Retry failed ({state.failed})", action=RetryFailed(), enabled=state.failed > 0),
         SEPARATOR,
         Entry("Open data folder", action=OpenDataFolder()),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import DirDeletedEvent, DirMovedEvent, FileSystemEventHandler
@@ -32,25 +33,69 @@ FALLBACK_POLL_S = 0.25
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, names: set[str], event: threading.Event) -> None:
+    def __init__(self, names: set[str], changed: Callable[[], None]) -> None:
         self._names = names
-        self._event = event
+        self._changed = changed
 
     def on_any_event(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.event_type in ("opened", "closed", "closed_no_write"):
             return  # reading is not changing
         paths = (event.src_path, getattr(event, "dest_path", "") or "")
         if any(Path(str(path)).name in self._names for path in paths):
-            self._event.set()
+            self._changed()
 
 
 class _Wakeable:
-    """What both wakers share: an event their sources set, and a poke (stop requested, a
-    menu action done) that ends any wait."""
+    """What both wakers share: an event their sources set, a poke (stop requested, a menu
+    action done) that ends any wait, and the watch of followed files (`follow`)."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._poked = False
+        self._followed: tuple[Path, ...] = ()
+        self._unwatched: set[Path] = set()
+        self._source_observer: Observer | None = None
+        self._source_changed = False
+
+    def follow(self, paths: tuple[Path, ...]) -> None:
+        """Wake on changes of these files (followed sources) and their -wal, as for our own
+        file: a commit there is a write to the -wal, or to the file itself. A folder that
+        cannot be watched now (gone with the file) is tried again at the next call."""
+        if paths == self._followed and not self._unwatched:
+            return
+        self._followed = paths
+        if self._source_observer is None:
+            if not paths:
+                return
+            self._source_observer = Observer()
+            self._source_observer.daemon = True
+            self._source_observer.start()
+        names: dict[Path, set[str]] = {}
+        for path in paths:
+            names.setdefault(path.parent, set()).update({path.name, path.name + "-wal"})
+        self._source_observer.unschedule_all()
+        unwatched = set()
+        for folder, found in names.items():
+            try:
+                self._source_observer.schedule(_Handler(found, self._source_change), str(folder))
+            except OSError as err:
+                if folder not in self._unwatched:
+                    log.warning("cannot watch %s (%s); looking there on a timer", folder, err)
+                unwatched.add(folder)
+        self._unwatched = unwatched
+
+    def _source_change(self) -> None:
+        self._source_changed = True
+        self._event.set()
+
+    def _take_source_change(self) -> bool:
+        changed, self._source_changed = self._source_changed, False
+        return changed
+
+    def _stop_following(self) -> None:
+        if self._source_observer is not None:
+            self._source_observer.stop()
+            self._source_observer.join(timeout=2)
 
     def poke(self) -> None:
         """Wake the waiting loop now, whether or not the database changed."""
@@ -98,11 +143,11 @@ class Waker(_Wakeable):
         folder = self._path.parent
         names = {self._path.name, self._path.name + "-wal", folder.name}
         self._observer.unschedule_all()
-        self._observer.schedule(_Handler(names, self._event), str(folder))
+        self._observer.schedule(_Handler(names, self._event.set), str(folder))
         if folder.parent != folder:
             try:
                 self._observer.schedule(
-                    _Handler({folder.name}, self._event),
+                    _Handler({folder.name}, self._event.set),
                     str(folder.parent),
                     event_filter=[DirMovedEvent, DirDeletedEvent],
                 )
@@ -112,6 +157,7 @@ class Waker(_Wakeable):
     def mark(self) -> None:
         """Called before a tick reads: any commit after this point wakes the next wait."""
         self._seen = self._probe.value()
+        self._source_changed = False
 
     def suspend(self) -> None:
         """Close this waker's connection before the database is opened again: while any
@@ -149,8 +195,10 @@ class Waker(_Wakeable):
                 continue
             self._event.clear()
             for pause in RECHECKS_S:
-                if stop.is_set() or self._changed():
+                if stop.is_set():
                     break
+                if self._changed():
+                    return True
                 if self._event.wait(pause):
                     self._event.clear()
         return False
@@ -158,12 +206,15 @@ class Waker(_Wakeable):
     def _changed(self) -> bool:
         """Another connection committed, or the file or its -wal was deleted or replaced
         (the old connection would never see a commit again)."""
-        return self._probe.value() != self._seen or self._files.changed()
+        return (
+            self._take_source_change() or self._probe.value() != self._seen or self._files.changed()
+        )
 
     def close(self) -> None:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=2)
+        self._stop_following()
         self._probe.close()
 
 
@@ -219,6 +270,7 @@ class ServerWaker(_Wakeable):
 
     def mark(self) -> None:
         self._changed_flag = False
+        self._source_changed = False
 
     def reopen(self) -> None:
         """A server is never replaced; a lost connection is re-made by the listener."""
@@ -231,7 +283,7 @@ class ServerWaker(_Wakeable):
         self._poked = False
         deadline = time.monotonic() + max(timeout_s, 0.0)
         while not stop.is_set():
-            if self._changed_flag:
+            if self._changed_flag or self._take_source_change():
                 self._changed_flag = False
                 return True
             remaining = deadline - time.monotonic()
@@ -249,6 +301,7 @@ class ServerWaker(_Wakeable):
     def close(self) -> None:
         self._closing.set()
         self._thread.join(timeout=5)
+        self._stop_following()
 
 
 def waker_for(db: Database) -> Waker | ServerWaker:

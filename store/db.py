@@ -126,6 +126,12 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def translate(self, err: BaseException) -> StoreError:
         """A driver error as one line a user can act on (`store.errors`)."""
         if self.path is None:

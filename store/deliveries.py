@@ -132,7 +132,8 @@ def pending(db: Database, now: datetime, device: str = "") -> Pending:
 _SELECT_UNROUTED = Both.build(
     lambda d: (
         f"SELECT seq, id, priority, created_at, {is_text('title', d)}, {is_text('message', d)}, "
-        f"archived_at IS NOT NULL, {text_only('source', 200, d)}, tag IS NOT NULL "
+        f"archived_at IS NOT NULL, {text_only('source', 200, d)}, tag IS NOT NULL, "
+        "read_at IS NOT NULL "
         "FROM notifications "
         f"WHERE routed_at IS NULL{passed_over(d, 'notifications', 'seq')} "
         f"ORDER BY seq LIMIT :limit{skip_locked(d)}"
@@ -184,14 +185,27 @@ _RAW_ID = text("SELECT CAST(id AS BLOB) FROM notifications WHERE seq = :seq")
 
 
 def _unrouted(conn: Connection, row: Sequence[Any]) -> Unrouted:
-    seq, value, priority, created_at, title_is_text, message_is_text, archived, source, tag = row
+    (
+        seq,
+        value,
+        priority,
+        created_at,
+        title_is_text,
+        message_is_text,
+        archived,
+        source,
+        tag,
+        read,
+    ) = row
     readable, is_text = readable_id(value)
     # decoded with replacements, or a real U+FFFD? (PostgreSQL's text is always UTF-8)
     if is_text and "\ufffd" in readable and not is_postgresql(conn):
         raw = conn.execute(_RAW_ID, {"seq": seq}).scalar_one()
         readable, is_text = _decoded(raw)
     flags = bool(title_is_text), bool(message_is_text), bool(archived)
-    return Unrouted(seq, readable, is_text, priority, created_at, *flags, source or "", bool(tag))
+    return Unrouted(
+        seq, readable, is_text, priority, created_at, *flags, source or "", bool(tag), bool(read)
+    )
 
 
 def readable_id(value: object) -> tuple[str, bool]:

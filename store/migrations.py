@@ -203,6 +203,23 @@ _V8 = [
     "WHERE sink = 'desktop' AND status IN ('queued', 'retry_wait')",
 ]
 
+# Version 9: sources -- databases of other programs the agents follow read-only (ReverbCode's
+# `ao.db` first), one list for every agent and device; `problem` is what stops following one
+# now, for `status` and `doctor` in other processes.
+_V9 = [
+    f"""
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        location TEXT NOT NULL,
+        options_json TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(options_json)),
+        added_at TEXT NOT NULL DEFAULT {NOW},
+        problem TEXT,
+        problem_at TEXT
+    )
+    """,
+]
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V1),
     tuple(_V2),
@@ -212,6 +229,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V6),
     tuple(_V7),
     tuple(_V8),
+    tuple(_V9),
 )
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 

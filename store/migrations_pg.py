@@ -171,4 +171,11 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         _V7[1],
     ),
     tuple(_PG_V8),
+    (
+        "CREATE TABLE sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL, location TEXT NOT NULL, "
+        "options_json TEXT NOT NULL DEFAULT '{}', "
+        f"added_at {TS} NOT NULL DEFAULT {PG_NOW}, problem TEXT, problem_at {TS})",
+        "CREATE TRIGGER traycourier_wake AFTER INSERT OR UPDATE OR DELETE ON sources "
+        "FOR EACH STATEMENT EXECUTE FUNCTION traycourier_notify()",
+    ),
 )

@@ -110,6 +110,8 @@ class Code(StrEnum):
     REPLACED = "replaced"  # a newer notification with the same source and tag came first
     LEASE_EXPIRED = "lease_expired"
     REFUSED = "refused"  # the database refused the agent's write (a producer's trigger)
+    READ = "read"  # read before it was routed (by a producer, or in a followed source)
+    READ_ELSEWHERE = "read_elsewhere"  # read in the program it was followed from, unshown
 
 
 def rank_of(priority: object) -> int:
@@ -146,6 +148,8 @@ class Unrouted:
     """As written: any SQLite type (only text can match a mute)."""
     tagged: bool = False
     """It has a tag: it replaces an older one of the same source and tag."""
+    read: bool = False
+    """Already read (`read_at`): nobody needs to be told any more."""
 
 
 @dataclass(frozen=True)

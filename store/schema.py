@@ -120,3 +120,15 @@ devices = Table(
     Column("last_seen_at", Text, nullable=False),
     Column("since", Text, nullable=False),
 )
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("options_json", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+    Column("problem", Text),
+    Column("problem_at", Text),
+)

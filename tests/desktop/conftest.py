@@ -215,3 +215,27 @@ def tray_desktop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Des
         session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
         yield session
     _artifacts(request, logdir)
+
+
+@pytest.fixture(params=["dunst", "xfce4-notifyd", "notification-daemon"])
+def any_daemon(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
+    with desktop_session(tmp_path / "desktop", notifyd=request.param) as session:
+        session.env["TC_DAEMON"] = request.param
+        yield browsing(session, tmp_path)
+        session.screenshot(session.logdir / "screen.png")
+
+
+@pytest.fixture
+def dunst(tmp_path: Path) -> Iterator[Desktop]:
+    with desktop_session(tmp_path / "desktop") as session:
+        session.env["TC_DAEMON"] = "dunst"
+        yield browsing(session, tmp_path)
+
+
+def browsing(session: Desktop, tmp_path: Path) -> Desktop:
+    """`BROWSER` (xdg-open's choice without a desktop environment) records what it gets."""
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> {tmp_path / "opened"}\n')
+    browser.chmod(0o755)
+    session.env["BROWSER"] = str(browser)
+    return session

@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,30 +28,6 @@ pytestmark = pytest.mark.desktop
 
 LINK = "https://ci.example/builds/7?a=1&b=%20x#log"
 """An address that `pathlib` and a careless quoting would both damage."""
-
-
-@pytest.fixture(params=["dunst", "xfce4-notifyd", "notification-daemon"])
-def any_daemon(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desktop]:
-    with desktop_session(tmp_path / "desktop", notifyd=request.param) as session:
-        session.env["TC_DAEMON"] = request.param
-        yield browsing(session, tmp_path)
-        session.screenshot(session.logdir / "screen.png")
-
-
-@pytest.fixture
-def dunst(tmp_path: Path) -> Iterator[Desktop]:
-    with desktop_session(tmp_path / "desktop") as session:
-        session.env["TC_DAEMON"] = "dunst"
-        yield browsing(session, tmp_path)
-
-
-def browsing(session: Desktop, tmp_path: Path) -> Desktop:
-    """`BROWSER` (xdg-open's choice without a desktop environment) records what it gets."""
-    browser = tmp_path / "browser"
-    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> {tmp_path / "opened"}\n')
-    browser.chmod(0o755)
-    session.env["BROWSER"] = str(browser)
-    return session
 
 
 def opened(tmp_path: Path) -> list[str]:
@@ -119,17 +94,18 @@ def dunstctl(session: Desktop, *args: str) -> None:
     subprocess.run(["dunstctl", *args], env=session.env, check=True, timeout=30)
 
 
-def click_popup(session: Desktop) -> None:
+def click_popup(session: Desktop, *, buttons: int = 2) -> None:
     """A click on the popup itself: dunst's `action 0`; notification-daemon's body;
-    xfce4-notifyd draws the click as the popup's first button."""
+    xfce4-notifyd draws the click as the popup's first button (its buttons are aligned
+    right: a sole one is at the right edge)."""
     daemon = session.env["TC_DAEMON"]
     if daemon == "dunst":
         wait_for(lambda: displayed(session) == 1, "the popup on screen")
         dunstctl(session, "action", "0")
         return
-    window, _width, height = popup_window(session)
+    window, width, height = popup_window(session)
     if daemon == "xfce4-notifyd":
-        click_at(session, window, 55, height - 30)
+        click_at(session, window, 55 if buttons > 1 else width - 55, height - 30)
     else:
         click_at(session, window, 40, 25)
 

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,9 @@ class Waker:
 
     def suspend(self) -> None:
         pass
+
+    def follow(self, paths: tuple[Path, ...]) -> None:
+        self.followed = paths
 
     def reopen(self) -> None:
         self.reopened += 1

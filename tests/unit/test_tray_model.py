@@ -334,3 +334,12 @@ def test_recent_says_how_a_popup_went(closed: str | None, said: str) -> None:
     item = RecentItem("n", "t", "info", None, read=True, delivery_status="sent",
                       closed_reason=closed)  # fmt: skip
     assert outcome(item, False, NOW) == said
+
+
+def test_followed_sources_show_in_the_menu_once_there_is_one() -> None:
+    """`traycourier source add`: the menu lists each followed database and how it goes."""
+    assert "Followed sources" not in [e.text for e in build_menu(state(), NOW)]
+    lines = ("reverbcode: following", "other: not followed now (see doctor)")
+    entry = find(build_menu(state(sources=lines), NOW), "Followed sources")
+    assert [c.text for c in entry.children] == list(lines)
+    assert all(c.action is None for c in entry.children)

@@ -1,0 +1,211 @@
+"""ReverbCode's `ao.db`, followed read-only: every statement traycourier runs on it.
+
+The file is another program's: it is opened with `mode=ro` (never created, never migrated,
+no write lock held), and the one write is ReverbCode's own way of marking a row read, made
+on a connection opened for that statement and closed at once, with a short busy timeout so
+a locked file costs the agent a moment, never a stall. What is read is untrusted like any
+producer's row: any SQLite type in any column (`agent.reverbcode` maps it).
+
+The table is ReverbCode's `notifications` (its migration 0011, `research/reverbcode.md`):
+`id, session_id, project_id, pr_url, type, title, body, status, created_at`. A release that
+drops or renames one of the columns read here is a `SourceUnavailable` naming the column.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import quote
+
+from traycourier.store.errors import StoreError
+
+REQUIRED = ("id", "type", "title", "status", "created_at")
+OPTIONAL = ("body", "pr_url", "project_id", "session_id")
+"""Read when there; a release without one still gives notifications."""
+BUSY_TIMEOUT_S = 0.2
+MAX_UNREAD = 2000
+"""Unread rows read per look: more than a screen could ever show (the rest come next time)."""
+MAX_VALUE = 4000
+"""Characters read of any one value: a 10 MB title stays in the file."""
+_MAGIC = b"SQLite format 3\x00"
+
+
+class SourceUnavailable(StoreError):
+    """A followed file cannot be read now: `str()` says what, `fix` what the user can do."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class ForeignRow:
+    """One unread row as ReverbCode's table holds it: any column may hold any type."""
+
+    id: object
+    type: object
+    title: object
+    body: object = ""
+    pr_url: object = ""
+    project_id: object = ""
+    session_id: object = ""
+    created_at: object = None
+
+
+def default_path(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
+    """Where ReverbCode keeps its file: `$AO_DATA_DIR/ao.db`, else `~/.ao/data/ao.db`."""
+    folder = env.get("AO_DATA_DIR") or str(Path("~/.ao/data").expanduser())
+    return Path(folder) / "ao.db"
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    found = os.stat(path)
+    if not stat.S_ISREG(found.st_mode):
+        raise SourceUnavailable(f"{path} is not a regular file", "point the source at ao.db")
+    return found.st_dev, found.st_ino
+
+
+class ReverbCodeFile:
+    """An open `ao.db`: what is unread there, whether it changed, and marking a row read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._identity = _identity(path)
+            with path.open("rb") as handle:
+                head = handle.read(len(_MAGIC))
+        except FileNotFoundError:
+            raise SourceUnavailable(
+                f"{path} does not exist", "start ReverbCode, or `source add` its ao.db again"
+            ) from None
+        except OSError as err:
+            raise SourceUnavailable(
+                f"cannot read {path}: {err.strerror}", "give this user read access to it"
+            ) from err
+        if head != _MAGIC:
+            raise SourceUnavailable(
+                f"{path} is not a SQLite database", "point the source at ReverbCode's ao.db"
+            )
+        uri = f"file:{quote(str(path))}?mode=ro"
+        try:
+            self._conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
+                                         isolation_level=None, check_same_thread=False)  # fmt: skip
+            self._columns = self._check_table()
+        except sqlite3.Error as err:
+            raise _unavailable(path, err) from err
+        self._select = (
+            "SELECT "
+            + ", ".join(_column(f.name, self._columns) for f in fields(ForeignRow))
+            + " FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT ?"
+        )
+
+    def _check_table(self) -> set[str]:
+        rows = self._conn.execute("PRAGMA table_info(notifications)").fetchall()
+        columns = {str(row[1]) for row in rows}
+        if not columns or not {"type", "status"} & columns:
+            self._conn.close()
+            raise SourceUnavailable(
+                f"{self.path} has no ReverbCode notifications table",
+                "point the source at ReverbCode's ao.db (`traycourier source add reverbcode`)",
+            )
+        missing = [c for c in REQUIRED if c not in columns]
+        if missing:
+            self._conn.close()
+            raise _changed(self.path, ", ".join(missing))
+        return columns
+
+    def replaced(self) -> bool:
+        """The file at the path is gone or another one (renamed away, restored from a
+        backup): this connection would follow the old one."""
+        try:
+            return _identity(self.path) != self._identity
+        except (OSError, SourceUnavailable):
+            return True
+
+    def version(self) -> int:
+        """Changes whenever another connection commits (`PRAGMA data_version`)."""
+        try:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as err:
+            raise _unavailable(self.path, err) from err
+
+    def unread(self) -> list[ForeignRow]:
+        try:
+            rows = self._conn.execute(self._select, (MAX_UNREAD,)).fetchall()
+        except sqlite3.Error as err:
+            raise _unavailable(self.path, err) from err
+        return [ForeignRow(*row) for row in rows]
+
+    def mark_read(self, ids: Sequence[str]) -> None:
+        """ReverbCode's own `MarkNotificationRead` for each id, in one short transaction on
+        a connection of its own (`mode=rw`: it never creates the file)."""
+        if not ids:
+            return
+        uri = f"file:{quote(str(self.path))}?mode=rw"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "UPDATE notifications SET status = 'read' WHERE id = ? AND status = 'unread'",
+                    [(i,) for i in ids],
+                )
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except sqlite3.Error as err:
+            raise _unavailable(self.path, err) from err
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _column(name: str, present: set[str]) -> str:
+    """A column as read: text cut to `MAX_VALUE` characters (whatever its type), NULL when
+    this release has no such column."""
+    if name not in present:
+        return "NULL"
+    # [brackets]: a column gone since the file was opened is an error, where SQLite would
+    # read a "double-quoted" name it cannot find as a string
+    return (
+        f"CASE typeof([{name}]) WHEN 'text' THEN substr([{name}], 1, {MAX_VALUE}) "
+        f"WHEN 'blob' THEN substr([{name}], 1, {MAX_VALUE}) ELSE [{name}] END"
+    )
+
+
+def _changed(path: Path, columns: str) -> SourceUnavailable:
+    return SourceUnavailable(
+        f"ReverbCode's notifications table in {path} has no column {columns} "
+        "(a newer ReverbCode release?)",
+        "update traycourier; its own notifications are not affected",
+    )
+
+
+def _unavailable(path: Path, err: sqlite3.Error) -> SourceUnavailable:
+    text = str(err)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return SourceUnavailable(
+            f"{path} is locked by another process", "nothing to do: it is retried"
+        )
+    if "no such column" in lowered:  # renamed or dropped since the file was opened
+        return _changed(path, text.rpartition(":")[2].strip())
+    if "no such table" in lowered:
+        return SourceUnavailable(
+            f"{path} has no ReverbCode notifications table",
+            "point the source at ReverbCode's ao.db (`traycourier source add reverbcode`)",
+        )
+    if "not a database" in lowered or "malformed" in lowered:
+        return SourceUnavailable(f"{path} is not a readable SQLite database ({text})",
+                                 "point the source at ReverbCode's ao.db")  # fmt: skip
+    return SourceUnavailable(f"cannot read {path}: {text}", "check the file and its folder")
+
+
+def check(path: Path) -> None:
+    """What `source add` asks before anything is stored: SourceUnavailable if the path is not
+    a ReverbCode database this user can read."""
+    ReverbCodeFile(path).close()
