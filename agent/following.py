@@ -43,7 +43,8 @@ class Reader(Protocol):
 
     def replaced(self) -> bool: ...
     def version(self) -> int: ...
-    def unread(self) -> list[ForeignRow]: ...
+    def unread_ids(self) -> list[object]: ...
+    def rows(self, ids: list[str]) -> list[ForeignRow]: ...
     def mark_read(self, ids: list[str]) -> None: ...
     def close(self) -> None: ...
 
@@ -54,6 +55,8 @@ class Kind:
 
     name: str
     open: Callable[[str], Reader]
+    key_of: Callable[[object, str], str | None]
+    """A row's `dedupe_key` (None: it cannot be imported once only), without mapping it."""
     to_notification: Callable[[ForeignRow, str, Mapping[str, Any]], Imported | None]
     limit: int
     """The most unread rows one look reads: at the limit, absence proves nothing."""
@@ -67,6 +70,7 @@ KINDS: Mapping[str, Kind] = {
     reverbcode.KIND: Kind(
         reverbcode.KIND,
         lambda location: ReverbCodeFile(Path(location)),
+        lambda row_id, name: reverbcode.key_of(name, row_id),
         _reverbcode_row,
         limit=MAX_UNREAD,
     ),
@@ -82,6 +86,9 @@ class _Followed:
     version: int | None = None
     unread: dict[str, str] = field(default_factory=dict)
     """Keys of rows unread there (and imported here) -> their ids there."""
+    looked: bool = False
+    """`unread` is what the last look found (not only what this agent imported)."""
+    unusable: int = 0
     failures: int = 0
     retry_at: datetime | None = None
     problem: str | None = None
@@ -138,43 +145,56 @@ class Follower:
             self._close(state)
         if state.reader is None:
             state.reader = kind.open(state.source.location)
-        imported = 0
         version = state.reader.version()
+        imported = 0
         if version != state.version:
             imported = self._look(state, kind, now)
             state.version = version
-        if state.unread:
-            read_here = sources.known(self.db, list(state.unread))
-            self._write_back(state, [k for k, read in read_here.items() if read])
+        if not imported:  # an import is a commit here, which wakes the next tick for this
+            self._write_back_read_here(state)
         return imported
 
     def _look(self, state: _Followed, kind: Kind, now: datetime) -> int:
-        rows = state.reader.unread() if state.reader is not None else []
-        there: dict[str, tuple[Imported, str]] = {}
+        """The ids of what is unread there; only rows not seen unread at the last look are
+        read whole and imported (a duplicate import is a no-op: `dedupe_key`)."""
+        ids = state.reader.unread_ids() if state.reader is not None else []
+        name = state.source.name
+        there: dict[str, str] = {}
         unusable = 0
-        for row in rows:
-            item = kind.to_notification(row, state.source.name, state.source.options)
-            if item is None:
+        for row_id in ids:
+            key = kind.key_of(row_id, name)
+            if key is None:
                 unusable += 1
             else:
-                there[item.key] = (item, str(row.id))
-        if unusable:
-            log.warning(
-                "source %s: %d unread rows have an id that is not text; left out",
-                state.source.name, unusable,
+                there[key] = str(row_id)
+        if unusable != state.unusable:
+            log.warning("source %s: %d unread rows have an id that is not text; left out",
+                        name, unusable)  # fmt: skip
+            state.unusable = unusable
+        fresh = [foreign for key, foreign in there.items() if key not in state.unread]
+        rows = state.reader.rows(fresh) if state.reader is not None and fresh else []
+        mapped = [kind.to_notification(row, name, state.source.options) for row in rows]
+        imported = sources.import_rows(self.db, [item for item in mapped if item is not None])
+        if len(ids) < kind.limit:  # every unread row was read: the others were read there
+            before = set(state.unread) if state.looked else sources.unread_here(
+                self.db, state.source.key_prefix
             )  # fmt: skip
-        known = sources.known(self.db, list(there))
-        imported = sources.import_rows(
-            self.db, [i for k, (i, _) in there.items() if k not in known]
-        )
-        if len(rows) < kind.limit:  # every unread row was read: the others were read there
-            gone = sources.unread_here(self.db, state.source.key_prefix) - there.keys()
-            sources.read_elsewhere(self.db, sorted(gone), f"read in {state.source.kind} first", now)
-        state.unread = {key: foreign for key, (_, foreign) in there.items()}
-        self._write_back(state, [k for k, read in known.items() if read])
+            gone = sorted(before - there.keys())
+            sources.read_elsewhere(self.db, gone, f"read in {state.source.kind} first", now)
+        state.unread, state.looked = there, True
         if imported:
-            log.info("source %s: %d new", state.source.name, imported)
+            log.info("source %s: %d new", name, imported)
         return imported
+
+    def _write_back_read_here(self, state: _Followed) -> None:
+        """Unread there and read here (a click, the menu, an answer): written back. Counting
+        what is unread here finds out cheaply whether anything was read at all."""
+        if not state.unread:
+            return
+        if sources.unread_here_count(self.db, state.source.key_prefix) == len(state.unread):
+            return
+        known = sources.known(self.db, list(state.unread))
+        self._write_back(state, [key for key, read in known.items() if read])
 
     def _write_back(self, state: _Followed, keys: list[str]) -> None:
         if not keys or state.reader is None:
@@ -196,6 +216,22 @@ class Follower:
             sources.record_problem(self.db, state.source.name, problem, now)
         state.problem = problem
 
+    def changed(self) -> bool:
+        """Whether a followed file holds a commit not looked at yet: the wake-up asks after
+        each write it sees (a write to the -wal comes before its commit shows). A source
+        waiting out its backoff is not asked: `next_retry_at` wakes the agent for it."""
+        for state in self._followed.values():
+            if state.reader is None:
+                if state.failures == 0:
+                    return True  # not opened yet
+                continue
+            try:
+                if state.reader.version() != state.version:
+                    return True
+            except SourceUnavailable:
+                return True  # the tick finds out what, and records it
+        return False
+
     def next_retry_at(self) -> datetime | None:
         """When a failing source is looked at again: the loop wakes for it."""
         times = [s.retry_at for s in self._followed.values() if s.retry_at is not None]
@@ -216,7 +252,7 @@ class Follower:
                 state.reader.close()
             except Exception as err:  # closing a broken file: nothing more to lose
                 log.debug("closing %s: %s", state.source.name, err)
-        state.reader, state.version = None, None
+        state.reader, state.version, state.looked = None, None, False
 
     def _forget(self, name: str) -> None:
         self._close(self._followed.pop(name))

@@ -63,7 +63,8 @@ class AgentLoop:
                 self._reopen_if_replaced()
                 report = self.runtime.tick()
                 self.failures = 0
-                self.waker.follow(self.runtime.follower.watched())
+                follower = self.runtime.follower
+                self.waker.follow(follower.watched(), follower.changed)
                 if self.on_tick is not None:
                     self.on_tick(report)
                 timeout = self.runtime.next_wake_s()

@@ -56,11 +56,18 @@ class _Wakeable:
         self._unwatched: set[Path] = set()
         self._source_observer: Observer | None = None
         self._source_changed = False
+        self._source_probe: Callable[[], bool] | None = None
+        self._source_lock = threading.Lock()
+        self._source_events = 0
+        self._probed = 0
 
-    def follow(self, paths: tuple[Path, ...]) -> None:
+    def follow(self, paths: tuple[Path, ...], probe: Callable[[], bool] | None = None) -> None:
         """Wake on changes of these files (followed sources) and their -wal, as for our own
-        file: a commit there is a write to the -wal, or to the file itself. A folder that
+        file: a commit there is a write to the -wal, or to the file itself. As for our own
+        file the -wal is written before the commit can be seen, so `probe` (is there a
+        commit not looked at yet?) is asked again over a few milliseconds. A folder that
         cannot be watched now (gone with the file) is tried again at the next call."""
+        self._source_probe = probe
         if paths == self._followed and not self._unwatched:
             return
         self._followed = paths
@@ -85,12 +92,38 @@ class _Wakeable:
         self._unwatched = unwatched
 
     def _source_change(self) -> None:
-        self._source_changed = True
+        with self._source_lock:
+            self._source_events += 1
+            self._source_changed = True
         self._event.set()
 
     def _take_source_change(self) -> bool:
-        changed, self._source_changed = self._source_changed, False
-        return changed
+        if not self._source_changed:
+            return False
+        self._probed = self._source_events
+        if self._source_probe is not None and not self._source_probe():
+            return False  # written, not yet committed: the re-checks ask again
+        self._source_changed = False
+        return True
+
+    def _forget_source_writes(self) -> None:
+        """The re-checks found no commit behind the writes probed: those were no commits (a
+        checkpoint, a reader's). A write seen since the last probe is kept for the next."""
+        with self._source_lock:
+            if self._source_events == self._probed:
+                self._source_changed = False
+
+    def _settle_source(self, stop: threading.Event) -> bool:
+        """A followed file was written: whether its commit shows within the re-checks."""
+        for pause in RECHECKS_S:
+            if stop.is_set():
+                break
+            if self._take_source_change():
+                return True
+            if self._event.wait(pause):
+                self._event.clear()
+        self._forget_source_writes()
+        return False
 
     def _stop_following(self) -> None:
         if self._source_observer is not None:
@@ -201,6 +234,7 @@ class Waker(_Wakeable):
                     return True
                 if self._event.wait(pause):
                     self._event.clear()
+            self._forget_source_writes()
         return False
 
     def _changed(self) -> bool:
@@ -296,6 +330,8 @@ class ServerWaker(_Wakeable):
             elif not self._event.wait(remaining):
                 continue
             self._event.clear()
+            if self._source_changed and self._settle_source(stop):
+                return True
         return False
 
     def close(self) -> None:

@@ -218,6 +218,10 @@ _V9 = [
         problem_at TEXT
     )
     """,
+    # a followed row unread here: as many as are unread in the program followed, so the agent
+    # counts them on each tick to notice one read here (`store.sources.unread_here_count`)
+    "CREATE INDEX ix_notifications_unread_imports ON notifications (dedupe_key) "
+    "WHERE dedupe_key IS NOT NULL AND read_at IS NULL AND answer IS NULL",
 ]
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (

@@ -7,7 +7,7 @@ Statements both dialects read alike are taken from `store.migrations` itself.
 
 from __future__ import annotations
 
-from traycourier.store.migrations import _V2, _V3, _V7, _V8, malformed
+from traycourier.store.migrations import _V2, _V3, _V7, _V8, _V9, malformed
 
 PG_NOW = "(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))"
 TS = 'TEXT COLLATE "C"'
@@ -177,5 +177,6 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"added_at {TS} NOT NULL DEFAULT {PG_NOW}, problem TEXT, problem_at {TS})",
         "CREATE TRIGGER traycourier_wake AFTER INSERT OR UPDATE OR DELETE ON sources "
         "FOR EACH STATEMENT EXECUTE FUNCTION traycourier_notify()",
+        _V9[1],
     ),
 )

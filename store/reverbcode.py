@@ -13,6 +13,7 @@ drops or renames one of the columns read here is a `SourceUnavailable` naming th
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -94,14 +95,29 @@ class ReverbCodeFile:
         try:
             self._conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
                                          isolation_level=None, check_same_thread=False)  # fmt: skip
-            self._columns = self._check_table()
+            self._schema = self._schema_version()
+            self._select = self._statement(self._check_table())
         except sqlite3.Error as err:
             raise _unavailable(path, err) from err
-        self._select = (
+
+    def _schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA schema_version").fetchone()[0])
+
+    @staticmethod
+    def _statement(columns: set[str]) -> str:
+        return (
             "SELECT "
-            + ", ".join(_column(f.name, self._columns) for f in fields(ForeignRow))
-            + " FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT ?"
+            + ", ".join(_column(f.name, columns) for f in fields(ForeignRow))
+            + " FROM notifications WHERE id IN (SELECT value FROM json_each(?))"
         )
+
+    def _recheck_schema(self) -> None:
+        """A migration of a newer release (a column added, renamed or gone) is noticed at
+        the first look after it, not at the next new row."""
+        version = self._schema_version()
+        if version != self._schema:
+            self._select = self._statement(self._check_table())
+            self._schema = version
 
     def _check_table(self) -> set[str]:
         rows = self._conn.execute("PRAGMA table_info(notifications)").fetchall()
@@ -133,12 +149,28 @@ class ReverbCodeFile:
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
 
-    def unread(self) -> list[ForeignRow]:
+    def unread_ids(self) -> list[object]:
+        """The ids of the unread rows, oldest first (any type: a release or a hand may have
+        written anything)."""
         try:
-            rows = self._conn.execute(self._select, (MAX_UNREAD,)).fetchall()
+            self._recheck_schema()
+            rows = self._conn.execute(
+                "SELECT id FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT ?",
+                (MAX_UNREAD,),
+            ).fetchall()
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
-        return [ForeignRow(*row) for row in rows]
+        return [row[0] for row in rows]
+
+    def rows(self, ids: Sequence[str]) -> list[ForeignRow]:
+        """The rows with these ids, whole: only new ones are read so."""
+        if not ids:
+            return []
+        try:
+            found = self._conn.execute(self._select, (json.dumps(list(ids)),)).fetchall()
+        except sqlite3.Error as err:
+            raise _unavailable(self.path, err) from err
+        return [ForeignRow(*row) for row in found]
 
     def mark_read(self, ids: Sequence[str]) -> None:
         """ReverbCode's own `MarkNotificationRead` for each id, in one short transaction on

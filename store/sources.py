@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,13 +89,15 @@ def remove(db: Database, name: str) -> bool:
         )
 
 
+_LISTED = text(
+    "SELECT name, kind, location, options_json, added_at, problem, problem_at FROM sources "
+    "ORDER BY name"
+)
+
+
 def listed(db: Database) -> list[Source]:
-    s = schema.sources
     with db.read() as conn:
-        rows = conn.execute(
-            select(s.c.name, s.c.kind, s.c.location, s.c.options_json, s.c.added_at,
-                   s.c.problem, s.c.problem_at).order_by(s.c.name)
-        ).all()  # fmt: skip
+        rows = conn.execute(_LISTED).all()
     found = []
     for name, kind, location, options, added_at, problem, problem_at in rows:
         if not all(isinstance(v, str) for v in (name, kind, location)) or ":" in name:
@@ -140,21 +142,21 @@ def record_problem(db: Database, name: str, problem: str | None, now: datetime) 
         conn.execute(stmt, {"problem": problem, "now": timestamps.fmt(now), "name": name})
 
 
+_IMPORT = text(
+    "INSERT INTO notifications (title, message, priority, source, kind, payload_json, "
+    "actions_json, dedupe_key, created_at) VALUES (:title, :message, :priority, :source, "
+    ":kind, :payload_json, :actions_json, :key, :created_at) ON CONFLICT DO NOTHING"
+)
+"""The same words on both backends; one prepared statement for every row (this runs in the
+tick, between a commit in the followed file and its popup)."""
+
+
 def import_rows(db: Database, rows: Sequence[Imported]) -> int:
     """Add the rows not imported before (by any agent); how many were new."""
     if not rows:
         return 0
-    n = schema.notifications
-    new = 0
     with db.write() as conn:
-        for row in rows:
-            stmt = dialects.insert(conn, n).values(
-                title=row.title, message=row.message, priority=row.priority,
-                source=row.source, kind=row.kind, payload_json=row.payload_json,
-                actions_json=row.actions_json, dedupe_key=row.key, created_at=row.created_at,
-            ).on_conflict_do_nothing()  # fmt: skip
-            new += conn.execute(stmt).rowcount or 0
-    return new
+        return sum(conn.execute(_IMPORT, asdict(row)).rowcount or 0 for row in rows)
 
 
 _KNOWN = Both.build(
@@ -187,13 +189,39 @@ _UNREAD_HERE = Both(
 )
 
 
+_COUNT_UNREAD_HERE = Both(
+    text(
+        "SELECT count(*) FROM notifications WHERE dedupe_key >= :low AND dedupe_key < :high "
+        "AND read_at IS NULL AND answer IS NULL"
+    ),
+    text(
+        "SELECT count(*) FROM notifications WHERE starts_with(dedupe_key, :low) "
+        "AND read_at IS NULL AND answer IS NULL"
+    ),
+)
+
+
+def unread_here_count(db: Database, prefix: str) -> int:
+    """How many of a source's rows are not read here: the partial index
+    `ix_notifications_unread_imports` holds exactly those, so this costs as little as
+    `unread_here` below without reading the keys."""
+    with db.read() as conn:
+        params = {"low": prefix, "high": _after(prefix)}
+        return int(conn.execute(_COUNT_UNREAD_HERE.on(conn), params).scalar_one())
+
+
+def _after(prefix: str) -> str:
+    """The first text after every text that starts with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def unread_here(db: Database, prefix: str) -> set[str]:
     """The keys of a source's rows not read here: as many as are unread there, since one
     read (or gone) there is marked read here (`read_elsewhere`). A range, so the unique
     index on `dedupe_key` serves it on SQLite."""
-    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     with db.read() as conn:
-        rows = conn.execute(_UNREAD_HERE.on(conn), {"low": prefix, "high": high}).all()
+        params = {"low": prefix, "high": _after(prefix)}
+        rows = conn.execute(_UNREAD_HERE.on(conn), params).all()
     return {key for (key,) in rows if isinstance(key, str)}
 
 

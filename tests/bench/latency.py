@@ -5,7 +5,10 @@ Consumers, each in its own process:
 - `agent`: the headless agent with the recording notifier (time it called the notifier);
 - `poll_1s`: the seed's design, a consumer that wakes every second (baseline);
 - `agent_dunst`: the headless agent with the real plyer notifier in a private desktop
-  session; the time is when the bus routed the Notify call to dunst (dbus-monitor).
+  session; the time is when the bus routed the Notify call to dunst (dbus-monitor);
+- `agent_reverbcode`: the recording agent following a ReverbCode `ao.db`, into which this
+  process commits the rows instead, as ReverbCode's Go store does (one open connection);
+  the same agent as `agent` otherwise, so the difference is what following costs.
 One warm-up notification, not counted, goes first: the first call after start connects to the
 session bus and makes the daemon draw its first popup.
 Idle CPU: the consumer's CPU time over `idle_s` with nothing to do, before producing.
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -68,11 +72,29 @@ def dunst_arrivals(monitor_log: Path) -> dict[str, float]:
     return arrivals
 
 
+def _native(db: Database) -> Callable[[str], None]:
+    return lambda title: enqueue(db, title, priority="action") and None
+
+
+def _reverbcode(db: Database, ao: Path) -> Callable[[str], None]:
+    from tests import aodb
+    from traycourier.agent import sources
+
+    aodb.build(ao)
+    sources.follow(db, "reverbcode", str(ao), timestamps.utcnow())
+    conn = aodb.connect(ao)  # ReverbCode's store keeps its connection open
+    return lambda title: aodb.create(ao, title=title, pr_url=f"https://x.example/{title}",
+                                     conn=conn) and None  # fmt: skip
+
+
 def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix=f"tc-lat-{mode}-"))
     db_path, record = work / "bench.db", work / "shown.jsonl"
     db = Database.open(db_path)
     write_setting(db, "burst_limit", 0, timestamps.utcnow())
+    produce = _native(db)
+    if mode == "agent_reverbcode":
+        produce = _reverbcode(db, work / "ao" / "ao.db")
     session: AbstractContextManager[object] = nullcontext()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": str(work / "state")}
     if mode == "agent_dunst":
@@ -95,7 +117,7 @@ def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
                 committed: dict[str, float] = {}
                 for i in range(count):
                     title = f"lat-{i}"
-                    enqueue(db, title, priority="action")
+                    produce(title)
                     committed[title] = time.time()
                     time.sleep(random.uniform(0.05, 0.15))
                 time.sleep(1.5)
@@ -106,7 +128,7 @@ def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
                 shown = dunst_arrivals(Path(desktop.logdir) / "dbus-monitor.log")  # type: ignore[attr-defined]
             else:
                 shown = {
-                    r["title"]: r["shown_at"]
+                    r["title"].removeprefix("acme-app: "): r["shown_at"]
                     for r in map(json.loads, record.read_text().splitlines())
                 }
     finally:

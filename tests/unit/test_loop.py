@@ -34,7 +34,7 @@ class Waker:
     def suspend(self) -> None:
         pass
 
-    def follow(self, paths: tuple[Path, ...]) -> None:
+    def follow(self, paths: tuple[Path, ...], probe: object = None) -> None:
         self.followed = paths
 
     def reopen(self) -> None:
