@@ -33,7 +33,6 @@ from traycourier.store.reverbcode import ForeignRow
 from traycourier.store.sources import Imported
 
 KIND = "reverbcode"
-TYPES = ("needs_input", "ready_to_merge", "pr_merged", "pr_closed_unmerged")
 PRIORITIES_BY_TYPE: Mapping[str, str] = {
     "needs_input": "urgent",
     "ready_to_merge": "action",

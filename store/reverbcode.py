@@ -25,8 +25,8 @@ from urllib.parse import quote
 from traycourier.store.errors import StoreError
 
 REQUIRED = ("id", "type", "title", "status", "created_at")
-OPTIONAL = ("body", "pr_url", "project_id", "session_id")
-"""Read when there; a release without one still gives notifications."""
+"""The rest of `ForeignRow`'s columns are read when there: a release without one still gives
+notifications."""
 BUSY_TIMEOUT_S = 0.2
 MAX_UNREAD = 2000
 """Unread rows read per look: more than a screen could ever show (the rest come next time)."""
@@ -124,10 +124,7 @@ class ReverbCodeFile:
         columns = {str(row[1]) for row in rows}
         if not columns or not {"type", "status"} & columns:
             self._conn.close()
-            raise SourceUnavailable(
-                f"{self.path} has no ReverbCode notifications table",
-                "point the source at ReverbCode's ao.db (`traycourier source add reverbcode`)",
-            )
+            raise _not_reverbcode(self.path)
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
             self._conn.close()
@@ -209,6 +206,13 @@ def _column(name: str, present: set[str]) -> str:
     )
 
 
+def _not_reverbcode(path: Path) -> SourceUnavailable:
+    return SourceUnavailable(
+        f"{path} has no ReverbCode notifications table",
+        "point the source at ReverbCode's ao.db (`traycourier source add reverbcode`)",
+    )
+
+
 def _changed(path: Path, columns: str) -> SourceUnavailable:
     return SourceUnavailable(
         f"ReverbCode's notifications table in {path} has no column {columns} "
@@ -227,10 +231,7 @@ def _unavailable(path: Path, err: sqlite3.Error) -> SourceUnavailable:
     if "no such column" in lowered:  # renamed or dropped since the file was opened
         return _changed(path, text.rpartition(":")[2].strip())
     if "no such table" in lowered:
-        return SourceUnavailable(
-            f"{path} has no ReverbCode notifications table",
-            "point the source at ReverbCode's ao.db (`traycourier source add reverbcode`)",
-        )
+        return _not_reverbcode(path)
     if "not a database" in lowered or "malformed" in lowered:
         return SourceUnavailable(f"{path} is not a readable SQLite database ({text})",
                                  "point the source at ReverbCode's ao.db")  # fmt: skip
