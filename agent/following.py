@@ -2,10 +2,13 @@
 
 One step, for each source in the list (`traycourier source add`):
 1. open the file read-only if it is not open (again, when it was replaced or renamed);
-2. when it changed since the last look (`version`), read what is unread there, import what
-   was never imported, and mark read here what is no longer unread there (`read_elsewhere`:
-   still waiting, it is never shown; on screen, its popup is closed);
+2. when it changed since the last look (`version`), read what is unread there, hand what
+   was not seen before to the tick to import, and mark read here what is no longer unread
+   there (`read_elsewhere`: still waiting, it is never shown; on screen, its popup closes);
 3. write back what was read here (a click, the menu, an answer) in that program's own way.
+
+The tick adds the rows handed over in its routing transaction (`store.imports`) and then
+says so (`landed`): rows of a tick that failed are handed over again by the next one.
 
 A source never stops our own delivery: whatever it does (missing, locked, replaced, another
 program's file, a newer release's table) is one warning line when it starts, the reason in
@@ -25,13 +28,14 @@ from typing import Any, Protocol
 
 from traycourier.agent import backoff, reverbcode
 from traycourier.store import Database, StoreError, sources
+from traycourier.store.imports import Imported
 from traycourier.store.reverbcode import (
     MAX_UNREAD,
     ForeignRow,
     ReverbCodeFile,
     SourceUnavailable,
 )
-from traycourier.store.sources import Imported, Source
+from traycourier.store.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +103,15 @@ class Follower:
         self.db = db
         self.clock = clock
         self._followed: dict[str, _Followed] = {}
+        self._incoming: dict[str, Imported] = {}
+        """Rows read from sources and not yet added here, by key."""
 
-    def step(self, now: datetime) -> int:
-        """Follow every source once; how many rows were imported."""
+    def step(self, now: datetime) -> list[Imported]:
+        """Follow every source once; the rows to import (new there, or not landed yet)."""
         listed = {s.name: s for s in sources.listed(self.db)}
         for name in list(self._followed):
             if name not in listed or listed[name].location != self._followed[name].source.location:
                 self._forget(name)
-        imported = 0
         for name, source in listed.items():
             state = self._followed.setdefault(name, _Followed(source))
             if source.problem is None and state.problem is not None:
@@ -115,7 +120,7 @@ class Follower:
             if state.retry_at is not None and now < state.retry_at:
                 continue
             try:
-                imported += self._follow(state, now)
+                self._follow(state, now)
             except SourceUnavailable as err:
                 self._failed(state, err, now)
                 continue
@@ -131,9 +136,13 @@ class Follower:
                     log.info("source %s: following %s again", name, source.location)
                 sources.record_problem(self.db, name, None, now)
             state.failures, state.retry_at, state.problem = 0, None, None
-        return imported
+        return list(self._incoming.values())
 
-    def _follow(self, state: _Followed, now: datetime) -> int:
+    def landed(self) -> None:
+        """The rows `step` handed over are in the database (added now, or before)."""
+        self._incoming.clear()
+
+    def _follow(self, state: _Followed, now: datetime) -> None:
         kind = KINDS.get(state.source.kind)
         if kind is None:
             raise SourceUnavailable(
@@ -146,17 +155,16 @@ class Follower:
         if state.reader is None:
             state.reader = kind.open(state.source.location)
         version = state.reader.version()
-        imported = 0
+        fresh = 0
         if version != state.version:
-            imported = self._look(state, kind, now)
+            fresh = self._look(state, kind, now)
             state.version = version
-        if not imported:  # an import is a commit here, which wakes the next tick for this
+        if not fresh:  # an import is a commit here, which wakes the next tick for this
             self._write_back_read_here(state)
-        return imported
 
     def _look(self, state: _Followed, kind: Kind, now: datetime) -> int:
         """The ids of what is unread there; only rows not seen unread at the last look are
-        read whole and imported (a duplicate import is a no-op: `dedupe_key`)."""
+        read whole and handed over (how many): a duplicate import is a no-op (`dedupe_key`)."""
         ids = state.reader.unread_ids() if state.reader is not None else []
         name = state.source.name
         there: dict[str, str] = {}
@@ -173,8 +181,10 @@ class Follower:
             state.unusable = unusable
         fresh = [foreign for key, foreign in there.items() if key not in state.unread]
         rows = state.reader.rows(fresh) if state.reader is not None and fresh else []
-        mapped = [kind.to_notification(row, name, state.source.options) for row in rows]
-        imported = sources.import_rows(self.db, [item for item in mapped if item is not None])
+        for row in rows:
+            item = kind.to_notification(row, name, state.source.options)
+            if item is not None:
+                self._incoming[item.key] = item
         if len(ids) < kind.limit:  # every unread row was read: the others were read there
             before = set(state.unread) if state.looked else sources.unread_here(
                 self.db, state.source.key_prefix
@@ -182,9 +192,8 @@ class Follower:
             gone = sorted(before - there.keys())
             sources.read_elsewhere(self.db, gone, f"read in {state.source.kind} first", now)
         state.unread, state.looked = there, True
-        if imported:
-            log.info("source %s: %d new", name, imported)
-        return imported
+        log.debug("source %s: %d new", name, len(rows))
+        return len(rows)
 
     def _write_back_read_here(self, state: _Followed) -> None:
         """Unread there and read here (a click, the menu, an answer): written back. Counting
@@ -255,7 +264,10 @@ class Follower:
         state.reader, state.version, state.looked = None, None, False
 
     def _forget(self, name: str) -> None:
-        self._close(self._followed.pop(name))
+        state = self._followed.pop(name)
+        self._close(state)
+        for key in [k for k in self._incoming if k.startswith(state.source.key_prefix)]:
+            del self._incoming[key]  # no longer followed: not imported either
 
     def close(self) -> None:
         for name in list(self._followed):

@@ -28,9 +28,9 @@ from urllib.parse import quote
 from traycourier.store import timestamps
 from traycourier.store.actions import is_web_url
 from traycourier.store.errors import InvalidInput
+from traycourier.store.imports import Imported
 from traycourier.store.model import PRIORITIES
 from traycourier.store.reverbcode import ForeignRow
-from traycourier.store.sources import Imported
 
 KIND = "reverbcode"
 PRIORITIES_BY_TYPE: Mapping[str, str] = {

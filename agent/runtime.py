@@ -21,7 +21,7 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
@@ -41,6 +41,7 @@ from traycourier.store import (
     read_settings,
     timestamps,
 )
+from traycourier.store.imports import Imported
 from traycourier.store.model import (
     RANKS,
     Mute,
@@ -181,7 +182,7 @@ class Runtime:
 
     def tick(self) -> TickReport:
         now = self.clock()
-        self.follower.step(now)  # imported rows are routed and shown by this same tick
+        incoming = self.follower.step(now)  # imported, routed and shown by this same tick
         settings = self._settings = read_settings(self.db)
         self._quiet = quiet.quiet_now(
             settings.quiet_window(), settings.quiet_weekdays_only, now, self.config.zone
@@ -197,8 +198,8 @@ class Runtime:
             expired = housekeeping.expire_leases(self.db, now, self._retry_plan)
         if not settings.enable_notifications and todo.waiting:
             cancelled = housekeeping.cancel_pending(self.db, now)
-        if todo.unrouted:
-            routed = self._route_all(settings, now, muted)
+        if todo.unrouted or incoming:
+            routed = self._route_all(settings, now, muted, incoming)
         report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
         if (
             settings.enable_notifications
@@ -211,7 +212,13 @@ class Runtime:
         self._heartbeat()
         return report
 
-    def _route_all(self, settings: Settings, now: datetime, muted: dict[str, Mute]) -> int:
+    def _route_all(
+        self,
+        settings: Settings,
+        now: datetime,
+        muted: dict[str, Mute],
+        incoming: Sequence[Imported],
+    ) -> int:
         active = devices.active(self.db, now) if self.config.device else []
 
         def decide(item: Unrouted) -> RouteDecision | None:
@@ -219,7 +226,12 @@ class Runtime:
 
         total = 0
         while True:
-            result = deliveries.route_batch(self.db, decide, now, limit=self.config.route_batch)
+            batch = self.config.route_batch
+            result = deliveries.route_batch(self.db, decide, now, limit=batch, imports=incoming)
+            if incoming:
+                self.follower.landed()
+                log.debug("%d new from followed sources", result.imported)
+                incoming = ()
             total += result.routed
             if result.routed < self.config.route_batch:
                 return total

@@ -98,10 +98,13 @@ class _Wakeable:
         self._event.set()
 
     def _take_source_change(self) -> bool:
-        if not self._source_changed:
+        """Whether a followed file holds a commit the last tick did not see; asked at every
+        look: a commit's events come before it shows, and a tick may start between the two."""
+        if self._source_probe is None or not self._followed:
             return False
-        self._probed = self._source_events
-        if self._source_probe is not None and not self._source_probe():
+        with self._source_lock:
+            self._probed = self._source_events
+        if not self._source_probe():
             return False  # written, not yet committed: the re-checks ask again
         self._source_changed = False
         return True

@@ -32,6 +32,7 @@ from traycourier.store.dialects import (
     skip_locked,
     text_only,
 )
+from traycourier.store.imports import Imported, add_imported
 from traycourier.store.migrations import malformed
 from traycourier.store.model import (
     DEFAULT_MAX_ATTEMPTS,
@@ -231,9 +232,11 @@ def route_batch(
     now: datetime,
     limit: int = 500,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    imports: Sequence[Imported] = (),
 ) -> RouteReport:
     """Route up to `limit` unrouted notifications: their rows and `routed_at` commit together,
-    so a crash or a replayed tick never creates a row twice or loses one.
+    so a crash or a replayed tick never creates a row twice or loses one. `imports` (rows of
+    followed sources) are added first, in the same transaction (`store.imports`).
 
     Should the database refuse the batch for one notification (a producer's trigger, a
     constraint this code does not know), each is routed alone (`store.refusals`): one whose
@@ -241,11 +244,12 @@ def route_batch(
     refused too is passed over for as long as this database stays open."""
     stamp = timestamps.fmt(now)
     with db.write() as conn:
+        imported = add_imported(conn, imports, db.translate) if imports else 0
         params = {"limit": limit, **db.refused.params()}
         found = conn.execute(_SELECT_UNROUTED.on(conn), params).all()
         batch = [_unrouted(conn, row) for row in found]
         if not batch:
-            return RouteReport(0, 0, 0)
+            return RouteReport(0, 0, 0, imported)
         units = [(item, _rows(item, decide(item), stamp)) for item in batch]
 
         def route(some: Sequence[_Unit]) -> list[_Unit]:
@@ -271,7 +275,8 @@ def route_batch(
                 )
     rows = [row for _, unit_rows in routed for row in unit_rows]
     queued = sum(1 for r in rows if r[1] == S.QUEUED)
-    return RouteReport(routed=len(routed), queued=queued, skipped=len(rows) - queued)
+    skipped = len(rows) - queued
+    return RouteReport(routed=len(routed), queued=queued, skipped=skipped, imported=imported)
 
 
 _Unit = tuple[Unrouted, list[list[Any]]]

@@ -168,6 +168,8 @@ class RouteReport:
     routed: int
     queued: int
     skipped: int
+    imported: int = 0
+    """Rows of followed sources added (not before by any agent) in the same transaction."""
 
 
 # -- claiming and marking -------------------------------------------------------------------

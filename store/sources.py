@@ -1,5 +1,5 @@
-"""Sources, on our side: the list of followed databases (the `sources` table), and what is
-imported from them into `notifications`.
+"""Sources, on our side: the list of followed databases (the `sources` table), and the read
+state of what was imported from them into `notifications` (the import: `store.imports`).
 
 A followed row becomes a notification as any producer would write it, with `dedupe_key`
 `<source>:<its id>`: two agents, two devices or a restart import it once. What was read
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,22 +44,6 @@ class Source:
     def key_prefix(self) -> str:
         """What every `dedupe_key` of its rows starts with."""
         return f"{self.name}:"
-
-
-@dataclass(frozen=True)
-class Imported:
-    """A followed row as a notification."""
-
-    key: str
-    """Its `dedupe_key`."""
-    title: str
-    message: str
-    priority: str
-    source: str
-    kind: str
-    actions_json: str
-    payload_json: str
-    created_at: str
 
 
 def add(db: Database, source: Source) -> bool:
@@ -140,23 +124,6 @@ def record_problem(db: Database, name: str, problem: str | None, now: datetime) 
     with db.write() as conn:
         stmt = _SET_PROBLEM_PG if dialects.is_postgresql(conn) else _SET_PROBLEM
         conn.execute(stmt, {"problem": problem, "now": timestamps.fmt(now), "name": name})
-
-
-_IMPORT = text(
-    "INSERT INTO notifications (title, message, priority, source, kind, payload_json, "
-    "actions_json, dedupe_key, created_at) VALUES (:title, :message, :priority, :source, "
-    ":kind, :payload_json, :actions_json, :key, :created_at) ON CONFLICT DO NOTHING"
-)
-"""The same words on both backends; one prepared statement for every row (this runs in the
-tick, between a commit in the followed file and its popup)."""
-
-
-def import_rows(db: Database, rows: Sequence[Imported]) -> int:
-    """Add the rows not imported before (by any agent); how many were new."""
-    if not rows:
-        return 0
-    with db.write() as conn:
-        return sum(conn.execute(_IMPORT, asdict(row)).rowcount or 0 for row in rows)
 
 
 _KNOWN = Both.build(

@@ -58,6 +58,10 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+PROJECT = "acme-app"
+BODY = "All checks passed."
+
+
 def build(path: Path, projects: tuple[str, ...] = ("acme-app",)) -> Path:
     """A migrated `ao.db` with a session per project (`<project>-s1`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +91,9 @@ def create(
     kind: str = "ready_to_merge",
     *,
     title: str = "acme/app#7 is ready to merge",
-    body: str = "All checks passed.",
+    body: str = BODY,
     pr_url: str | None = "https://github.com/acme/app/pull/7",
-    project: str = "acme-app",
+    project: str = PROJECT,
     when: datetime | None = None,
     zone: str = "UTC",
     conn: sqlite3.Connection | None = None,

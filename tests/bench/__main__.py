@@ -64,7 +64,7 @@ def run(config: dict[str, dict[str, object]]) -> dict[str, object]:
         "latency": lambda c: latency.measure(
             int(c["count"]),
             float(c["idle_s"]),
-            ["agent", "agent_reverbcode", "poll_1s", "agent_dunst"],
+            ["agent", "agent_pr", "agent_reverbcode", "poll_1s", "agent_dunst"],
             int(c["rounds"]),
         ),
         "throughput": lambda c: throughput.measure(

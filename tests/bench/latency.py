@@ -6,11 +6,14 @@ Consumers, each in its own process:
 - `poll_1s`: the seed's design, a consumer that wakes every second (baseline);
 - `agent_dunst`: the headless agent with the real plyer notifier in a private desktop
   session; the time is when the bus routed the Notify call to dunst (dbus-monitor);
+- `agent_pr`: `agent`, with the notification a ReverbCode row becomes (body, link, payload,
+  key) committed natively: the baseline of
 - `agent_reverbcode`: the recording agent following a ReverbCode `ao.db`, into which this
   process commits the rows instead, as ReverbCode's Go store does (one open connection);
-  the same agent as `agent` otherwise, so the difference is what following costs.
-One warm-up notification, not counted, goes first: the first call after start connects to the
-session bus and makes the daemon draw its first popup.
+  the same agent and notification as `agent_pr`, so the difference is what following costs.
+One warm-up notification, not counted, goes first the same way in: the first call after start
+connects to the session bus and makes the daemon draw its first popup, and the first row of a
+followed file is the first use of its statements.
 Idle CPU: the consumer's CPU time over `idle_s` with nothing to do, before producing.
 """
 
@@ -30,9 +33,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
+from tests import aodb
 from tests.bench import stats
 from tests.conftest import agent_command
-from traycourier.store import Database, enqueue, timestamps, write_setting
+from traycourier.store import Action, Database, enqueue, timestamps, write_setting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,8 +80,29 @@ def _native(db: Database) -> Callable[[str], None]:
     return lambda title: enqueue(db, title, priority="action") and None
 
 
+def _native_pr(db: Database) -> Callable[[str], None]:
+    """A native producer's notification, the same one a ReverbCode row becomes (the body, the
+    link, the payload, the key): the baseline of `agent_reverbcode`."""
+
+    session = {"type": "ready_to_merge", "project_id": aodb.PROJECT, "session_id": "acme-app-s1"}
+
+    def produce(title: str) -> None:
+        enqueue(
+            db,
+            title,
+            aodb.BODY,
+            priority="action",
+            source=aodb.PROJECT,
+            kind="ready_to_merge",
+            payload={"reverbcode": session},
+            actions=[Action("Open pull request", f"https://x.example/{title}")],
+            dedupe_key=f"native:{title}",
+        )
+
+    return produce
+
+
 def _reverbcode(db: Database, ao: Path) -> Callable[[str], None]:
-    from tests import aodb
     from traycourier.agent import sources
 
     aodb.build(ao)
@@ -93,6 +118,8 @@ def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
     db = Database.open(db_path)
     write_setting(db, "burst_limit", 0, timestamps.utcnow())
     produce = _native(db)
+    if mode == "agent_pr":
+        produce = _native_pr(db)
     if mode == "agent_reverbcode":
         produce = _reverbcode(db, work / "ao" / "ao.db")
     session: AbstractContextManager[object] = nullcontext()
@@ -109,7 +136,7 @@ def run_mode(mode: str, count: int, idle_s: float) -> dict[str, object]:
             consumer = _consumer(mode, db_path, record, env)
             try:
                 time.sleep(1.5)
-                enqueue(db, "warm-up", priority="urgent")  # the first call connects to the bus
+                produce("warm-up")  # the first call connects to the bus; the way in is warm
                 time.sleep(1.5)
                 cpu0, t0 = stats.cpu_seconds(consumer.pid), time.monotonic()
                 time.sleep(idle_s)

@@ -16,14 +16,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import aodb
-from tests.conftest import query, wait_for
+from tests.conftest import execute, query, wait_for
 from tests.store.test_hostile_property import SQLITE_VALUE, Shown
 from traycourier.agent import controls
 from traycourier.agent import sources as agent_sources
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.agent.wakeup import waker_for
-from traycourier.store import Database, InvalidInput, enqueue, sources, timestamps
+from traycourier.store import (
+    Database,
+    InvalidInput,
+    StoreError,
+    deliveries,
+    enqueue,
+    sources,
+    timestamps,
+)
 from traycourier.store.answers import mark_read
 from traycourier.store.model import DELIVERY_STATUSES
 
@@ -75,6 +83,59 @@ def test_new_rows_are_shown_once_mapped_as_documented(any_db: Database, ao: Path
     runtime2.tick()
     assert len(shown.titles) == 2 and shown2.titles == []
     assert query(db, "SELECT count(*) FROM notifications") == [(2,)]
+
+
+def refuse_title(db: Database, title: str) -> None:
+    """A producer's trigger that refuses to let this title into `notifications`."""
+    if db.url is None:
+        execute(db, "CREATE TRIGGER picky BEFORE INSERT ON notifications WHEN NEW.title = "
+                    f"'{title}' BEGIN SELECT RAISE(ABORT, 'not this one'); END")  # fmt: skip
+        return
+    execute(db, "CREATE OR REPLACE FUNCTION picky() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'not this one'; END $$")  # fmt: skip
+    execute(db, "CREATE TRIGGER picky BEFORE INSERT ON notifications FOR EACH ROW "
+                f"WHEN (NEW.title = '{title}') EXECUTE FUNCTION picky()")  # fmt: skip
+
+
+def test_a_row_the_database_refuses_to_import_stops_no_other(
+    any_db: Database, ao: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The import runs in the routing transaction: a row refused there is left out alone
+    (logged with its key), and the row beside it and the agent's own are still shown."""
+    db = any_db  # a SQLite file and a PostgreSQL server
+    follow(db, ao)
+    refuse_title(db, "refused")
+    bad = aodb.create(ao, title="refused", pr_url="https://x.example/1")
+    aodb.create(ao, title="fine", pr_url="https://x.example/2")
+    enqueue(db, "own", priority="urgent")
+    runtime, shown = agent(db)
+    runtime.tick()
+    assert sorted(shown.titles) == ["acme-app: fine", "own"]
+    assert f"reverbcode:{bad} cannot be imported: not this one" in caplog.text
+    assert aodb.status(ao, bad) == "unread"
+
+
+def test_rows_read_by_a_tick_that_failed_are_imported_by_the_next(
+    db: Database, ao: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row is read there once; if the tick fails before its routing commits, the next
+    tick still brings it (the follower hands it over until it landed)."""
+    follow(db, ao)
+    runtime, shown = agent(db)
+    runtime.tick()
+    aodb.create(ao, title="survives")
+    real = deliveries.route_batch
+
+    def failing(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(deliveries, "route_batch", real)
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(deliveries, "route_batch", failing)
+    with pytest.raises(StoreError):
+        runtime.tick()
+    assert shown.titles == [] and query(db, "SELECT count(*) FROM notifications") == [(0,)]
+    runtime.tick()  # nothing changed in ao.db since
+    assert shown.titles == ["acme-app: survives"]
 
 
 def test_read_here_is_written_back_and_read_there_is_never_shown(
@@ -313,4 +374,18 @@ def test_a_commit_in_ao_db_wakes_the_waiting_agent(any_db: Database, ao: Path) -
         runtime.stop.set()
         waker.poke()
         worker.join(timeout=60)
+        waker.close()
+
+
+def test_a_commit_that_shows_after_its_event_still_wakes(db: Database, ao: Path) -> None:
+    """A commit's writes (and their events) come before the commit shows: when a tick
+    began between the two, the event is spent and only asking the file finds the commit.
+    The waker asks at every wait, so this one returns at once, without any event."""
+    waker = waker_for(db)
+    try:
+        waker.follow((ao,), lambda: True)  # a commit the last tick did not see
+        assert waker.wait(2.0, threading.Event()) is True
+        waker.follow((ao,), lambda: False)
+        assert waker.wait(0.3, threading.Event()) is False
+    finally:
         waker.close()
