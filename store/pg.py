@@ -67,14 +67,15 @@ def check_url(url: str) -> None:
 
 def engine_for(url: str) -> Engine:
     """An engine for `url`; connections are checked before use, so a server that went
-    away and came back costs one failed check, not a failed transaction."""
+    away and came back costs one failed check, not a failed transaction. A URL that could
+    never work is said first, whether or not psycopg is installed."""
+    check_url(url)
     try:
         import psycopg  # noqa: F401
     except ImportError:
         raise DatabaseUnavailable(
             "PostgreSQL needs psycopg: pip install 'traycourier[postgresql]'"
         ) from None
-    check_url(url)
     parts = urlsplit(url)
     driver_url = urlunsplit(("postgresql+psycopg", *parts[1:]))
     return create_engine(

@@ -1,8 +1,12 @@
-"""Shared fixtures, and the rule that under CI=true a desktop or packaging test may not skip."""
+"""Shared fixtures, and the rule that under CI=true a desktop, packaging or PostgreSQL test may
+not skip. A PostgreSQL test is marked `postgresql` by the fixture it uses (`pg_server` and
+what depends on it), so `pytest -m "not postgresql"` runs the rest from `pip install -e
+'.[dev]'`, and without psycopg or a server those tests skip, saying why."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import shutil
@@ -49,17 +53,33 @@ def require_tool(name: str) -> str:
     return path
 
 
+MUST_RUN_IN_CI = ("desktop", "packaging", "postgresql")
+
+
+def _uses_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    fixtures = getattr(item, "fixturenames", ())
+    return (
+        "pg_server" in fixtures
+        or "pg_url" in fixtures
+        or any(params.get(name) == "postgresql" for name in ("any_db", "any_target"))
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _uses_postgresql(item):
+            item.add_marker(pytest.mark.postgresql)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     outcome = yield
     report = outcome.get_result()
-    if (
-        IN_CI
-        and report.skipped
-        and any(m.name in ("desktop", "packaging") for m in item.iter_markers())
-    ):
+    if IN_CI and report.skipped and any(m.name in MUST_RUN_IN_CI for m in item.iter_markers()):
         report.outcome = "failed"
-        report.longrepr = f"CI=true: desktop/packaging test skipped ({report.longrepr})"
+        report.longrepr = f"CI=true: desktop/packaging/PostgreSQL test skipped ({report.longrepr})"
 
 
 @pytest.fixture
@@ -133,6 +153,10 @@ def run_in_process(
 def pg_server() -> Iterator[PgServer]:
     """One throw-away cluster for the whole run (tests/pgserver.py), in a folder of /tmp
     the unprivileged server user can reach (pytest's own are private to root)."""
+    require(
+        importlib.util.find_spec("psycopg") is not None,
+        "psycopg is not installed (pip install -e '.[postgresql]')",
+    )
     found = find_bin()
     require(found is not None, "PostgreSQL's initdb is not installed (apt install postgresql)")
     assert found is not None
@@ -161,7 +185,7 @@ def any_target(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_db(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Database]:
     """The same test on a SQLite file and on a PostgreSQL server. A module whose tests run on
-    both says so with `db = both_backends` (its `db` fixture)."""
+    both takes this fixture instead of `db`."""
     target = request.getfixturevalue("pg_url") if request.param == "postgresql" else db_path
     database = Database.open(target)
     yield database

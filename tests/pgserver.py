@@ -12,6 +12,13 @@ import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+
+psycopg: ModuleType | None
+try:
+    import psycopg
+except ImportError:  # without the `postgresql` extra: the tests that need it skip at `pg_server`
+    psycopg = None
 
 USER = "traycourier"
 PASSWORD = "tc-test-secret"
@@ -82,8 +89,7 @@ class PgServer:
 
     def new_database(self) -> str:
         """A fresh empty database; returns its URL (with the password)."""
-        import psycopg
-
+        assert psycopg is not None
         self.databases += 1
         name = f"tc{self.databases}"
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.conftest import wait_for
 from tests.desktop.conftest import Desktop
 from tests.desktop.test_tray_e2e import menu, open_menu, xdo
-from tests.pgserver import PASSWORD
+from tests.pgserver import PASSWORD, psycopg
 
 pytestmark = pytest.mark.desktop
 

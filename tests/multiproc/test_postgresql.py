@@ -13,12 +13,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.conftest import ROOT, query, run_cli, wait_for
 from tests.multiproc.test_agents import count, prepare, shown_titles, start_agent, stop_cleanly
-from tests.pgserver import PASSWORD, PgServer
+from tests.pgserver import PASSWORD, PgServer, psycopg
 from traycourier.store import LATEST_VERSION
 
 pytestmark = pytest.mark.slow

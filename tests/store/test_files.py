@@ -57,10 +57,16 @@ def test_a_dangling_symlink_at_the_database_path_is_refused(tmp_path: Path) -> N
 
 
 def test_a_symlink_to_an_existing_database_is_followed(db_path: Path, tmp_path: Path) -> None:
+    """A write through the link lands in the file it points at; the link stays a link."""
     Database.open(db_path).close()
     link = tmp_path / "link.db"
     link.symlink_to(db_path)
-    Database.open(link).close()
+    db = Database.open(link)
+    enqueue(db, "through the link")
+    db.close()
+    assert link.is_symlink() and link.resolve() == db_path.resolve()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT title FROM notifications").fetchall() == [("through the link",)]
 
 
 def test_another_programs_sqlite_file_is_refused_and_untouched(db_path: Path) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 import threading
 
-import psycopg
 import pytest
 from sqlalchemy import inspect
 
+from tests.pgserver import psycopg
 from traycourier.store import (
     LATEST_VERSION,
     CorruptDatabase,

@@ -80,15 +80,44 @@ def test_retry_failed_and_mark_all_read(app: TrayApp, db: Database) -> None:
     )
 
 
-def test_the_cli_and_the_menu_retry_the_same_way(db: Database) -> None:
-    enqueue(db, "a", priority="urgent")
-    with sqlite3.connect(db.path) as conn:
-        conn.execute(
-            "INSERT INTO notification_deliveries (notification_id, route_name, sink, status) "
-            "SELECT id, 'desktop', 'desktop', 'failed' FROM notifications"
-        )
+def test_the_cli_and_the_menu_retry_the_same_way(
+    app: TrayApp, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both reach `controls.retry_failed` (spied on), and each requeues its failed one."""
+    calls: list[str] = []
+    real = controls.retry_failed
+
+    def spy(database: Database, now: datetime, device: str = "") -> int:
+        calls.append(device)
+        return real(database, now, device)
+
+    monkeypatch.setattr(controls, "retry_failed", spy)
+
+    def fail_one(title: str) -> None:
+        enqueue(db, title, priority="urgent")
+        with sqlite3.connect(db.path) as conn:
+            conn.execute(
+                "INSERT INTO notification_deliveries (notification_id, route_name, sink, "
+                "status) SELECT id, 'desktop', 'desktop', 'failed' FROM notifications "
+                "WHERE title = ?",
+                (title,),
+            )
+
+    def statuses() -> list[tuple[str, str]]:
+        with sqlite3.connect(db.path) as conn:
+            return conn.execute(
+                "SELECT n.title, d.status FROM notification_deliveries d JOIN notifications n "
+                "ON n.id = d.notification_id ORDER BY n.title"
+            ).fetchall()
+
+    fail_one("by the cli")
     result = run_in_process("retry-failed", db=db.path)
     assert result.stdout.strip() == "requeued 1 failed delivery"
+    fail_one("by the menu")
+    app.refresh(force=True)
+    app.perform(RetryFailed())
+    assert len(calls) == 2
+    assert statuses() == [("by the cli", "queued"), ("by the menu", "queued")]
 
 
 def test_the_cli_changes_settings_through_the_same_function(
