@@ -4,6 +4,7 @@ imports no SQL, SQL only under store/, OS differences read in one place, no impo
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 from pathlib import Path
 
@@ -80,6 +81,35 @@ def store_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("traycourier.store"))
     return found
+
+
+def where_things_live() -> list[tuple[str, set[str]]]:
+    """docs/decisions.md "Where things live": each row's step and the modules it names (a
+    name without a folder is in the folder of the row's first module)."""
+    text = (ROOT / "docs" / "decisions.md").read_text(encoding="utf-8")
+    section = text.split("## Where things live", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != 3 or "`" not in cells[1]:
+            continue
+        names = re.findall(r"`([\w/]+\.py)`", cells[1])
+        folder = names[0].split("/")[0]
+        rows.append((cells[0], {n if "/" in n else f"{folder}/{n}" for n in names}))
+    return rows
+
+
+def test_where_things_live_names_every_module_once() -> None:
+    named = [m for _, modules in where_things_live() for m in modules]
+    on_disk = {rel(p) for p in sources() if p.name != "__init__.py"}
+    assert sorted(set(named) - on_disk) == [], "named in docs/decisions.md but not in the tree"
+    assert sorted(on_disk - set(named)) == [], "in the tree but not in docs/decisions.md"
+    assert len(named) == len(set(named)), "a module named twice"
+
+
+def test_the_documented_policy_is_the_checked_policy() -> None:
+    policy = dict(where_things_live())["policy"]
+    assert policy == PURE_POLICY
 
 
 @pytest.mark.parametrize("name", sorted(PURE_POLICY))
