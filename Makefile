@@ -23,6 +23,7 @@ run: setup-run
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	scripts/typecheck.sh
 	$(VENV)/bin/python -m pytest
 
 format: setup

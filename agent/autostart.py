@@ -11,11 +11,12 @@ The tray's "Start at login" and `traycourier autostart` both go through `for_pla
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from traycourier.agent import APP_NAME, ostype, paths
 from traycourier.store import InvalidInput, private
@@ -148,8 +149,7 @@ class WindowsRunKey:
         return " ".join(f'"{part}"' for part in command)
 
     def is_enabled(self) -> bool:
-        import winreg
-
+        winreg = _winreg()
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
                 winreg.QueryValueEx(key, APP_NAME)
@@ -158,15 +158,13 @@ class WindowsRunKey:
         return True
 
     def enable(self) -> str:
-        import winreg
-
+        winreg = _winreg()
         with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
             winreg.SetValueEx(key, APP_NAME, 0, winreg.REG_SZ, self.run_value(self.command))
         return rf"HKCU\{RUN_KEY}\{APP_NAME}"
 
     def disable(self) -> str:
-        import winreg
-
+        winreg = _winreg()
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
                 winreg.DeleteValue(key, APP_NAME)
@@ -222,3 +220,9 @@ def for_platform(
     if kind == "darwin":
         return LaunchAgent(command)
     return XdgAutostart(command)
+
+
+def _winreg() -> Any:
+    """Windows' registry module, imported where it exists; `Any` because the type checker
+    runs on Linux, where its stubs are empty."""
+    return importlib.import_module("winreg")

@@ -48,7 +48,7 @@ class PlyerNotifier(TextOnly):
 
             self.implementation = notification.__class__.__name__  # resolves plyer's Proxy
         self._notification = notification
-        self.platform = ostype.current()
+        self.platform: str = ostype.current()
         self.name = f"plyer:{self.implementation}"
         self.available = self.implementation != "Notification"
 
@@ -202,7 +202,7 @@ class RecordingNotifier(TextOnly):
         self.path = path
         self.delay_s = delay_s
         self.may_block = delay_s > 0
-        self.platform = ostype.current()
+        self.platform: str = ostype.current()
         self._lock = threading.Lock()
 
     def describe(self) -> str:

@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=APP_NAME, description="Deliver notifications from a shared SQLite file.")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     _global_options(parser, None)
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     _global_options(common, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

@@ -224,7 +224,7 @@ def check_windows_shell() -> list[Check]:
         checks.append(Check("notification icon", "ok", str(ico)))
     except Exception as err:
         checks.append(Check("notification icon", "fail", str(err), "reinstall traycourier"))
-    if ctypes.windll.user32.FindWindowW("Shell_TrayWnd", None):
+    if ctypes.windll.user32.FindWindowW("Shell_TrayWnd", None):  # type: ignore[attr-defined]
         checks.append(Check("shell tray", "ok", "the taskbar's notification area is there"))
     else:
         checks.append(

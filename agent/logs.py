@@ -7,6 +7,7 @@ producer wrote can contain a newline and a fake "ERROR" line, which must stay on
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -35,7 +36,7 @@ class EscapingFormatter(logging.Formatter):
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> io.TextIOWrapper:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(self.baseFilename, flags, 0o600)
         if os.chmod in os.supports_fd and os.stat(fd).st_mode & 0o077:  # an older 0644 file

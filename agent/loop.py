@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 
 from traycourier.agent.runtime import Runtime, TickReport
-from traycourier.agent.wakeup import Waker
+from traycourier.agent.wakeable import Wakeable
 from traycourier.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class AgentLoop:
     def __init__(
         self,
         runtime: Runtime,
-        waker: Waker,
+        waker: Wakeable,
         on_tick: Callable[[TickReport], None] | None = None,
     ) -> None:
         self.runtime = runtime

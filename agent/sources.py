@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from traycourier.agent import paths, reverbcode
 from traycourier.agent.following import KINDS
@@ -75,10 +76,10 @@ def tray_lines(db: Database) -> list[str]:
     ]
 
 
-def doctor_lines(db: Database) -> list[tuple[str, str, str, str]]:
+def doctor_lines(db: Database) -> list[tuple[str, Literal["ok", "warn"], str, str]]:
     """(name, level, detail, fix) for each source: the agent's last word on it, and a look
     at the file from here (the agent may not be running)."""
-    found = []
+    found: list[tuple[str, Literal["ok", "warn"], str, str]] = []
     for source in sources.listed(db):
         name = f"source {source.name}"
         if source.problem is not None:
@@ -144,7 +145,9 @@ def cmd_source(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(command: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """`traycourier source`, added by `command` (the CLI's `add_parser` with its shared
+    options)."""
     parser = command(
         "source", help="follow another program's database (ReverbCode's ao.db), read-only"
     )

@@ -42,6 +42,8 @@ class Database:
     def __init__(self, target: Path | str, engine: Engine) -> None:
         self.engine = engine
         self.dialect: Dialect
+        self.path: Path | None
+        self.url: str | None
         if isinstance(target, Path):
             self.dialect, self.path, self.url = "sqlite", target, None
             self.location = str(target)
@@ -108,11 +110,11 @@ class Database:
             with self.read() as conn:
                 conn.exec_driver_sql("SELECT 1")
             return "ok"
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        raw = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
         deadline = time.monotonic() + limit_s
-        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         try:
-            rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+            rows = raw.execute("PRAGMA quick_check(5)").fetchall()
         except sqlite3.OperationalError as err:
             if "interrupt" in str(err).lower():
                 return f"not finished within {limit_s:g} s"
@@ -120,7 +122,7 @@ class Database:
         except sqlite3.DatabaseError as err:
             raise self.translate(err) from err
         finally:
-            conn.close()
+            raw.close()
         return "; ".join(str(row[0]) for row in rows)
 
     def close(self) -> None:
@@ -178,9 +180,9 @@ class Database:
     def _gate_version(self, migrate: bool) -> None:
         if self.path is None:
             with self.read() as conn:
-                if pg.schema_version(conn) is None and (found := pg.foreign_tables(conn)):
+                if pg.schema_version(conn) is None and (foreign := pg.foreign_tables(conn)):
                     raise CorruptDatabase(
-                        f"{self.location} holds another program's tables ({found}), not "
+                        f"{self.location} holds another program's tables ({foreign}), not "
                         "traycourier's; it was left untouched — pass another --db"
                     )
         found = self.schema_version()

@@ -45,7 +45,7 @@ from traycourier.store.model import (
     Unrouted,
     rank_of,
 )
-from traycourier.store.refusals import one_by_one_if_refused
+from traycourier.store.refusals import Done, one_by_one_if_refused
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,9 @@ def route_batch(
         routed = done.results
         for (item, _rows_refused), why in done.refused:
             log.error("notification %s cannot be routed: %s", item.id, why)
-            alone = one_by_one_if_refused(conn, route, [(item, [])], db.translate)
+            alone: Done[_Unit, _Unit] = one_by_one_if_refused(
+                conn, route, [(item, [])], db.translate
+            )
             routed += alone.results
             if alone.refused:
                 db.refused.notifications.add(item.seq)

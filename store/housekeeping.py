@@ -110,10 +110,10 @@ def expire_leases(db: Database, now: datetime, plan: RetryPlan) -> int:
             updates,
             db.translate,
         )
-        refused = {row[0] for row, _ in done.refused}
-        for row, why in done.refused:
-            db.refused.deliveries.add(row[0])
-            log.error("delivery %s: the database refused to end its lease: %s", row[0], why)
+        refused = {update[0] for update, _ in done.refused}
+        for update, why in done.refused:
+            db.refused.deliveries.add(update[0])
+            log.error("delivery %s: the database refused to end its lease: %s", update[0], why)
         insert_attempts(db, conn, [a for a in attempts if a[0] not in refused], stamp)
     return len(expired) - len(refused)
 

@@ -160,7 +160,7 @@ def claim(
         found_rows = conn.execute(_CLAIMED_CONTENT.on(conn), {"ids": batch})
         content = {row[0]: row[1:] for row in found_rows}
         tagged = [key for key, row in content.items() if row[9] is not None]
-        replaces = dict(
+        replaces: dict[object, object] = dict(
             conn.execute(_REPLACES.on(conn), {"ids": json.dumps(tagged)}).all() if tagged else ()
         )
         orphans = [row.id for row in leased if content[row.id][0] is None]

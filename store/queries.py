@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Text, case, func, literal, select, text, true
+from sqlalchemy import Integer, Select, Text, case, func, literal, select, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -78,7 +78,7 @@ def _as_count_postgresql(element: as_count, compiler: Any, **kw: Any) -> str:
     return compiler.process(column, **kw)
 
 
-def _delivery_query():  # type: ignore[no-untyped-def]
+def _delivery_query() -> Select[Any]:
     """Every column as something printable and JSON-encodable: the agent's own columns too,
     which another program may have overwritten with anything."""
     d, n = schema.deliveries, schema.notifications
@@ -149,7 +149,7 @@ def status(
     d, n = schema.deliveries, schema.notifications
     mine = true() if device is None else d.c.destination_key == device
     with db.read() as conn:
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(select(d.c.status, func.count()).where(mine).group_by(d.c.status)).all()
         )
         unrouted = conn.execute(

@@ -143,7 +143,7 @@ def read_settings(db: Database) -> Settings:
     default rather than stopping the agent."""
     with db.read() as conn:
         rows = conn.execute(_READ).all()
-    values = dict(DEFAULTS)
+    values: dict[str, Any] = dict(DEFAULTS)
     for key, text in rows:
         if not isinstance(key, str) or key not in DEFAULTS:
             continue
