@@ -2,7 +2,8 @@
 turn what happened into an `Outcome` (sent, retry with backoff, failed, or released), written
 back in small batches.
 
-The clock and the random source come in from the runtime, so tests can drive time.
+The clock and the backoff (with its random source) come in from the runtime, so tests can
+drive time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from traycourier.agent import backoff, burst, errors, popups, textfit
+from traycourier.agent import burst, errors, popups, textfit
 from traycourier.agent.notifier import (
     InvalidNotification,
     Notifier,
@@ -59,13 +60,15 @@ SOURCE_CHARS = 24
 
 @dataclass(frozen=True)
 class Attempts:
-    """What a round needs to make attempts: the notifier, its limits, and time and chance."""
+    """What a round needs to make attempts: the notifier, its limits, and the backoff."""
 
     notifier: Notifier
     icon: str
     timeout_s: float
     clock: Callable[[], datetime]
-    rand: Callable[[], float]
+    retry_in: Callable[[int, int], float | None]
+    """Seconds until attempt N+1 of at most M, or None: no more (the runtime's one plan,
+    which lease expiry uses too)."""
 
     def attempt(self, item: Claimed) -> Outcome:
         """Show one notification and turn what happened into an outcome for `item`."""
@@ -101,7 +104,7 @@ class Attempts:
         code, message = err.error_class.code, str(err)
         delay = None
         if err.error_class.transient:
-            delay = backoff.next_attempt_in(item.attempt_no, item.max_attempts, self.rand())
+            delay = self.retry_in(item.attempt_no, item.max_attempts)
         if delay is None:
             log.warning(
                 "notification %s failed for good after attempt %d: [%s] %s",

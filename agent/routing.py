@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from traycourier.agent import visibility
 from traycourier.store import timestamps
 from traycourier.store.model import (
     PRIORITIES,
@@ -83,18 +84,11 @@ def decide_desktop(
 def decide(
     item: Unrouted, settings: Settings, now: datetime, mutes: Mapping[str, Mute] | None = None
 ) -> RouteDecision | None:
-    """The contract's routing rules, in order:
-
-    - the row cannot be read (bad type, bad time, unknown priority): `failed`, `invalid_row`;
-    - archived: no desktop row (the notification is still routed);
-    - already read (a producer, or the program a source follows, said so): `skipped`, `read`;
-    - below `min_priority`: `skipped` with code `min_priority`, visible and never shown later;
-    - from a muted source (urgent ones too, unless the mute lets them through): `skipped`
-      with code `muted`, never shown later;
-    - notifications switched off: `skipped` with code `disabled`;
-    - older than `max_age_seconds` (0 = no limit): `skipped` with code `stale`;
-    - otherwise `queued`.
-    """
+    """A row that cannot be read (bad type, bad time, unknown priority) is `failed`,
+    `invalid_row`; an archived one gets no desktop row (it is still routed); one already
+    read (a producer, or the program a source follows, said so) is `skipped`, `read`. The
+    rest is `agent.visibility`'s: skipped for good with its code, or `queued` (a hold,
+    pause or quiet hours, keeps it from the claim until it ends)."""
     created, reason = _created(item)
     if created is None:
         return RouteDecision(DeliveryStatus.FAILED, Code.INVALID_ROW, reason)
@@ -102,24 +96,8 @@ def decide(
         return None
     if item.read:
         return RouteDecision(DeliveryStatus.SKIPPED, Code.READ, "read before it was shown")
-    withheld = settings.withheld(str(item.priority), now)
-    if withheld == Code.MIN_PRIORITY:
-        return RouteDecision(
-            DeliveryStatus.SKIPPED,
-            Code.MIN_PRIORITY,
-            f"{item.priority} is below the minimum priority ({settings.min_priority})",
-        )
-    muted = (mutes or {}).get(item.source) if isinstance(item.source, str) else None
-    if muted is not None and muted.applies(item.priority, now):
-        return RouteDecision(DeliveryStatus.SKIPPED, Code.MUTED, f"{item.source} is muted")
-    if withheld == Code.DISABLED:
-        return RouteDecision(
-            DeliveryStatus.SKIPPED, Code.DISABLED, "notifications were switched off"
-        )
-    if settings.max_age_seconds and now - created > timedelta(seconds=settings.max_age_seconds):
-        return RouteDecision(
-            DeliveryStatus.SKIPPED,
-            Code.STALE,
-            f"older than max_age_seconds ({settings.max_age_seconds} s)",
-        )
+    moment = visibility.Moment(settings, now, mutes or {})
+    seen = visibility.judge(str(item.priority), item.source, created, moment)
+    if seen.fate == visibility.Fate.SKIPPED:
+        return RouteDecision(DeliveryStatus.SKIPPED, seen.code, seen.reason)
     return RouteDecision(DeliveryStatus.QUEUED)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
-from traycourier.agent import APP_NAME, backoff, quiet, routing
+from traycourier.agent import APP_NAME, backoff, quiet, routing, visibility
 from traycourier.agent.delivery import Attempts
 from traycourier.agent.following import Follower
 from traycourier.agent.notifier import Notifier
@@ -43,7 +43,6 @@ from traycourier.store import (
 )
 from traycourier.store.imports import Imported
 from traycourier.store.model import (
-    RANKS,
     Mute,
     OutcomeKind,
     RouteDecision,
@@ -115,10 +114,9 @@ class Runtime:
         self._mute_end: datetime | None = None
         self.follower = Follower(db, clock)
         """Other programs' databases, followed read-only (`traycourier source add`)."""
-        self.rounds = Rounds(
-            db, Attempts(notifier, self.config.icon, self.config.notify_timeout_s, clock, rand),
-            self.config, clock, self.stop,
-        )  # fmt: skip
+        timeout_s = self.config.notify_timeout_s
+        attempts = Attempts(notifier, self.config.icon, timeout_s, clock, self._retry_plan)
+        self.rounds = Rounds(db, attempts, self.config, clock, self.stop)
 
     @property
     def owner(self) -> str:
@@ -151,28 +149,28 @@ class Runtime:
         if (heartbeat_due := self.presence.heartbeat_due(now)) is not None:
             timeout = min(timeout, (heartbeat_due - now).total_seconds())
         # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
-        settings, hold = self._settings, self._quiet
+        settings = self._settings
+        moment = visibility.Moment(settings or Settings(), now, quiet=self._quiet)
         paused = settings is not None and settings.is_paused(now)
         next_event = housekeeping.next_event_at(
             self.db,
             waiting=not paused,
-            max_rank=self._max_rank(settings, hold),
+            max_rank=self._max_rank(moment),
             device=self.config.device,
         )
-        ends = [next_event, hold.ends_at, self._mute_end, self.follower.next_retry_at()]
-        if paused and settings is not None:
-            ends.append(settings.paused_until_time())
-        for moment in ends:
-            if moment is not None:
-                timeout = min(timeout, (moment - now).total_seconds() + 0.001)
+        ends = [next_event, self._mute_end, self.follower.next_retry_at()]
+        if settings is not None:
+            ends.append(visibility.holds_end(moment))
+        for moment_at in ends:
+            if moment_at is not None:
+                timeout = min(timeout, (moment_at - now).total_seconds() + 0.001)
         return max(timeout, 0.0)
 
     @staticmethod
-    def _max_rank(settings: Settings | None, hold: quiet.QuietNow) -> int:
-        """During quiet hours only the breakthrough priorities (and above) are claimed."""
-        if settings is None or not hold.active:
-            return deliveries.ANY_RANK
-        return RANKS.get(settings.quiet_breakthrough, 0)
+    def _max_rank(moment: visibility.Moment) -> int:
+        """What the claim may take now (`visibility.claimable_rank`) in the store's terms."""
+        rank = visibility.claimable_rank(moment)
+        return deliveries.ANY_RANK if rank is None else rank
 
     def record_error(self, error: str) -> None:
         """Keep the last internal error where `status` and `doctor` read it."""
@@ -206,7 +204,7 @@ class Runtime:
             and not settings.is_paused(now)
             and (todo.due or routed or expired)
         ):
-            report = self._deliver(settings, report)
+            report = self._deliver(settings, now, report)
         if self.rounds.popups is not None:
             self.rounds.popups.close_dealt_with()
         self._heartbeat()
@@ -236,8 +234,9 @@ class Runtime:
             if result.routed < self.config.route_batch:
                 return total
 
-    def _deliver(self, settings: Settings, report: TickReport) -> TickReport:
-        kinds, fenced = self.rounds.deliver(self._max_rank(settings, self._quiet), settings)
+    def _deliver(self, settings: Settings, now: datetime, report: TickReport) -> TickReport:
+        moment = visibility.Moment(settings, now, quiet=self._quiet)
+        kinds, fenced = self.rounds.deliver(self._max_rank(moment), settings)
         return _count(report, kinds, fenced)
 
     def _retry_plan(self, attempt_no: int, max_attempts: int) -> float | None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from traycourier.agent import APP_NAME, quiet
+from traycourier.agent import APP_NAME, quiet, visibility
 from traycourier.agent.commands import database
 from traycourier.agent.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
-from traycourier.agent.wording import local_time, send_notice
+from traycourier.agent.visibility import Visibility
+from traycourier.agent.wording import send_notice
 from traycourier.store import InvalidInput, Settings, answers, enqueue, mutes, queries, timestamps
 from traycourier.store import settings as store_settings
+from traycourier.store.model import Mute
 from traycourier.store.rows import AgentRow
 
 
@@ -33,14 +35,14 @@ def cmd_send(args: argparse.Namespace) -> int:
             tag=args.tag,
             progress=args.progress,
         )
-        muted = mutes.active(db, timestamps.utcnow()).get(args.source)
-        live = queries.live_agents(db, timestamps.utcnow(), STALE_AFTER)
+        now = timestamps.utcnow()
+        muted = mutes.active(db, now)
+        live = queries.live_agents(db, now, STALE_AFTER)
     print(result.id)
-    notice = send_notice(result, args.priority)
-    if notice is None and result.settings is not None:
-        notice = quiet_notice(result.settings, args.priority)
-    if muted is not None and muted.applies(args.priority, timestamps.utcnow()):
-        notice = f"not shown: {args.source} is muted (traycourier unmute {args.source})"
+    notice = None
+    if result.settings is not None:
+        seen = fate(result.settings, muted, args.priority, args.source)
+        notice = send_notice(seen, args.priority, args.source)
     if notice is None:
         notice = no_daemon_notice(live)
     if notice:
@@ -93,8 +95,8 @@ def no_daemon_notice(live: list[AgentRow]) -> str | None:
     return f"not shown now: {live[0].notifier_problem}; {NO_DAEMON_CONSEQUENCE}"
 
 
-def quiet_notice(current: Settings, priority: str) -> str | None:
-    hold = quiet.quiet_now(current.quiet_window(), current.quiet_weekdays_only, timestamps.utcnow())
-    if hold.ends_at is None or quiet.breaks_through(priority, current.quiet_breakthrough):
-        return None
-    return f"held: quiet hours until {local_time(timestamps.fmt(hold.ends_at))}"
+def fate(current: Settings, muted: dict[str, Mute], priority: str, source: str) -> Visibility:
+    """What routing will make of what was just sent (`agent.visibility`), at this moment."""
+    now = timestamps.utcnow()
+    hold = quiet.quiet_now(current.quiet_window(), current.quiet_weekdays_only, now)
+    return visibility.judge(priority, source, now, visibility.Moment(current, now, muted, hold))

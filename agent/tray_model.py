@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from traycourier.agent import APP_NAME
+from traycourier.agent import APP_NAME, visibility
 from traycourier.agent.menu_actions import (
     About,
     AnswerRecent,
@@ -34,6 +34,7 @@ from traycourier.agent.menu_actions import (
     Snooze,
     Unmute,
 )
+from traycourier.agent.quiet import QuietNow
 from traycourier.agent.recent import RecentItem, clock, recent_label, shorten
 from traycourier.store import timestamps
 from traycourier.store.model import Mute, Priority, Settings
@@ -129,8 +130,11 @@ def morning(now: datetime) -> str:
 
 
 def recent_entry(item: RecentItem, state: TrayState, now: datetime) -> Entry:
-    """One Recent notification: open or mark read, show again later, mute its source."""
-    held = state.settings.is_paused(now) or state.quiet_until is not None
+    """One Recent notification: open or mark read, show again later, mute its source. A
+    waiting one says "held" when `agent.visibility` holds it (a pause, quiet hours)."""
+    hold = QuietNow(state.quiet_until is not None, state.quiet_until)
+    moment = visibility.Moment(state.settings, now, {m.source: m for m in state.mutes}, hold)
+    held = visibility.judge(item.priority, item.source, None, moment).fate == visibility.Fate.HELD
     children = list(action_entries(item))
     if item.shown:
         children += [Entry(text, action=Snooze(item.id, minutes)) for minutes, text in SNOOZES]

@@ -7,25 +7,31 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from traycourier.store import Enqueued, Settings, timestamps
+from traycourier.agent.visibility import Visibility
+from traycourier.store import Settings, timestamps
 from traycourier.store.model import Code, Mute
 
 
-def send_notice(result: Enqueued, priority: str) -> str | None:
+def send_notice(seen: Visibility, priority: str, source: str) -> str | None:
     """Why what was just sent will not appear now, and what to do about it."""
-    match result.withheld:
+    until = local_time(timestamps.fmt(seen.until)) if seen.until is not None else "?"
+    match seen.code:
         case Code.MIN_PRIORITY:
             return (
                 f"not shown: {priority} is below the minimum priority; to see these: "
                 f"traycourier settings set min_priority {priority}"
             )
+        case Code.MUTED:
+            return f"not shown: {source} is muted (traycourier unmute {source})"
         case Code.DISABLED:
             return (
                 "not shown: notifications are switched off "
                 "(traycourier settings set enable_notifications true)"
             )
-        case Code.PAUSED if result.paused_until:
-            return f"held: notifications are paused until {local_time(result.paused_until)}"
+        case Code.PAUSED:
+            return f"held: notifications are paused until {until}"
+        case Code.QUIET_HOURS:
+            return f"held: quiet hours until {until}"
     return None
 
 

@@ -104,6 +104,7 @@ class Code(StrEnum):
     SNOOZED = "snoozed"  # waiting to be shown again, as the user asked
     DEVICE_FORGOTTEN = "device_forgotten"
     PAUSED = "paused"  # never on a delivery (a pause holds, not skips); `Enqueued` says it
+    QUIET_HOURS = "quiet_hours"  # never on a delivery either: quiet hours hold
     STALE = "stale"
     INVALID_ROW = "invalid_row"
     ORPHANED = "orphaned"

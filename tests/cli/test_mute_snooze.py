@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_in_process
 
 
@@ -20,12 +22,49 @@ def test_mute_list_and_unmute(db_path: Path) -> None:
     assert "(except urgent)" in done.stdout
     listed = json.loads(run_in_process("mutes", "--json", db=db_path).stdout)
     assert [(m["source"], m["urgent_too"]) for m in listed] == [("backup", False)]
-    sent = run_in_process("send", "nightly", "--source", "backup", db=db_path)
+    sent = run_in_process(
+        "send", "nightly", "--priority", "action", "--source", "backup", db=db_path
+    )
     assert "not shown: backup is muted" in sent.stderr
     assert run_in_process("unmute", "backup", db=db_path).stdout == "backup: unmuted\n"
     assert run_in_process("mutes", db=db_path).stdout == "no muted sources\n"
     bad = run_in_process("mute", "backup", "--for", "soon", db=db_path)
     assert bad.code == 2 and bad.stderr.count("\n") == 1 and "expected 30m, 2h" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("setup", "priority", "code", "notice"),
+    [
+        ([("mute", "backup", "--for", "2h")], "info", "min_priority", "below the minimum"),
+        ([("mute", "backup", "--for", "2h")], "action", "muted", "backup is muted"),
+        (
+            [("mute", "backup", "--for", "2h"), ("settings", "set", "enable_notifications", "off")],
+            "action",
+            "muted",
+            "backup is muted",
+        ),
+        (
+            [("settings", "set", "enable_notifications", "off")],
+            "urgent",
+            "disabled",
+            "switched off",
+        ),
+    ],
+)
+def test_what_send_says_is_what_routing_records(
+    db_path: Path, setup: list[tuple[str, ...]], priority: str, code: str, notice: str
+) -> None:
+    """One rule (`agent.visibility`): `send`'s notice names the reason the agent then
+    records on the delivery, whichever rules apply at once."""
+    for command in setup:
+        assert run_in_process(*command, db=db_path).code == 0
+    sent = run_in_process(
+        "send", "nightly", "--priority", priority, "--source", "backup", db=db_path
+    )
+    assert notice in sent.stderr
+    assert run_in_process("run", "--headless", "--once", "--notifier", "null", db=db_path).code == 0
+    [row] = deliveries(db_path)
+    assert (row["status"], row["last_error_code"]) == ("skipped", code)
 
 
 def test_snooze_a_shown_one_and_refuse_the_rest(db_path: Path) -> None:

@@ -24,6 +24,7 @@ PURE_POLICY = {
     "agent/menu_actions.py",
     "agent/recent.py",
     "agent/quiet.py",
+    "agent/visibility.py",
 }
 """Plain functions over plain values: no clock reads, no I/O, no SQL."""
 PURE_STORE = {

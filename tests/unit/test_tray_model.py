@@ -31,6 +31,7 @@ from traycourier.agent.tray_model import (
     build_menu,
     icon_state,
     morning,
+    recent_entry,
     tooltip,
 )
 from traycourier.store import Priority, Settings, timestamps
@@ -343,3 +344,21 @@ def test_followed_sources_show_in_the_menu_once_there_is_one() -> None:
     entry = find(build_menu(state(sources=lines), NOW), "Followed sources")
     assert [c.text for c in entry.children] == list(lines)
     assert all(c.action is None for c in entry.children)
+
+
+def test_in_quiet_hours_only_what_they_hold_is_held_in_recent() -> None:
+    """The label asks `agent.visibility`, as the claim does: during quiet hours an urgent one
+    (it breaks through) is waiting to be shown; an info one is held until they end."""
+    quiet_state = state(quiet_until=NOW + timedelta(hours=3), min_priority="info")
+
+    def label(priority: str) -> str:
+        item = RecentItem("n", "t", priority, None, read=False, delivery_status="queued")
+        return recent_entry(item, quiet_state, NOW).text
+
+    assert label("urgent").endswith("· waiting")
+    assert label("info").endswith("· held")
+    assert recent_entry(
+        RecentItem("n", "t", "urgent", None, read=False, delivery_status="queued"),
+        state(paused_until=NOW + timedelta(hours=1)),
+        NOW,
+    ).text.endswith("· held")
