@@ -15,7 +15,8 @@ from typing import Any
 from traycourier.agent import autostart, ostype
 from traycourier.store import Database, housekeeping, mutes, queries, settings, timestamps
 from traycourier.store.actions import is_web_url
-from traycourier.store.model import Mute, Priority
+from traycourier.store.choices import Mute
+from traycourier.store.model import Priority
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from traycourier.store.model import RANKS, Window, parse_window
+from traycourier.store.choices import Window, parse_window
+from traycourier.store.model import RANKS
 
 __all__ = ["QuietNow", "Window", "breaks_through", "parse_window", "quiet_now"]
 

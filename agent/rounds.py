@@ -19,7 +19,8 @@ from traycourier.agent import burst
 from traycourier.agent.delivery import Attempts, Marker
 from traycourier.agent.popups import PopupActions
 from traycourier.store import Database, leases, marks, timestamps
-from traycourier.store.model import Claimed, Outcome, OutcomeKind, Settings
+from traycourier.store.choices import Settings
+from traycourier.store.model import Claimed, Outcome, OutcomeKind
 
 if TYPE_CHECKING:
     from traycourier.agent.runtime import RuntimeConfig

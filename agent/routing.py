@@ -13,16 +13,8 @@ from datetime import UTC, datetime
 
 from traycourier.agent import visibility
 from traycourier.store import timestamps
-from traycourier.store.model import (
-    PRIORITIES,
-    RANKS,
-    Code,
-    DeliveryStatus,
-    Mute,
-    RouteDecision,
-    Settings,
-    Unrouted,
-)
+from traycourier.store.choices import Mute, Settings
+from traycourier.store.model import PRIORITIES, RANKS, Code, DeliveryStatus, RouteDecision, Unrouted
 from traycourier.store.rows import Device
 
 

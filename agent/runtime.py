@@ -41,13 +41,9 @@ from traycourier.store import (
     read_settings,
     timestamps,
 )
+from traycourier.store.choices import Mute
 from traycourier.store.imports import Imported
-from traycourier.store.model import (
-    Mute,
-    OutcomeKind,
-    RouteDecision,
-    Unrouted,
-)
+from traycourier.store.model import OutcomeKind, RouteDecision, Unrouted
 
 log = logging.getLogger(__name__)
 

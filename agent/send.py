@@ -14,7 +14,7 @@ from traycourier.agent.visibility import Visibility
 from traycourier.agent.wording import send_notice
 from traycourier.store import InvalidInput, Settings, answers, enqueue, mutes, queries, timestamps
 from traycourier.store import settings as store_settings
-from traycourier.store.model import Mute
+from traycourier.store.choices import Mute
 from traycourier.store.rows import AgentRow
 
 

@@ -37,7 +37,8 @@ from traycourier.agent.menu_actions import (
 from traycourier.agent.quiet import QuietNow
 from traycourier.agent.recent import RecentItem, clock, recent_label, shorten
 from traycourier.store import timestamps
-from traycourier.store.model import Mute, Priority, Settings
+from traycourier.store.choices import Mute, Settings
+from traycourier.store.model import Priority
 
 RECENT = 10
 

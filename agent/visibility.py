@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from traycourier.agent.quiet import QuietNow, breaks_through
-from traycourier.store.model import RANKS, Code, Mute, Settings
+from traycourier.store.choices import Mute, Settings
+from traycourier.store.model import RANKS, Code
 
 
 class Fate(StrEnum):

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from traycourier.agent.visibility import Visibility
 from traycourier.store import Settings, timestamps
-from traycourier.store.model import Code, Mute
+from traycourier.store.choices import Mute
+from traycourier.store.model import Code
 
 
 def send_notice(seen: Visibility, priority: str, source: str) -> str | None:

@@ -7,6 +7,7 @@ what the agent, the CLI and the tray call. Nothing outside this package writes S
 
 from traycourier.store.actions import Action
 from traycourier.store.answers import wait_for_answer
+from traycourier.store.choices import DEFAULTS, Settings
 from traycourier.store.db import Database
 from traycourier.store.errors import (
     CorruptDatabase,
@@ -17,7 +18,7 @@ from traycourier.store.errors import (
     StoreError,
 )
 from traycourier.store.migrations import LATEST_VERSION
-from traycourier.store.model import DEFAULTS, Enqueued, Priority, Settings
+from traycourier.store.model import Enqueued, Priority
 from traycourier.store.producer import enqueue
 from traycourier.store.settings import read_settings, write_setting
 

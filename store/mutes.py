@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from traycourier.store import dialects, schema, timestamps
+from traycourier.store.choices import Mute
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
-from traycourier.store.model import Mute
 
 
 def mute(

@@ -1,6 +1,6 @@
 """The user's settings: validating and parsing values, and reading/writing them.
 
-The keys and defaults are `store.model.Settings`. Values are JSON text, so a producer or a
+The keys and defaults are `store.choices.Settings`. Values are JSON text, so a producer or a
 shell script can read them with json_extract.
 """
 
@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from traycourier.store import dialects, schema, timestamps
+from traycourier.store.choices import DEFAULTS, Settings, parse_window
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
-from traycourier.store.model import DEFAULTS, PRIORITIES, Settings, parse_window
+from traycourier.store.model import PRIORITIES
 
 log = logging.getLogger(__name__)
 

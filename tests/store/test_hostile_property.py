@@ -24,7 +24,8 @@ from traycourier.agent.notifier import OsNotification, TextOnly
 from traycourier.agent.runtime import Runtime, RuntimeConfig
 from traycourier.agent.tray import TrayApp
 from traycourier.store import Database, enqueue, read_settings, timestamps
-from traycourier.store.model import DEFAULTS, DELIVERY_STATUSES
+from traycourier.store.choices import DEFAULTS
+from traycourier.store.model import DELIVERY_STATUSES
 
 NOTIFICATION_COLUMNS = (
     "id",

@@ -8,7 +8,8 @@ import pytest
 
 from traycourier.agent import backoff, burst, errors, recent, routing
 from traycourier.store import Database, timestamps
-from traycourier.store.model import DeliveryStatus, Mute, RouteDecision, Settings, Unrouted
+from traycourier.store.choices import Mute, Settings
+from traycourier.store.model import DeliveryStatus, RouteDecision, Unrouted
 from traycourier.store.rows import Device
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

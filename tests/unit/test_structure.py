@@ -32,9 +32,10 @@ PURE_STORE = {
     "traycourier.store.rows",
     "traycourier.store.timestamps",
     "traycourier.store.actions",
+    "traycourier.store.choices",
 }
-"""The only store modules pure policy may import: the vocabulary, the timestamp format, and
-what `actions_json` holds."""
+"""The only store modules pure policy may import: the vocabulary, the user's choices, the
+timestamp format, and what `actions_json` holds."""
 PLATFORM_MODULE = "agent/ostype.py"
 SQL_MARKERS = ("sqlalchemy", "sqlite3")
 
@@ -122,8 +123,9 @@ def test_pure_policy_imports_types_never_sql(name: str) -> None:
     assert not {"time", "subprocess", "os", "socket"} & imports, f"{name} does I/O or reads time"
 
 
-def test_the_vocabulary_module_runs_no_sql() -> None:
-    imports = imported_modules(ROOT / "store" / "model.py")
+@pytest.mark.parametrize("name", ["model.py", "choices.py"])
+def test_the_vocabulary_modules_run_no_sql(name: str) -> None:
+    imports = imported_modules(ROOT / "store" / name)
     assert not [m for m in imports if m.split(".")[0] in SQL_MARKERS]
     assert imports & {"traycourier.store.db", "traycourier.store.schema"} == set()
 

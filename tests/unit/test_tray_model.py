@@ -173,7 +173,7 @@ def actions(entry: Entry) -> list[tuple[str, object]]:
 
 
 def test_a_recent_entry_of_a_muted_source_offers_to_unmute_it() -> None:
-    from traycourier.store.model import Mute
+    from traycourier.store.choices import Mute
 
     item = RecentItem("n", "t", "info", None, read=True, source="backup", delivery_status="sent")
     muted = state(recent=(item,), mutes=(Mute("backup", None, urgent_too=True),))
@@ -312,7 +312,7 @@ def test_quiet_hours_in_the_menu_icon_and_tooltip() -> None:
 
 
 def test_muted_sources_are_listed_with_until_when_and_unmuted_from_the_menu() -> None:
-    from traycourier.store.model import Mute
+    from traycourier.store.choices import Mute
 
     mutes = (
         Mute("backup", timestamps.fmt(NOW + timedelta(hours=1)), urgent_too=True),

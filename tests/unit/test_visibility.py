@@ -16,7 +16,8 @@ from traycourier.agent.visibility import (
     judge,
 )
 from traycourier.store import Settings, timestamps
-from traycourier.store.model import RANKS, Code, Mute
+from traycourier.store.choices import Mute
+from traycourier.store.model import RANKS, Code
 
 NOW = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
