@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from traycourier.agent import APP_NAME, ostype, paths
-from traycourier.store import InvalidInput, private
-from traycourier.store.pg import shown as shown_url
+from traycourier.store import InvalidInput, private, shown_target
 
 LABEL = "io.github.traycourier"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -49,7 +48,7 @@ def launch_command(db: Path | str | None = None) -> list[str]:
     if isinstance(db, str):
         # a server: never its password in a file other users' tools may read; the login
         # session's libpq password file (~/.pgpass) supplies it
-        command += ["--db", shown_url(db)]
+        command += ["--db", shown_target(db)]
     elif db is not None and db.absolute() != paths.standard_db_path().absolute():
         command += ["--db", str(db.absolute())]
     return command

@@ -54,4 +54,4 @@ class ServerClock:
 
 
 def for_database(db: Database) -> Callable[[], datetime]:
-    return timestamps.utcnow if db.url is None else ServerClock(db)
+    return ServerClock(db) if db.is_server else timestamps.utcnow

@@ -72,7 +72,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"database    {db.location} (schema {version})")
     print(f"settings    {describe_settings(current, now)}")
-    whose = f" (device {me.name})" if mine else (" (every device)" if db.url else "")
+    whose = f" (device {me.name})" if mine else (" (every device)" if db.is_server else "")
     print(f"deliveries{whose}  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
     print(f"unrouted    {state.unrouted}")
     last = state.last_delivered_at
@@ -225,7 +225,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
         raise InvalidInput("usage: traycourier devices [--json] | devices forget NAME")
     now = timestamps.utcnow()
     with database(args) as db:
-        if db.url is None:
+        if not db.is_server:
             if args.action:
                 raise InvalidInput("a SQLite file serves one device, this machine")
             print("[]" if args.json else "a SQLite file serves one device, this machine")

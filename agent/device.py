@@ -34,7 +34,7 @@ def device_file() -> Path:
 
 
 def this_device(db: Database) -> ThisDevice:
-    return load() if db.url is not None else ONE_FILE
+    return load() if db.is_server else ONE_FILE
 
 
 def load(path: Path | None = None) -> ThisDevice:

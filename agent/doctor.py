@@ -12,7 +12,15 @@ from typing import Literal
 from traycourier.agent import ostype, sources, trayhost
 from traycourier.agent.backends import default_notifier
 from traycourier.agent.notifier import Notifier
-from traycourier.store import LATEST_VERSION, Database, StoreError, agents, pg, queries, timestamps
+from traycourier.store import (
+    LATEST_VERSION,
+    Database,
+    StoreError,
+    agents,
+    queries,
+    timestamps,
+    url_has_password,
+)
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -38,7 +46,7 @@ def check_database(path: Path | str) -> list[Check]:
             pass  # proves we can take the write lock
         integrity = db.quick_check()
         last = agents.last_error(db)
-        channel = pg.check_channel(db.engine, db.url) if db.url else None
+        channel = db.listen_problem()
         triggers = queries.foreign_triggers(db)
         server_now, local_now = db.server_time(), timestamps.utcnow()
         followed = sources.doctor_lines(db)
@@ -48,13 +56,13 @@ def check_database(path: Path | str) -> list[Check]:
         db.close()
     where = db.location  # a server's URL without its password
     checks = [Check("database", "ok", f"{where} (schema {version} of {LATEST_VERSION}), writable")]
-    if db.url:
-        detail = channel or f"LISTEN/NOTIFY on {pg.CHANNEL} works"
+    if db.is_server:
+        detail = channel or "LISTEN/NOTIFY works"
         fix = "" if channel is None else "run a traycourier agent once to migrate the database"
         checks.append(
             Check("notification channel", "ok" if channel is None else "warn", detail, fix)
         )
-    if db.url:
+    if db.is_server:
         pass  # a server keeps its own integrity; `quick_check` is SQLite's
     elif integrity == "ok":
         checks.append(Check("integrity", "ok", "quick_check: ok"))
@@ -71,7 +79,7 @@ def check_database(path: Path | str) -> list[Check]:
         named = ", ".join(f"{name} on {table}" for name, table in triggers)
         detail = f"another program's triggers: {named}; a write they refuse fails that row alone"
         checks.append(Check("triggers", "warn", detail, "see `traycourier deliveries`"))
-    if isinstance(path, str) and pg.has_password(path):
+    if isinstance(path, str) and url_has_password(path):
         detail = "the URL holds a password, which every user of this machine sees in ps"
         checks.append(Check("credentials", "warn", detail, "put it in ~/.pgpass instead"))
     checks += [Check(*line) for line in followed]

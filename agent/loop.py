@@ -15,8 +15,7 @@ import threading
 from collections.abc import Callable
 
 from traycourier.agent.runtime import Runtime, TickReport
-from traycourier.agent.wakeable import Wakeable
-from traycourier.store import StoreError
+from traycourier.store import StoreError, Wakeable
 
 log = logging.getLogger(__name__)
 

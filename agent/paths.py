@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from traycourier.agent import APP_NAME
-from traycourier.store import pg
+from traycourier.store import is_server_url, shown_target
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def default_db_path() -> Target:
     user data folder."""
     env = os.environ.get(DB_ENV)
     if env:
-        return env if pg.is_url(env) else Path(env).expanduser()
+        return env if is_server_url(env) else Path(env).expanduser()
     return standard_db_path()
 
 
@@ -39,7 +39,7 @@ def database(given: str | Path | None) -> Target:
     """The database every command uses: `--db` if given, else the default. A file's path is
     made absolute, so the lock, the log and the autostart entry all name the same file."""
     target = given or default_db_path()
-    if pg.is_url(target):
+    if is_server_url(target):
         return str(target)
     return Path(target).expanduser().absolute()
 
@@ -51,7 +51,7 @@ def lock_base(target: Target) -> Path:
         return target
     import hashlib
 
-    key = pg.shown(target)  # user, host, port and database: never the password
+    key = shown_target(target)  # user, host, port and database: never the password
     return cache_dir() / f"server-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 

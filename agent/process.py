@@ -23,9 +23,7 @@ from traycourier.agent.loop import AgentLoop
 from traycourier.agent.notifier import Notifier, NotifyError, OsNotification, show_within
 from traycourier.agent.popups import PopupActions
 from traycourier.agent.runtime import Runtime, RuntimeConfig, default_owner
-from traycourier.agent.wakeup import waker_for
-from traycourier.store import Database, DatabaseBusy, InvalidInput, private
-from traycourier.store.pg import shown as shown_url
+from traycourier.store import Database, DatabaseBusy, InvalidInput, private, shown_target
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
@@ -73,7 +71,7 @@ def single_instance(target: paths.Target) -> BaseFileLock:
 
 
 def shown(target: paths.Target) -> str:
-    return shown_url(target) if isinstance(target, str) else str(target)
+    return shown_target(target) if isinstance(target, str) else str(target)
 
 
 def run_agent(options: RunOptions) -> int:
@@ -121,7 +119,7 @@ def run_agent(options: RunOptions) -> int:
     )
     if not notifier.available:
         log.error("%s; deliveries will fail until it is fixed", notifier.describe())
-    waker = waker_for(db)
+    waker = db.listen()
     status = 0
     try:
         when_free(agent.start)

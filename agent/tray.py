@@ -225,7 +225,7 @@ class TrayApp:
                 if url:
                     controls.open_url(url, self._complain)
             case AnswerRecent(notification_id, choice):
-                device = self.runtime.config.device_name if self.db.url else ""
+                device = self.runtime.config.device_name if self.db.is_server else ""
                 popups.answer(self.db, notification_id, choice, device, now, self._icon_notify)
             case Snooze(notification_id, minutes):
                 until = now + timedelta(minutes=minutes)

@@ -19,8 +19,14 @@ from traycourier.store.errors import (
 )
 from traycourier.store.migrations import LATEST_VERSION
 from traycourier.store.model import Enqueued, Priority
+from traycourier.store.pg import has_password as url_has_password
+from traycourier.store.pg import is_url as is_server_url
+from traycourier.store.pg import shown as shown_target
+from traycourier.store.pgdb import ServerDatabase
 from traycourier.store.producer import enqueue
 from traycourier.store.settings import read_settings, write_setting
+from traycourier.store.sqlitedb import SqliteDatabase
+from traycourier.store.wake import Wakeable
 
 __all__ = [
     "DEFAULTS",
@@ -34,10 +40,16 @@ __all__ = [
     "InvalidInput",
     "Priority",
     "SchemaTooNew",
+    "ServerDatabase",
     "Settings",
+    "SqliteDatabase",
     "StoreError",
+    "Wakeable",
     "enqueue",
+    "is_server_url",
     "read_settings",
+    "shown_target",
+    "url_has_password",
     "wait_for_answer",
     "write_setting",
 ]

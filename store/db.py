@@ -1,31 +1,28 @@
-"""Opening the shared database, a SQLite file or a PostgreSQL server: the schema version
-gate, and transactions. What differs by backend is in `store.sqlitefile` and `store.pg`;
-everything above this module sees one `Database`.
+"""The shared database as one object, whatever serves it: a SQLite file (`SqliteDatabase`,
+`store/sqlitedb.py`) or a PostgreSQL server (`ServerDatabase`, `store/pgdb.py`). Each backend
+owns its connection, the start of its transactions, its schema steps and its wake-up
+(`listen`); everything above sees this interface, and no module outside the store names a
+backend.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
-import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
-from traycourier.store import pg, sqlitefile
-from traycourier.store.errors import CorruptDatabase, SchemaTooNew, StoreError
-from traycourier.store.migrations import LATEST_VERSION, MIGRATIONS
-from traycourier.store.migrations_pg import PG_MIGRATIONS
+from traycourier.store.errors import SchemaTooNew, StoreError
+from traycourier.store.migrations import LATEST_VERSION
 from traycourier.store.refusals import Refused
-from traycourier.store.sqlitefile import BUSY_TIMEOUT_S, FileSet
-
-log = logging.getLogger(__name__)
+from traycourier.store.wake import Wakeable
 
 QUICK_CHECK_S = 5.0
 """How long `quick_check` may read before it stops and says it did not finish."""
@@ -33,40 +30,39 @@ QUICK_CHECK_S = 5.0
 Dialect = Literal["sqlite", "postgresql"]
 
 
-class Database:
+class Database(ABC):
     """One shared database. Thread-safe: each transaction takes its own connection.
 
-    `path` is the SQLite file (None on PostgreSQL); `location` is what may be shown of
-    either (a PostgreSQL URL without its password)."""
+    `location` is what may be shown of it (a PostgreSQL URL without its password); `path`
+    is the SQLite file and `url` the server's URL (None on the other backend)."""
 
-    def __init__(self, target: Path | str, engine: Engine) -> None:
+    dialect: ClassVar[Dialect]
+    is_server: ClassVar[bool] = False
+    """A server several machines share: each is a device, its clock is the one every agent
+    reads times by, and it keeps its own integrity."""
+    path: Path | None = None
+    url: str | None = None
+    _backends: ClassVar[list[type[Database]]] = []
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        Database._backends.append(cls)
+
+    def __init__(self, engine: Engine, location: str) -> None:
         self.engine = engine
-        self.dialect: Dialect
-        self.path: Path | None
-        self.url: str | None
-        if isinstance(target, Path):
-            self.dialect, self.path, self.url = "sqlite", target, None
-            self.location = str(target)
-        else:
-            self.dialect, self.path, self.url = "postgresql", None, target
-            self.location = pg.shown(target)
-        self._files = FileSet(target) if isinstance(target, Path) else None
+        self.location = location
         self.refused = Refused()
         """Rows this database would not let this process write (`store.refusals`)."""
 
     @classmethod
     def open(cls, target: str | os.PathLike[str], *, migrate: bool = True) -> Database:
         """Open (creating if missing) and bring the schema to this version. `target` is a
-        file path or a `postgresql://` URL.
+        file path or a `postgresql://` URL: the backend that takes it opens it.
 
         Raises CorruptDatabase or SchemaTooNew without writing a byte to the file.
         """
-        if pg.is_url(target):
-            url = str(target)
-            db = cls(url, pg.engine_for(url))
-        else:
-            db_path = Path(target).expanduser().absolute()
-            db = cls(db_path, sqlitefile.prepare(db_path))
+        backend = next(b for b in Database._backends if b.takes(target))
+        db = backend.connect(target)
         try:
             db._gate_version(migrate)
         except BaseException:
@@ -74,56 +70,67 @@ class Database:
             raise
         return db
 
+    # -- what each backend does its own way --------------------------------------------
+
+    @staticmethod
+    @abstractmethod
+    def takes(target: str | os.PathLike[str]) -> bool:
+        """Whether this backend serves `target` (exactly one does)."""
+
+    @classmethod
+    @abstractmethod
+    def connect(cls, target: str | os.PathLike[str]) -> Database:
+        """The object for `target`, its schema not yet checked (`open` does that)."""
+
+    @abstractmethod
+    def translate(self, err: BaseException) -> StoreError:
+        """A driver error as one line a user can act on (`store.errors`)."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def _refuse_foreign(self) -> None:
+        """CorruptDatabase when another program's tables stand where ours would go."""
+
+    @abstractmethod
+    def _migrate_in(self, conn: Connection) -> int:
+        """Run the steps this schema lacks, under the write lock; the version found."""
+
+    @abstractmethod
+    def listen(self) -> Wakeable:
+        """What wakes the agent when another process commits here."""
+
     def replaced(self) -> bool:
-        """Whether the file at `path` or its -wal is no longer the one this object opened
-        (deleted, moved away, or replaced by another file). A server is never replaced."""
-        return self._files is not None and self._files.changed()
+        """Whether the file or its -wal is no longer the one this object opened (deleted,
+        moved away, or replaced by another file). A server is never replaced."""
+        return False
 
     def reopen(self) -> None:
-        """Open the file at `path` again (creating and migrating it if it is gone). When only
-        its -wal was deleted, first, through a connection opened before, whatever sits only
-        in that -wal is written into the file and the wal-index reset: otherwise it is lost,
-        and every new connection meets "disk I/O error" until the last old one closes."""
-        # Only into the same file: had the file itself been replaced, a new producer's
-        # commits could already sit in that -wal, and would go into the old file.
-        if self._files is not None and self._files.same_database():
-            try:  # outside any transaction: a checkpoint cannot run inside one
-                pooled = self.engine.raw_connection()
-                try:
-                    pooled.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-                finally:
-                    pooled.close()
-            except (sa_exc.DBAPIError, sqlite3.Error) as err:
-                log.warning("could not write the old -wal back into %s: %s", self.path, err)
+        """Open it again (a replaced file), creating and migrating it if it is gone."""
         self.engine.dispose()
+        self._reopened()
+
+    def _reopened(self) -> None:
         self.refused = Refused()  # another file: its rows are other rows
-        if self.path is not None:
-            self.engine = sqlitefile.prepare(self.path)
-            self._files = FileSet(self.path)
         self._gate_version(migrate=True)
 
     def quick_check(self, limit_s: float = QUICK_CHECK_S) -> str:
-        """SQLite's `PRAGMA quick_check`, stopped after `limit_s`: "ok", the first problems
-        it found, or that it did not finish in time (a very large file). A PostgreSQL
-        server keeps its own integrity: "ok" once it answers."""
-        if self.path is None:
-            with self.read() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            return "ok"
-        raw = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
-        deadline = time.monotonic() + limit_s
-        raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        try:
-            rows = raw.execute("PRAGMA quick_check(5)").fetchall()
-        except sqlite3.OperationalError as err:
-            if "interrupt" in str(err).lower():
-                return f"not finished within {limit_s:g} s"
-            raise self.translate(err) from err
-        except sqlite3.DatabaseError as err:
-            raise self.translate(err) from err
-        finally:
-            raw.close()
-        return "; ".join(str(row[0]) for row in rows)
+        """ "ok", or the damage found. A server keeps its own integrity: "ok" once it
+        answers."""
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return "ok"
+
+    def server_time(self) -> datetime | None:
+        """The server's clock; None for a file, whose only clock is this machine's."""
+        return None
+
+    def listen_problem(self) -> str | None:
+        """Why another process's commit would not wake an agent here, or None."""
+        return None
+
+    # -- the same on both ---------------------------------------------------------------
 
     def close(self) -> None:
         self.engine.dispose()
@@ -133,12 +140,6 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def translate(self, err: BaseException) -> StoreError:
-        """A driver error as one line a user can act on (`store.errors`)."""
-        if self.path is None:
-            return pg.translate(err, self.location)
-        return sqlitefile.translate(err, self.path)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -162,29 +163,8 @@ class Database:
         except (sa_exc.DBAPIError, sqlite3.Error) as err:
             raise self.translate(err) from err
 
-    def server_time(self) -> datetime | None:
-        """The server's clock (PostgreSQL); None for a file, whose only clock is this
-        machine's. On a server every agent reads times the others wrote."""
-        if self.path is not None:
-            return None
-        with self.read() as conn:
-            value = conn.exec_driver_sql("SELECT now()").scalar_one()
-        return value.astimezone(UTC)
-
-    def schema_version(self) -> int:
-        with self.read() as conn:
-            if self.path is None:
-                return pg.schema_version(conn) or 0
-            return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
-
     def _gate_version(self, migrate: bool) -> None:
-        if self.path is None:
-            with self.read() as conn:
-                if pg.schema_version(conn) is None and (foreign := pg.foreign_tables(conn)):
-                    raise CorruptDatabase(
-                        f"{self.location} holds another program's tables ({foreign}), not "
-                        "traycourier's; it was left untouched — pass another --db"
-                    )
+        self._refuse_foreign()
         found = self.schema_version()
         if found > LATEST_VERSION:
             raise SchemaTooNew(
@@ -192,19 +172,9 @@ class Database:
                 f"understands ({LATEST_VERSION}); upgrade traycourier — it was not changed"
             )
         if found < LATEST_VERSION and migrate:
-            self._migrate()
-
-    def _migrate(self) -> None:
-        with self.write() as conn:
-            if self.path is None:
-                version = pg.migrate(conn, PG_MIGRATIONS, LATEST_VERSION)
-            else:
-                # Re-read under the write lock: another process may have migrated meanwhile.
-                version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
-                if version <= LATEST_VERSION:
-                    for step in MIGRATIONS[version:]:
-                        for statement in step:
-                            conn.exec_driver_sql(statement)
-                    conn.exec_driver_sql(f"PRAGMA user_version = {LATEST_VERSION}")
-            if version > LATEST_VERSION:
-                raise SchemaTooNew(f"{self.location} was upgraded by a newer traycourier meanwhile")
+            with self.write() as conn:
+                version = self._migrate_in(conn)
+                if version > LATEST_VERSION:
+                    raise SchemaTooNew(
+                        f"{self.location} was upgraded by a newer traycourier meanwhile"
+                    )

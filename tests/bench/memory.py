@@ -23,7 +23,7 @@ CASES = {
     "python -c pass": "pass",
     "import sqlalchemy": "import sqlalchemy",
     "imports of a headless agent": "import traycourier.agent.cli, traycourier.agent.process, "
-    "traycourier.agent.backends, traycourier.agent.wakeup, traycourier.store, dbus, "
+    "traycourier.agent.backends, traycourier.store, dbus, "
     "plyer.platforms.linux.notification",
     "imports of a tray agent (+ pystray, Pillow, GTK)": "import traycourier.agent.cli, "
     "traycourier.agent.runtime, traycourier.agent.tray, traycourier.agent.icons, gi; "

@@ -22,7 +22,6 @@ from traycourier.agent import controls
 from traycourier.agent import sources as agent_sources
 from traycourier.agent.loop import AgentLoop
 from traycourier.agent.runtime import Runtime, RuntimeConfig
-from traycourier.agent.wakeup import waker_for
 from traycourier.store import (
     Database,
     InvalidInput,
@@ -358,7 +357,7 @@ def test_a_commit_in_ao_db_wakes_the_waiting_agent(any_db: Database, ao: Path) -
     db = any_db  # a SQLite file and a PostgreSQL server
     follow(db, ao)
     runtime, shown = agent(db)
-    waker = waker_for(db)
+    waker = db.listen()
     loop = AgentLoop(runtime, waker)
     ticks = []
     loop.on_tick = ticks.append
@@ -381,7 +380,7 @@ def test_a_commit_that_shows_after_its_event_still_wakes(db: Database, ao: Path)
     """A commit's writes (and their events) come before the commit shows: when a tick
     began between the two, the event is spent and only asking the file finds the commit.
     The waker asks at every wait, so this one returns at once, without any event."""
-    waker = waker_for(db)
+    waker = db.listen()
     try:
         waker.follow((ao,), lambda: True)  # a commit the last tick did not see
         assert waker.wait(2.0, threading.Event()) is True

@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import run_in_process, wait_for
 from traycourier.agent import loop as loop_module
-from traycourier.agent import wakeup
 from traycourier.agent.backends import NullNotifier
 from traycourier.agent.loop import AgentLoop, retry_in_s
 from traycourier.agent.runtime import Runtime, RuntimeConfig, TickReport
@@ -125,10 +124,8 @@ def test_a_replaced_database_file_is_opened_again(db: Database) -> None:
 def test_leave_ends_a_loop_waiting_on_the_real_waker(db: Database) -> None:
     """Seen on a panel that started after the agent: the headless loop slept out its whole
     wait (≈30 s) before the tray took over, because a poke without a commit was ignored."""
-    from traycourier.agent.wakeup import Waker as RealWaker
-
     runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="leaving"))
-    waker = RealWaker(db.path)
+    waker = db.listen()
     loop = AgentLoop(runtime, waker)
     ticked = threading.Event()
     loop.on_tick = lambda _report: ticked.set()
@@ -160,7 +157,7 @@ def test_a_failed_tick_waits_its_whole_pause_though_its_own_record_is_a_commit(
     assert db.path is not None
     runtime = FlakyRuntime(db, [failure] * 1000)
     runtime.start()
-    waker = wakeup.Waker(db.path)
+    waker = db.listen()
     loop = AgentLoop(runtime, waker)
     worker = threading.Thread(target=loop.run)
     worker.start()

@@ -145,6 +145,17 @@ def test_store_never_imports_the_agent() -> None:
             assert not [m for m in imported_modules(path) if m.startswith("traycourier.agent")]
 
 
+BACKENDS = ("sqlitefile", "sqlitedb", "pg", "pgdb", "wake")
+
+
+@pytest.mark.parametrize("path", [p for p in sources() if p.parent.name == "agent"], ids=rel)
+def test_the_agent_names_no_backend(path: Path) -> None:
+    """The agent talks to `Database` and `Wakeable` only: which backend serves them is the
+    store's business (`Database.open`, `db.listen()`)."""
+    named = {m for m in store_imports(path) if m.rsplit(".", 1)[-1] in BACKENDS}
+    assert named == set(), f"{rel(path)} imports {named}"
+
+
 @pytest.mark.parametrize("path", sources(), ids=rel)
 def test_the_os_is_read_in_one_place(path: Path) -> None:
     if rel(path) == PLATFORM_MODULE:

@@ -1,6 +1,8 @@
-"""What the agent's two wakers share (`Wakeable`): the interface the loop talks to, the poke,
-the pause after a failed tick, and the watch of followed files (sources), which re-checks a
-followed file as `agent.wakeup` does its own: a write to its -wal comes before its commit.
+"""Waking the agent when the database changes, without polling: what each backend's waker
+(`Database.listen`) shares. `Wakeable` is the interface the agent's loop talks to: the wait
+for a change, the poke (stop requested, a menu action done), the pause after a failed tick,
+and the watch of followed files (sources), which re-checks a followed file as the file
+waker does its own: a write to its -wal comes before its commit shows.
 """
 
 from __future__ import annotations
