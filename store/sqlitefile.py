@@ -3,16 +3,20 @@ another program's tables, a dangling link), making it private, and the engine wi
 `BEGIN IMMEDIATE`; plus `PRAGMA data_version`, which tells the wake-up a real commit.
 
 Every write runs in `BEGIN IMMEDIATE`: in WAL mode a deferred transaction that later needs
-the write lock fails at once with "database is locked" instead of waiting, so taking the
-lock up front is what lets the busy timeout do its job for many writer processes.
+the write lock fails at once with "database is locked" instead of waiting, so the lock is
+taken up front. It is waited for here (`take_write_lock`), not by SQLite's busy handler:
+that one sleeps in steps up to 100 ms, so a writer that lost a few races to others sat out
+many of their commits (a producer's commit waited up to a second beside two agents).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import sqlite3
 import stat
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -245,7 +249,32 @@ def _on_begin(conn: Connection) -> None:
     if conn.get_execution_options().get("traycourier_read"):
         conn.exec_driver_sql("BEGIN")
     else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        take_write_lock(conn.connection.driver_connection)  # type: ignore[arg-type]
+
+
+LOCK_PAUSE_S = (0.0005, 0.004)
+"""Between two tries for the write lock, a random pause in this range: short, so a writer
+gets in soon after the holder commits; random, so waiting writers do not try in step."""
+
+
+def take_write_lock(raw: sqlite3.Connection, timeout_s: float = BUSY_TIMEOUT_S) -> None:
+    """`BEGIN IMMEDIATE`, tried again after short random pauses for up to `timeout_s` while
+    another connection holds the write lock; then the driver's "database is locked". The
+    connection's busy timeout stays for everything else (a reader meeting a checkpoint)."""
+    deadline = time.monotonic() + timeout_s
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as err:
+                words = str(err).lower()
+                if ("locked" not in words and "busy" not in words) or time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(*LOCK_PAUSE_S))
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 class DataVersionProbe:

@@ -25,7 +25,7 @@ FULL = {
     "throughput": {"sizes": [10_000, 100_000], "rounds": 3, "peer_limit": 10_000},
     "memory": {"rounds": 3, "settle_s": 5.0, "tray_idle_s": 30.0},
     "scale": {"small": 100_000, "large": 1_000_000, "repeat": 7},
-    "contention": {"seconds": 10.0},
+    "contention": {"seconds": 10.0, "rounds": 3},
     "postgres": {
         "count": 200,
         "sizes": [10_000],
@@ -40,7 +40,7 @@ QUICK = {
     "throughput": {"sizes": [2_000], "rounds": 1, "peer_limit": 2_000},
     "memory": {"rounds": 1, "settle_s": 3.0, "tray_idle_s": 2.0},
     "scale": {"small": 1_000, "large": 10_000, "repeat": 3},
-    "contention": {"seconds": 2.0},
+    "contention": {"seconds": 2.0, "rounds": 1},
     "postgres": {
         "count": 20,
         "sizes": [1_000],
@@ -74,7 +74,7 @@ def run(config: dict[str, dict[str, object]]) -> dict[str, object]:
             int(c["rounds"]), float(c["settle_s"]), float(c["tray_idle_s"])
         ),
         "scale": lambda c: scale.measure(int(c["small"]), int(c["large"]), int(c["repeat"])),
-        "contention": lambda c: contention.measure(float(c["seconds"])),
+        "contention": lambda c: contention.measure(float(c["seconds"]), rounds=int(c["rounds"])),
         "postgres": lambda c: postgres.measure(
             int(c["count"]),
             list(c["sizes"]),
@@ -143,7 +143,10 @@ def markdown(r: dict) -> str:  # type: ignore[type-arg]
         "",
         f"**Contention**: {c['producers']} producers as fast as they can for {c['seconds']:g} s, "
         f"{c['agents']} agents draining: {c['produced_per_s']} produced/s, "
-        f"{c['delivered_per_s']} delivered/s, worst producer commit {c['worst_commit_ms']} ms.",
+        f"{c['delivered_per_s']} delivered/s; producer commit p99 / worst "
+        f"{c['p99_commit_ms']} / {c['worst_commit_ms']} ms, the producers alone in the same "
+        f"rounds {c['alone_p99_commit_ms']} / {c['alone_worst_commit_ms']} ms "
+        f"(median of {c['rounds']} rounds).",
     ]
     p = r["postgres"]
     lines += [

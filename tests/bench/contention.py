@@ -1,4 +1,5 @@
-"""4 producers committing as fast as they can while 2 agents drain the same file."""
+"""4 producers committing as fast as they can, alone and while 2 agents drain the same file:
+what the agents cost the producers (their p99 and worst commit), rounds interleaved."""
 
 from __future__ import annotations
 
@@ -19,7 +20,28 @@ from traycourier.store import Database, timestamps, write_setting
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def measure(seconds: float, producers: int = 4, agents: int = 2) -> dict[str, object]:
+def measure(
+    seconds: float, producers: int = 4, agents: int = 2, rounds: int = 1
+) -> dict[str, object]:
+    """Each round: the producers alone, then with the agents draining."""
+    alone, drained = [], []
+    for _ in range(rounds):
+        alone.append(run(seconds, producers, 0))
+        drained.append(run(seconds, producers, agents))
+
+    def median(runs: list[dict[str, object]], key: str) -> float:
+        values = sorted(float(r[key]) for r in runs)  # type: ignore[arg-type]
+        return values[len(values) // 2]
+
+    result = dict(drained[len(drained) // 2])
+    for key in ("p99_commit_ms", "worst_commit_ms", "produced_per_s"):
+        result[f"alone_{key}"] = median(alone, key)
+        result[key] = median(drained, key)
+    result["rounds"] = rounds
+    return result
+
+
+def run(seconds: float, producers: int, agents: int) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="tc-contention-"))
     db_path = work / "c.db"
     db = Database.open(db_path)
@@ -53,7 +75,8 @@ def measure(seconds: float, producers: int = 4, agents: int = 2) -> dict[str, ob
         outputs = [json.loads(f.communicate(timeout=seconds + 60)[0]) for f in floods]
         produced = sum(o["count"] for o in outputs)
         conn = sqlite3.connect(db_path)
-        while time.monotonic() - start < seconds + 30:
+        sent = 0
+        while agents and time.monotonic() - start < seconds + 30:
             sent = conn.execute(
                 "SELECT count(*) FROM notification_deliveries WHERE status = 'sent'"
             ).fetchone()[0]
@@ -76,5 +99,6 @@ def measure(seconds: float, producers: int = 4, agents: int = 2) -> dict[str, ob
         "sent": sent,
         "produced_per_s": round(produced / seconds),
         "delivered_per_s": round(sent / elapsed),
+        "p99_commit_ms": max(o["p99_commit_ms"] for o in outputs),
         "worst_commit_ms": max(o["worst_commit_ms"] for o in outputs),
     }
