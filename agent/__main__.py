@@ -1,3 +1,3 @@
-from traycourier.agent.cli import main
+from traycourier.agent.cli.main import main
 
 raise SystemExit(main())

@@ -2,6 +2,6 @@
 
 import sys
 
-from traycourier.agent.cli import main
+from traycourier.agent.cli.main import main
 
 sys.exit(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from traycourier.agent.icons import ICO_SIZES
+from traycourier.agent.system.icons import ICO_SIZES
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "assets" / "traycourier.png"

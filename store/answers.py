@@ -73,7 +73,7 @@ def candidates(
     db: Database, shown_by: str | None, host: str, now: datetime, stale_after: timedelta
 ) -> list[tuple[str, int]]:
     """(owner, pid) of the agents on this host that may act on a popup's signal, in order:
-    the one that showed it first, then the longest-running (`agent.popups` picks the first
+    the one that showed it first, then the longest-running (`agent.engine.popups` picks the first
     still running)."""
     params = {"cutoff": timestamps.fmt(now - stale_after), "host": host, "shown_by": shown_by}
     with db.read() as conn:

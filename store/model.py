@@ -97,7 +97,7 @@ _ATTEMPT_OF = {
 
 class Code(StrEnum):
     """Reason codes the state machine itself records in `last_error_code` (the notifier's
-    own error classes are in `agent.errors`)."""
+    own error classes are in `agent.policy.errors`)."""
 
     DISABLED = "disabled"
     MIN_PRIORITY = "min_priority"

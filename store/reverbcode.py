@@ -4,7 +4,7 @@ The file is another program's: it is opened with `mode=ro` (never created, never
 no write lock held), and the one write is ReverbCode's own way of marking a row read, made
 on a connection opened for that statement and closed at once, with a short busy timeout so
 a locked file costs the agent a moment, never a stall. What is read is untrusted like any
-producer's row: any SQLite type in any column (`agent.reverbcode` maps it).
+producer's row: any SQLite type in any column (`agent.engine.reverbcode` maps it).
 
 The table is ReverbCode's `notifications` (its migration 0011, `research/reverbcode.md`):
 `id, session_id, project_id, pr_url, type, title, body, status, created_at`. A release that

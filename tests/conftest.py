@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.pgserver import PgServer, find_bin
-from traycourier.agent import cli
+from traycourier.agent.cli import main as cli
 from traycourier.store import Database
 
 ROOT = Path(__file__).resolve().parent.parent

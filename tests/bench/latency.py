@@ -103,7 +103,7 @@ def _native_pr(db: Database) -> Callable[[str], None]:
 
 
 def _reverbcode(db: Database, ao: Path) -> Callable[[str], None]:
-    from traycourier.agent import sources
+    from traycourier.agent.engine import sources
 
     aodb.build(ao)
     sources.follow(db, "reverbcode", str(ao), timestamps.utcnow())

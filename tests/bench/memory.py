@@ -22,11 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = {
     "python -c pass": "pass",
     "import sqlalchemy": "import sqlalchemy",
-    "imports of a headless agent": "import traycourier.agent.cli, traycourier.agent.process, "
-    "traycourier.agent.backends, traycourier.store, dbus, "
+    "imports of a headless agent": "import traycourier.agent.cli.main, "
+    "traycourier.agent.cli.process, traycourier.agent.notifiers.backends, traycourier.store, dbus, "
     "plyer.platforms.linux.notification",
-    "imports of a tray agent (+ pystray, Pillow, GTK)": "import traycourier.agent.cli, "
-    "traycourier.agent.runtime, traycourier.agent.tray, traycourier.agent.icons, gi; "
+    "imports of a tray agent (+ pystray, Pillow, GTK)": "import traycourier.agent.cli.main, "
+    "traycourier.agent.engine.runtime, traycourier.agent.tray.app, "
+    "traycourier.agent.system.icons, gi; "
     "gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
 }
 _CHILD_RSS = (

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from tests.bench import stats, throughput
-from traycourier.agent.backends import NullNotifier
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.notifiers.backends import NullNotifier
 from traycourier.store import Database
 
 OLD = "2026-01-01 00:00:00"

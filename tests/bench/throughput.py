@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tests.bench import stats
 from tests.bench.baselines import peers, raw_cycle
-from traycourier.agent.backends import NullNotifier
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.notifiers.backends import NullNotifier
 from traycourier.store import Database, timestamps, write_setting
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import execute, run_in_process
-from traycourier.agent import doctor
+from traycourier.agent.cli import doctor
 from traycourier.store import Database, timestamps
 
 

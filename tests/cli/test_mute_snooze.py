@@ -54,7 +54,7 @@ def test_mute_list_and_unmute(db_path: Path) -> None:
 def test_what_send_says_is_what_routing_records(
     db_path: Path, setup: list[tuple[str, ...]], priority: str, code: str, notice: str
 ) -> None:
-    """One rule (`agent.visibility`): `send`'s notice names the reason the agent then
+    """One rule (`agent.policy.visibility`): `send`'s notice names the reason the agent then
     records on the delivery, whichever rules apply at once."""
     for command in setup:
         assert run_in_process(*command, db=db_path).code == 0

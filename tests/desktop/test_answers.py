@@ -371,7 +371,7 @@ def test_on_a_server_an_answer_on_one_device_closes_the_popup_on_the_other(
     answer given there afterwards (from its Recent menu, the same function) is refused."""
     import psycopg
 
-    from traycourier.agent import popups
+    from traycourier.agent.engine import popups
     from traycourier.store import Database, timestamps
 
     with (

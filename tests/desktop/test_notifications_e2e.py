@@ -204,7 +204,7 @@ def test_the_notify_send_path_is_degraded_and_its_option_trap_is_closed(
         assert desktop.cli("send", "--priority", "urgent", "--", title, body, db=db).returncode == 0
     no_dbus = (
         "import sys; sys.modules['dbus'] = sys.modules['jeepney'] = None; "
-        "from traycourier.agent.cli import main; "
+        "from traycourier.agent.cli.main import main; "
         f"sys.exit(main(['--db', {str(db)!r}, 'run', '--headless', '--once']))"
     )
     result = subprocess.run(

@@ -160,7 +160,7 @@ def test_libpq_password_file_and_the_environment_are_honoured(
 
 
 def device_env(tmp_path: Path, device_id: str, name: str) -> dict[str, str]:
-    """A machine of its own: its config folder holds its device (agent/device.py)."""
+    """A machine of its own: its config folder holds its device (agent/system/device.py)."""
     config = tmp_path / f"config-{device_id}"
     (config / "traycourier").mkdir(parents=True, exist_ok=True)
     (config / "traycourier" / "device.json").write_text(json.dumps({"id": device_id, "name": name}))

@@ -38,7 +38,7 @@ def test_the_msi_is_per_user_upgradable_and_writes_the_run_value_autostart_write
     `traycourier autostart enable` writes."""
     from xml.etree import ElementTree
 
-    from traycourier.agent.autostart import WindowsRunKey
+    from traycourier.agent.system.autostart import WindowsRunKey
 
     root = ElementTree.parse(WXS).getroot()
     product = root.find(f"{WIX}Product")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from traycourier.agent import process
+from traycourier.agent.cli import process
 from traycourier.store import CorruptDatabase, Database, DatabaseUnavailable, enqueue
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import execute, query
 from tests.store.test_hostile_property import Shown
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, enqueue
 from traycourier.store.housekeeping import next_event_at, retry_failed
 

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import query, run_in_process
-from traycourier.agent import tray_model
-from traycourier.agent.loop import AgentLoop
-from traycourier.agent.notifier import OsNotification, TextOnly
-from traycourier.agent.runtime import Runtime, RuntimeConfig
-from traycourier.agent.tray import TrayApp
+from traycourier.agent.engine.loop import AgentLoop
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.notifiers.notifier import OsNotification, TextOnly
+from traycourier.agent.policy import tray_model
+from traycourier.agent.tray.app import TrayApp
 from traycourier.store import Database, enqueue, read_settings, timestamps
 from traycourier.store.choices import DEFAULTS
 from traycourier.store.model import DELIVERY_STATUSES

@@ -8,7 +8,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import execute, query
-from traycourier.agent import routing
+from traycourier.agent.policy import routing
 from traycourier.store import Database, Settings, enqueue, queries
 from traycourier.store.deliveries import MAX_BODY_READ, MAX_TITLE_READ, route_batch
 from traycourier.store.housekeeping import retry_failed

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import execute, query
-from traycourier.agent import errors
-from traycourier.agent.notifier import NotifyError, OsNotification, TextOnly
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.notifiers.notifier import NotifyError, OsNotification, TextOnly
+from traycourier.agent.policy import errors
 from traycourier.store import Database, enqueue, write_setting
 from traycourier.store.deliveries import pending
 

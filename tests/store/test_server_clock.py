@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from tests.conftest import query
 from tests.store.test_hostile_property import Shown
-from traycourier.agent.clock import ServerClock
-from traycourier.agent.routing import decide_desktop
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine.clock import ServerClock
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.policy.routing import decide_desktop
 from traycourier.store import Database, Settings, enqueue, timestamps
 from traycourier.store.deliveries import route_batch
 from traycourier.store.leases import claim

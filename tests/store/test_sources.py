@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from tests import aodb
 from tests.conftest import execute, query, wait_for
 from tests.store.test_hostile_property import SQLITE_VALUE, Shown
-from traycourier.agent import controls
-from traycourier.agent import sources as agent_sources
-from traycourier.agent.loop import AgentLoop
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine import controls
+from traycourier.agent.engine import sources as agent_sources
+from traycourier.agent.engine.loop import AgentLoop
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.store import (
     Database,
     InvalidInput,

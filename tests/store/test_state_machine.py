@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query
-from traycourier.agent import routing
+from traycourier.agent.policy import routing
 from traycourier.store import Database, Settings, enqueue, timestamps
 from traycourier.store.deliveries import route_batch
 from traycourier.store.housekeeping import (

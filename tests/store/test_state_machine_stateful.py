@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from traycourier.agent import backoff, routing
+from traycourier.agent.policy import backoff, routing
 from traycourier.store import Database, Settings, enqueue, timestamps
 from traycourier.store.deliveries import route_batch
 from traycourier.store.housekeeping import expire_leases

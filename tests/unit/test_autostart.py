@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, require_tool, run_in_process, wait_for
-from traycourier.agent import autostart, controls
+from traycourier.agent.engine import controls
+from traycourier.agent.system import autostart
 
 
 def test_linux_autostart_entry_is_valid_and_not_recreated(
@@ -102,7 +103,7 @@ def test_the_entry_starts_the_agent_on_the_database_it_serves(tmp_path: Path) ->
     entry = (tmp_path / "cfg" / "autostart" / "traycourier.desktop").read_text()
     exec_line = next(line for line in entry.splitlines() if line.startswith("Exec="))
     assert exec_line.endswith(f" run --db {other}")
-    from traycourier.agent import paths
+    from traycourier.agent.system import paths
 
     standard = autostart.launch_command(paths.standard_db_path())
     assert standard[-1] == "run" and "--db" not in standard
@@ -158,7 +159,9 @@ def test_under_umask_000_what_it_makes_is_still_private(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
-    script = "import os, sys; os.umask(0); from traycourier.agent.cli import main; sys.exit(main())"
+    script = (
+        "import os, sys; os.umask(0); from traycourier.agent.cli.main import main; sys.exit(main())"
+    )
     for args in (["autostart", "enable"], ["--db", str(home / "data" / "x.db"), "send", "hi"]):
         done = subprocess.run(
             [sys.executable, "-c", script, *args],

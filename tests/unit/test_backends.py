@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from traycourier.agent.backends import (
+from traycourier.agent.notifiers.backends import (
     BalloonNotifier,
     NotifySendNotifier,
     NullNotifier,
@@ -16,8 +16,8 @@ from traycourier.agent.backends import (
     choose_backend,
     from_spec,
 )
-from traycourier.agent.freedesktop import FreedesktopNotifier
-from traycourier.agent.notifier import Notifier, OsNotification
+from traycourier.agent.notifiers.freedesktop import FreedesktopNotifier
+from traycourier.agent.notifiers.notifier import Notifier, OsNotification
 
 INTERFACE = (
     "name",

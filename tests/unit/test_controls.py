@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_in_process, wait_for
-from traycourier.agent import controls
-from traycourier.agent.backends import NullNotifier
-from traycourier.agent.loop import AgentLoop
-from traycourier.agent.menu_actions import (
+from traycourier.agent.engine import controls
+from traycourier.agent.engine.loop import AgentLoop
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.notifiers.backends import NullNotifier
+from traycourier.agent.policy.menu_actions import (
     MarkAllRead,
     PauseFor,
     PauseUntilMorning,
@@ -25,8 +26,7 @@ from traycourier.agent.menu_actions import (
     SetEnabled,
     SetMinPriority,
 )
-from traycourier.agent.runtime import Runtime, RuntimeConfig
-from traycourier.agent.tray import TrayApp
+from traycourier.agent.tray.app import TrayApp
 from traycourier.store import Database, Priority, enqueue, read_settings
 from traycourier.store.actions import is_web_url
 

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from tests.conftest import ROOT
-from traycourier.agent import cli
+from traycourier.agent.cli import main as cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from traycourier.agent import icons
+from traycourier.agent.system import icons
 
 
 def test_each_icon_state_is_drawn_differently_from_one_source() -> None:
@@ -19,7 +19,7 @@ def test_each_icon_state_is_drawn_differently_from_one_source() -> None:
 
 
 def test_the_windows_icon_is_an_ico_made_from_the_png(tmp_path: Path) -> None:
-    from traycourier.agent import paths
+    from traycourier.agent.system import paths
 
     png = paths.asset_path("traycourier.png")
     ico = icons.windows_icon(png, tmp_path / "cache")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from traycourier.agent import logs, paths
+from traycourier.agent.system import logs, paths
 
 
 @pytest.fixture(autouse=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_in_process, wait_for
-from traycourier.agent import loop as loop_module
-from traycourier.agent.backends import NullNotifier
-from traycourier.agent.loop import AgentLoop, retry_in_s
-from traycourier.agent.runtime import Runtime, RuntimeConfig, TickReport
+from traycourier.agent.engine import loop as loop_module
+from traycourier.agent.engine.loop import AgentLoop, retry_in_s
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig, TickReport
+from traycourier.agent.notifiers.backends import NullNotifier
 from traycourier.store import Database, DatabaseUnavailable, enqueue
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traycourier.agent import backoff, burst, errors, recent, routing
+from traycourier.agent.policy import backoff, burst, errors, recent, routing
 from traycourier.store import Database, timestamps
 from traycourier.store.choices import Mute, Settings
 from traycourier.store.model import DeliveryStatus, RouteDecision, Unrouted

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from traycourier.agent import popups
+from traycourier.agent.engine import popups
 from traycourier.store import Action, Database, enqueue
 from traycourier.store.answers import answer_of
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from traycourier.agent import process
+from traycourier.agent.cli import process
 
 
 @pytest.mark.parametrize(
@@ -61,6 +61,6 @@ def test_a_second_tray_agent_on_one_database_is_refused_with_the_holders_pid(
     ],
 )
 def test_the_watcher_lists_our_item(items: list[str], listed: bool) -> None:
-    from traycourier.agent.sni import is_listed
+    from traycourier.agent.tray.sni import is_listed
 
     assert is_listed(items, ":1.8") is listed

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from traycourier.agent.quiet import Window, breaks_through, parse_window, quiet_now
+from traycourier.agent.policy.quiet import Window, breaks_through, parse_window, quiet_now
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NIGHT = Window(time(22, 0), time(7, 0))

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.test_runtime import Clock, ScriptedNotifier, make, statuses
-from traycourier.agent import controls
+from traycourier.agent.engine import controls
 from traycourier.store import Database, enqueue, timestamps, write_setting
 
 BERLIN = ZoneInfo("Europe/Berlin")

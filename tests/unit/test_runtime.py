@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import execute, query
-from traycourier.agent.notifier import OsNotification, TextOnly
-from traycourier.agent.runtime import Runtime, RuntimeConfig
+from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
+from traycourier.agent.notifiers.notifier import OsNotification, TextOnly
 from traycourier.store import Database, enqueue, timestamps, write_setting
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

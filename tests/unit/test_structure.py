@@ -14,19 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("agent", "store")
 MAX_LINES = 350
 
-PURE_POLICY = {
-    "agent/routing.py",
-    "agent/backoff.py",
-    "agent/errors.py",
-    "agent/burst.py",
-    "agent/textfit.py",
-    "agent/tray_model.py",
-    "agent/menu_actions.py",
-    "agent/recent.py",
-    "agent/quiet.py",
-    "agent/visibility.py",
+LAYERS = ("policy", "system", "notifiers", "engine", "tray", "cli")
+"""The agent's folders, lowest first: a module imports only from its own folder and those
+before it (`agent/__init__.py`, the name and version, from anywhere)."""
+PURE_POLICY = {p.relative_to(ROOT).as_posix() for p in (ROOT / "agent" / "policy").glob("*.py")} - {
+    "agent/policy/__init__.py"
 }
-"""Plain functions over plain values: no clock reads, no I/O, no SQL."""
+"""Everything in agent/policy: plain functions over plain values, no clock reads, no I/O,
+no SQL."""
 PURE_STORE = {
     "traycourier.store.model",
     "traycourier.store.rows",
@@ -36,12 +31,16 @@ PURE_STORE = {
 }
 """The only store modules pure policy may import: the vocabulary, the user's choices, the
 timestamp format, and what `actions_json` holds."""
-PLATFORM_MODULE = "agent/ostype.py"
+PLATFORM_MODULE = "agent/system/ostype.py"
 SQL_MARKERS = ("sqlalchemy", "sqlite3")
 
 
 def sources() -> list[Path]:
-    return sorted(p for pkg in PACKAGES for p in (ROOT / pkg).glob("*.py"))
+    return sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
+
+
+def agent_sources() -> list[Path]:
+    return [p for p in sources() if p.relative_to(ROOT).parts[0] == "agent"]
 
 
 def rel(path: Path) -> str:
@@ -61,7 +60,33 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def module_name(path: Path) -> str:
-    return f"traycourier.{path.parent.name}.{path.stem}"
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(("traycourier", *parts))
+
+
+def layer_of(module: str) -> int | None:
+    """The index in LAYERS of an agent module's folder; None outside them."""
+    parts = module.split(".")
+    if len(parts) > 2 and parts[:2] == ["traycourier", "agent"] and parts[2] in LAYERS:
+        return LAYERS.index(parts[2])
+    return None
+
+
+@pytest.mark.parametrize("path", agent_sources(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_agent_imports_only_its_own_layer_and_those_below(path: Path) -> None:
+    """Every top-level and late import: no folder reaches one above it."""
+    own = layer_of(module_name(path))
+    if own is None:
+        return  # agent/__init__.py and __main__.py
+    above = sorted(
+        m for m in imported_modules(path) if (layer := layer_of(m)) is not None and layer > own
+    )
+    assert above == [], f"{rel(path)} ({LAYERS[own]}) imports from above: {above}"
+
+
+def test_every_agent_module_is_in_a_layer() -> None:
+    loose = [rel(p) for p in agent_sources() if len(p.relative_to(ROOT).parts) == 2]
+    assert sorted(loose) == ["agent/__init__.py", "agent/__main__.py"]
 
 
 @pytest.mark.parametrize("path", sources(), ids=rel)
@@ -96,7 +121,7 @@ def where_things_live() -> list[tuple[str, set[str]]]:
         if len(cells) != 3 or "`" not in cells[1]:
             continue
         names = re.findall(r"`([\w/]+\.py)`", cells[1])
-        folder = names[0].split("/")[0]
+        folder = names[0].rsplit("/", 1)[0]
         rows.append((cells[0], {n if "/" in n else f"{folder}/{n}" for n in names}))
     return rows
 
@@ -110,7 +135,7 @@ def test_where_things_live_names_every_module_once() -> None:
 
 
 def test_the_documented_policy_is_the_checked_policy() -> None:
-    policy = dict(where_things_live())["policy"]
+    policy = next(mods for step, mods in where_things_live() if step.startswith("agent/policy"))
     assert policy == PURE_POLICY
 
 
@@ -130,7 +155,7 @@ def test_the_vocabulary_modules_run_no_sql(name: str) -> None:
     assert imports & {"traycourier.store.db", "traycourier.store.schema"} == set()
 
 
-@pytest.mark.parametrize("path", [p for p in sources() if p.parent.name == "agent"], ids=rel)
+@pytest.mark.parametrize("path", agent_sources(), ids=rel)
 def test_sql_lives_in_store_only(path: Path) -> None:
     imports = imported_modules(path)
     assert not [m for m in imports if m.split(".")[0] in SQL_MARKERS], rel(path)
@@ -141,14 +166,14 @@ def test_sql_lives_in_store_only(path: Path) -> None:
 
 def test_store_never_imports_the_agent() -> None:
     for path in sources():
-        if path.parent.name == "store":
+        if path.relative_to(ROOT).parts[0] == "store":
             assert not [m for m in imported_modules(path) if m.startswith("traycourier.agent")]
 
 
 BACKENDS = ("sqlitefile", "sqlitedb", "pg", "pgdb", "wake")
 
 
-@pytest.mark.parametrize("path", [p for p in sources() if p.parent.name == "agent"], ids=rel)
+@pytest.mark.parametrize("path", agent_sources(), ids=rel)
 def test_the_agent_names_no_backend(path: Path) -> None:
     """The agent talks to `Database` and `Wakeable` only: which backend serves them is the
     store's business (`Database.open`, `db.listen()`)."""

@@ -7,7 +7,7 @@ import html
 
 import pytest
 
-from traycourier.agent.textfit import (
+from traycourier.agent.policy.textfit import (
     ELLIPSIS,
     PLAIN,
     ZERO_WIDTH_SPACE,

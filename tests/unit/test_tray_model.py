@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traycourier.agent.menu_actions import (
+from traycourier.agent.policy.menu_actions import (
     AnswerRecent,
     MarkAllRead,
     MuteFor,
@@ -23,8 +23,8 @@ from traycourier.agent.menu_actions import (
     Snooze,
     Unmute,
 )
-from traycourier.agent.recent import RecentItem, clock, outcome
-from traycourier.agent.tray_model import (
+from traycourier.agent.policy.recent import RecentItem, clock, outcome
+from traycourier.agent.policy.tray_model import (
     Entry,
     TrayState,
     as_plain,
@@ -347,7 +347,7 @@ def test_followed_sources_show_in_the_menu_once_there_is_one() -> None:
 
 
 def test_in_quiet_hours_only_what_they_hold_is_held_in_recent() -> None:
-    """The label asks `agent.visibility`, as the claim does: during quiet hours an urgent one
+    """The label asks `agent.policy.visibility`, as the claim does: during quiet hours an urgent one
     (it breaks through) is waiting to be shown; an info one is held until they end."""
     quiet_state = state(quiet_until=NOW + timedelta(hours=3), min_priority="info")
 

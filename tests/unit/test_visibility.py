@@ -1,5 +1,5 @@
-"""The one visibility rule (`agent.visibility`), table-driven: each rule alone, the order when
-several apply, and what the claim and the wake-up take from it."""
+"""The one visibility rule (`agent.policy.visibility`), table-driven: each rule alone, the
+order when several apply, and what the claim and the wake-up take from it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traycourier.agent.quiet import QuietNow
-from traycourier.agent.visibility import (
+from traycourier.agent.policy.quiet import QuietNow
+from traycourier.agent.policy.visibility import (
     Fate,
     Moment,
     claimable_rank,

@@ -1,0 +1,270 @@
+"""What each `traycourier` command does once its arguments are parsed (agent/cli/main.py): call
+one function of `agent.engine.controls`, `agent.cli.process` or the store, and print the result."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+from traycourier.agent.cli import process
+from traycourier.agent.engine import controls, sources
+from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
+from traycourier.agent.policy.wording import (
+    describe_mute,
+    describe_settings,
+    describe_skips,
+    local_time,
+    shown_value,
+)
+from traycourier.agent.system import device, paths
+from traycourier.store import (
+    Database,
+    DatabaseUnavailable,
+    InvalidInput,
+    mutes,
+    queries,
+    read_settings,
+    timestamps,
+)
+from traycourier.store import devices as store_devices
+from traycourier.store import settings as store_settings
+from traycourier.store import sources as store_sources
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace) -> Iterator[Database]:
+    with Database.open(paths.database(args.db)) as db:
+        yield db
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        now = timestamps.utcnow()
+        current = read_settings(db)
+        me = device.this_device(db)
+        mine = None if args.all_devices else me.id
+        state = queries.status(db, now, STALE_AFTER, device=mine)
+        version = db.schema_version()
+        followed = store_sources.listed(db)
+    if args.json:
+        _print_json(
+            {
+                "database": db.location,
+                "device": me.id if mine is not None else None,
+                "schema_version": version,
+                "settings": asdict(current),
+                "paused": current.is_paused(now),
+                "deliveries": state.counts,
+                "unrouted": state.unrouted,
+                "last_delivered_at": state.last_delivered_at,
+                "agents": [asdict(a) for a in state.live_agents],
+                "last_errors": [asdict(e) for e in state.last_errors],
+                "skip_reasons": state.skip_reasons,
+                "sources": [asdict(s) for s in followed],
+            }
+        )
+        return 0
+    print(f"database    {db.location} (schema {version})")
+    print(f"settings    {describe_settings(current, now)}")
+    whose = f" (device {me.name})" if mine else (" (every device)" if db.is_server else "")
+    print(f"deliveries{whose}  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
+    print(f"unrouted    {state.unrouted}")
+    last = state.last_delivered_at
+    print(f"last sent   {local_time(last) if last else 'never'}")
+    if state.live_agents:
+        for agent in state.live_agents:
+            print(
+                f"agent       {agent.owner} pid {agent.pid} on {agent.host} ({agent.mode}, "
+                f"notifier {agent.notifier or 'unknown'}, "
+                f"heartbeat {local_time(agent.heartbeat_at)})"
+            )
+    else:
+        print("agent       none running")
+    if state.skip_reasons:
+        print("not shown   " + describe_skips(state.skip_reasons))
+    for agent in state.live_agents:
+        if agent.notifier_problem:
+            print(f"notifier    {agent.owner}: {agent.notifier_problem}; {NO_DAEMON_CONSEQUENCE}")
+    for source in followed:
+        print(f"source      {sources.describe(source)}")
+    for err in state.last_errors:
+        print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
+    for agent in state.live_agents:
+        if agent.last_error:
+            at = local_time(agent.last_error_at) if agent.last_error_at else "?"
+            print(f"internal    {agent.owner} at {at}: {agent.last_error}")
+    return 0
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
+    if args.json:
+        _print_json([asdict(r) for r in rows])
+        return 0
+    if not rows:
+        print("no deliveries")
+    for r in rows:
+        error = f"  [{r.last_error_code}] {r.last_error}" if r.last_error_code else ""
+        device = f"  on {r.device}" if r.device else ""
+        error += f"  ({r.closed_reason})" if r.closed_reason else ""
+        print(
+            f"{r.id:>6}  {r.status:<10} {r.attempts}/{r.max_attempts}  {r.priority:<7} "
+            f"{r.notification_id}  {r.title[:50]}{device}{error}"
+        )
+    return 0
+
+
+def cmd_settings_get(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        current = asdict(read_settings(db))
+    if args.key:
+        print(shown_value(args.key, current[args.key]))
+    else:
+        for key, value in current.items():
+            print(f"{key} = {shown_value(key, value)}")
+    return 0
+
+
+def cmd_settings_set(args: argparse.Namespace) -> int:
+    value = store_settings.parse_text(args.key, args.value, timestamps.utcnow())
+    with database(args) as db:
+        stored = controls.set_setting(db, args.key, value, timestamps.utcnow())
+    print(f"{args.key} = {shown_value(args.key, stored)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return process.run_agent(
+        process.RunOptions(
+            db=paths.database(args.db),
+            headless=args.headless,
+            once=args.once,
+            owner=args.owner,
+            notifier=args.notifier,
+            notify_timeout_s=args.notify_timeout,
+            lease_ttl_s=args.lease_ttl,
+            debug=args.debug,
+        )
+    )
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from traycourier.agent.cli import doctor
+
+    report = doctor.self_test()
+    text = json.dumps(report, indent=2, sort_keys=True)
+    if args.out:
+        try:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        except OSError as err:
+            raise DatabaseUnavailable(f"cannot write {args.out}: {err.strerror}") from None
+    else:
+        print(text)
+    return 0 if report["ok"] else 1
+
+
+def cmd_autostart(args: argparse.Namespace) -> int:
+    if args.action == "status":
+        print(f"start at login: {'enabled' if controls.autostart_enabled() else 'disabled'}")
+    else:
+        enabled = args.action == "enable"
+        where = controls.set_autostart(enabled, paths.database(args.db))
+        print(f"start at login: {'enabled' if enabled else 'disabled'} ({where})")
+    return 0
+
+
+def cmd_retry_failed(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        count = controls.retry_failed(db, timestamps.utcnow(), device.this_device(db).id)
+    print(f"requeued {count} failed deliver{'y' if count == 1 else 'ies'}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from traycourier.agent.cli import doctor
+
+    checks = doctor.run_checks(paths.database(args.db))
+    broken = any(c.level == "fail" for c in checks)
+    if args.json:
+        _print_json({"ok": not broken, "checks": [asdict(c) for c in checks]})
+    else:
+        for c in checks:
+            fix = f"  -> {c.fix}" if c.fix and c.level != "ok" else ""
+            print(f"{c.level.upper():<5} {c.name:<20} {c.detail}{fix}")
+    return 1 if broken else 0
+
+
+def cmd_mute(args: argparse.Namespace) -> int:
+    now = timestamps.utcnow()
+    given = args.duration or args.until
+    until = store_settings.parse_until(given, now) if given else None
+    with database(args) as db:
+        done = controls.mute(db, args.source, until, not args.except_urgent, now)
+    print(describe_mute(done))
+    return 0
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    now = timestamps.utcnow()
+    until = store_settings.parse_until(args.until or args.duration, now)
+    with database(args) as db:
+        controls.snooze(db, args.id, until, now, device.this_device(db).id)
+    print(f"{args.id}: shown again at {local_time(timestamps.fmt(until))}")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    if (args.action == "forget") != bool(args.name):  # `devices`, or `devices forget NAME`
+        raise InvalidInput("usage: traycourier devices [--json] | devices forget NAME")
+    now = timestamps.utcnow()
+    with database(args) as db:
+        if not db.is_server:
+            if args.action:
+                raise InvalidInput("a SQLite file serves one device, this machine")
+            print("[]" if args.json else "a SQLite file serves one device, this machine")
+            return 0
+        if args.action == "forget":
+            gone = store_devices.forget(db, args.name, now)
+            print(f"forgot {gone} device{'s' if gone != 1 else ''} called {args.name}")
+            return 0
+        found, mine = store_devices.listing(db), device.this_device(db).id
+    stale_before = timestamps.fmt(now - store_devices.STALE_AFTER)
+    if args.json:
+        _print_json([{**asdict(d), "this_machine": d.id == mine} for d in found])
+        return 0
+    for d in found:
+        state = "stale, gets nothing new" if d.last_seen_at <= stale_before else "active"
+        me = " · this machine" if d.id == mine else ""
+        print(f"{d.name}  {d.id}  last seen {local_time(d.last_seen_at)} · {state}{me}")
+    if not found:
+        print("no devices yet (an agent registers its machine when it starts)")
+    return 0
+
+
+def cmd_unmute(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        was = controls.unmute(db, args.source)
+    print(f"{args.source}: {'unmuted' if was else 'was not muted'}")
+    return 0
+
+
+def cmd_mutes(args: argparse.Namespace) -> int:
+    with database(args) as db:
+        found = mutes.active(db, timestamps.utcnow())
+    if args.json:
+        _print_json([asdict(m) for m in found.values()])
+    else:
+        for m in found.values():
+            print(describe_mute(m))
+        if not found:
+            print("no muted sources")
+    return 0

@@ -1,0 +1,259 @@
+"""The delivery runtime: one tick routes, claims, shows and marks; the loop waits for the
+next change. The clock and the random source are injected so tests can drive time.
+
+One tick:
+0. follow the sources: import what other programs' databases hold (`agent.engine.following`);
+1. read the settings (another process may have changed them);
+2. expire leases whose owner died (counted as an attempt, with backoff);
+3. switched off: cancel what waits; route every unrouted notification in batches;
+4. unless switched off or paused: claim due deliveries a round at a time, show them (a burst
+   as a few plus one summary), and write every outcome back, fenced by the lease.
+
+After a transient notifier failure the rest of the round is released, unshown and uncounted,
+to the failed row's retry time: the head of the queue probes the notifier while the others
+wait, so a missing daemon costs attempts for one notification, not for all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+
+from traycourier.agent import APP_NAME
+from traycourier.agent.engine.delivery import Attempts
+from traycourier.agent.engine.following import Follower
+from traycourier.agent.engine.presence import Presence
+from traycourier.agent.engine.rounds import Rounds
+from traycourier.agent.notifiers.notifier import Notifier
+from traycourier.agent.policy import backoff, quiet, routing, visibility
+from traycourier.store import (
+    Database,
+    Settings,
+    deliveries,
+    devices,
+    housekeeping,
+    mutes,
+    read_settings,
+    timestamps,
+)
+from traycourier.store.choices import Mute
+from traycourier.store.imports import Imported
+from traycourier.store.model import OutcomeKind, RouteDecision, Unrouted
+
+log = logging.getLogger(__name__)
+
+SAFETY_WAKE_S = 30.0
+"""The longest the loop sleeps without an event (the next due time is usually sooner)."""
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    owner: str = field(default_factory=lambda: default_owner())
+    lease_ttl_s: float = 30.0
+    notify_timeout_s: float = 10.0
+    round_size: int = 100
+    route_batch: int = 500
+    yield_s: float = 0.002
+    """A pause between two delivery rounds of a backlog, for producers to get the lock."""
+    mode: str = "headless"
+    icon: str = ""
+    zone: tzinfo | None = None
+    """Quiet hours are read in this zone; None: the system's local time (tests inject one)."""
+    device: str = ""
+    """This machine's device id on a server ("" on a SQLite file: its one device)."""
+    device_name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lease_ttl_s <= self.notify_timeout_s + 1:
+            raise ValueError(
+                f"the lease ({self.lease_ttl_s:g} s) must outlast a notifier call "
+                f"({self.notify_timeout_s:g} s) by more than a second"
+            )
+
+
+@dataclass(frozen=True)
+class TickReport:
+    routed: int = 0
+    expired: int = 0
+    cancelled: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    fenced_off: int = 0
+
+
+class Runtime:
+    def __init__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        config: RuntimeConfig | None = None,
+        *,
+        clock: Callable[[], datetime] = timestamps.utcnow,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.db = db
+        self.notifier = notifier
+        self.config = config or RuntimeConfig()
+        self.clock = clock
+        self.rand = rand
+        self.stop = threading.Event()
+        self.presence = Presence(db, self.config.owner, self.config.device, self.config.device_name)
+        self._settings: Settings | None = None
+        self._quiet = quiet.QuietNow(False)
+        self._mute_end: datetime | None = None
+        self.follower = Follower(db, clock)
+        """Other programs' databases, followed read-only (`traycourier source add`)."""
+        timeout_s = self.config.notify_timeout_s
+        attempts = Attempts(notifier, self.config.icon, timeout_s, clock, self._retry_plan)
+        self.rounds = Rounds(db, attempts, self.config, clock, self.stop)
+
+    @property
+    def owner(self) -> str:
+        return self.config.owner
+
+    @property
+    def notifier_label(self) -> str:
+        """What `status` shows: the notifier, and whether it can report failures at all."""
+        if self.notifier.degraded:
+            return f"{self.notifier.name} (degraded: cannot report failures)"
+        return self.notifier.name
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.presence.start(
+            self.config.mode, self.notifier_label, self.notifier.problem, self.clock()
+        )
+
+    def close(self) -> None:
+        """End this agent's leases and mark it stopped (`housekeeping.release_all`)."""
+        self.presence.stop(self.clock(), self._retry_plan)
+        self.follower.close()
+
+    def next_wake_s(self) -> float:
+        """Seconds until this agent has something to do without a database change: the next
+        due row or lease expiry, the end of a pause, or the heartbeat."""
+        now = self.clock()
+        timeout = SAFETY_WAKE_S
+        if (heartbeat_due := self.presence.heartbeat_due(now)) is not None:
+            timeout = min(timeout, (heartbeat_due - now).total_seconds())
+        # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
+        settings = self._settings
+        moment = visibility.Moment(settings or Settings(), now, quiet=self._quiet)
+        paused = settings is not None and settings.is_paused(now)
+        next_event = housekeeping.next_event_at(
+            self.db,
+            waiting=not paused,
+            max_rank=self._max_rank(moment),
+            device=self.config.device,
+        )
+        ends = [next_event, self._mute_end, self.follower.next_retry_at()]
+        if settings is not None:
+            ends.append(visibility.holds_end(moment))
+        for moment_at in ends:
+            if moment_at is not None:
+                timeout = min(timeout, (moment_at - now).total_seconds() + 0.001)
+        return max(timeout, 0.0)
+
+    @staticmethod
+    def _max_rank(moment: visibility.Moment) -> int:
+        """What the claim may take now (`visibility.claimable_rank`) in the store's terms."""
+        rank = visibility.claimable_rank(moment)
+        return deliveries.ANY_RANK if rank is None else rank
+
+    def record_error(self, error: str) -> None:
+        """Keep the last internal error where `status` and `doctor` read it."""
+        self.presence.record_error(error, self.clock())
+
+    # -- one tick -------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        now = self.clock()
+        incoming = self.follower.step(now)  # imported, routed and shown by this same tick
+        settings = self._settings = read_settings(self.db)
+        self._quiet = quiet.quiet_now(
+            settings.quiet_window(), settings.quiet_weekdays_only, now, self.config.zone
+        )
+        muted = mutes.active(self.db, now)
+        ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
+        self._mute_end = min(ends) if ends else None  # the tray's list changes then
+        todo = deliveries.pending(self.db, now, self.config.device)
+        expired = cancelled = routed = 0
+        if todo.malformed:
+            housekeeping.fail_malformed(self.db, now)
+        if todo.expired_leases:
+            expired = housekeeping.expire_leases(self.db, now, self._retry_plan)
+        if not settings.enable_notifications and todo.waiting:
+            cancelled = housekeeping.cancel_pending(self.db, now)
+        if todo.unrouted or incoming:
+            routed = self._route_all(settings, now, muted, incoming)
+        report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
+        if (
+            settings.enable_notifications
+            and not settings.is_paused(now)
+            and (todo.due or routed or expired)
+        ):
+            report = self._deliver(settings, now, report)
+        if self.rounds.popups is not None:
+            self.rounds.popups.close_dealt_with()
+        self._heartbeat()
+        return report
+
+    def _route_all(
+        self,
+        settings: Settings,
+        now: datetime,
+        muted: dict[str, Mute],
+        incoming: Sequence[Imported],
+    ) -> int:
+        active = devices.active(self.db, now) if self.config.device else []
+
+        def decide(item: Unrouted) -> RouteDecision | None:
+            return routing.decide_desktop(item, settings, now, muted, active)
+
+        total = 0
+        while True:
+            batch = self.config.route_batch
+            result = deliveries.route_batch(self.db, decide, now, limit=batch, imports=incoming)
+            if incoming:
+                self.follower.landed()
+                log.debug("%d new from followed sources", result.imported)
+                incoming = ()
+            total += result.routed
+            if result.routed < self.config.route_batch:
+                return total
+
+    def _deliver(self, settings: Settings, now: datetime, report: TickReport) -> TickReport:
+        moment = visibility.Moment(settings, now, quiet=self._quiet)
+        kinds, fenced = self.rounds.deliver(self._max_rank(moment), settings)
+        return _count(report, kinds, fenced)
+
+    def _retry_plan(self, attempt_no: int, max_attempts: int) -> float | None:
+        return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
+
+    def _heartbeat(self) -> None:
+        self.presence.heartbeat(self.notifier_label, self.notifier.problem, self.clock())
+
+
+def _count(report: TickReport, kinds: list[OutcomeKind], fenced: int) -> TickReport:
+    k = OutcomeKind
+    return replace(
+        report,
+        sent=report.sent + kinds.count(k.SENT) + kinds.count(k.COALESCED),
+        retried=report.retried + kinds.count(k.RETRY),
+        failed=report.failed + kinds.count(k.FAILED),
+        released=report.released + kinds.count(k.RELEASE),
+        fenced_off=report.fenced_off + fenced,
+    )
+
+
+def default_owner() -> str:
+    return f"{APP_NAME}-{socket.gethostname()}-{os.getpid()}"

@@ -1,0 +1,141 @@
+"""Can a tray icon be shown here, and with which pystray backend? Answered before pystray is
+imported (its import alone fails, or its icon waits forever, without a display or a host).
+`run`, `doctor` and `self-test` all ask this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+
+from traycourier.agent.system import ostype
+
+log = logging.getLogger(__name__)
+
+
+NO_HOST = "no tray host on the display (no system tray or status notifier)"
+NO_INDICATOR = (
+    "the only tray here is a StatusNotifier host and the AppIndicator library is missing "
+    "(apt install gir1.2-ayatanaappindicator3-0.1)"
+)
+"""The one reason that can go away by itself: at login the panel often starts after us."""
+
+
+def prepare_gtk() -> None:
+    """A tray icon draws no OpenGL: without this GDK opens GL at start-up, which loads Mesa
+    (under Xvfb llvmpipe's libLLVM, ~55 MiB of resident memory) for nothing."""
+    os.environ.setdefault("GDK_GL", "disable")
+
+
+def no_display_reason(platform: ostype.Platform) -> str | None:
+    """On Linux a tray needs an X11 or Wayland display; elsewhere the OS always has a shell."""
+    if platform != "linux":
+        return None
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    return None
+
+
+def unavailable_reason() -> str | None:
+    """Why a tray icon cannot be shown here, or None. Checked before pystray is imported,
+    because pystray's import itself fails (or its icon waits forever) without a display."""
+    platform = ostype.current()
+    if platform != "linux":
+        return None
+    missing = no_display_reason(platform)
+    if missing:
+        return missing
+    backend = os.environ.get("PYSTRAY_BACKEND", "")
+    if backend in ("", "gtk", "appindicator"):
+        prepare_gtk()
+        try:
+            import gi
+
+            gi.require_version("Gtk", "3.0")
+            from gi.repository import Gtk  # noqa: F401
+        except (ImportError, ValueError) as err:
+            return f"no GTK for the tray ({err})"
+    xembed, sni = _xembed_host(), _sni_host()
+    if not (xembed or sni):
+        return NO_HOST
+    indicator = backend != "xorg" and _appindicator_available()
+    if sni and not xembed and not indicator and backend != "xorg":
+        return NO_INDICATOR
+    if not backend and not indicator:
+        # pystray tries AppIndicator first and falls back only on ImportError, but a missing
+        # typelib raises ValueError (seen on a fresh Debian, where it ended the agent)
+        os.environ["PYSTRAY_BACKEND"] = "gtk"
+    try:
+        import pystray  # noqa: F401 - the import picks and loads the backend
+    except Exception as err:
+        return f"the tray backend does not load ({type(err).__name__}: {err})"
+    return None
+
+
+def _appindicator_available() -> bool:
+    try:
+        import gi
+    except ImportError:
+        return False
+
+    for namespace in ("AyatanaAppIndicator3", "AppIndicator3"):
+        try:
+            gi.require_version(namespace, "0.1")
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def _xembed_host() -> bool:
+    """An XEmbed tray owns the selection _NET_SYSTEM_TRAY_S<screen> on the X display."""
+    if not os.environ.get("DISPLAY"):
+        return False
+    try:
+        from Xlib import display as xdisplay
+
+        disp = xdisplay.Display()
+        try:
+            atom = disp.intern_atom(f"_NET_SYSTEM_TRAY_S{disp.get_default_screen()}")
+            return bool(disp.get_selection_owner(atom) != 0)
+        finally:
+            disp.close()
+    except Exception as err:
+        log.debug("XEMBED tray check failed: %s", err)
+        return False
+
+
+def _sni_host() -> bool:
+    """A StatusNotifier watcher (the host side of AppIndicator icons) is on the session bus:
+    the only kind of tray on Wayland."""
+    try:
+        import dbus
+
+        return bool(dbus.SessionBus().name_has_owner("org.kde.StatusNotifierWatcher"))
+    except Exception:
+        return False
+
+
+def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
+    """SIGTERM/SIGINT/SIGHUP (logout) quit cleanly. GTK's main loop does not run Python
+    signal handlers, so under GLib the signals are routed through it."""
+    signals = [s for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)) if s]
+
+    def on_glib_signal(sig: int) -> bool:
+        log.info("signal %d: quitting", sig)
+        quit_app()
+        return False  # once is enough
+
+    if backend.endswith(("._gtk", "._appindicator")):
+        try:
+            from gi.repository import GLib
+
+            for sig in signals:
+                GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, on_glib_signal, sig)
+            return
+        except (ImportError, AttributeError):
+            pass
+    for sig in signals:
+        signal.signal(sig, lambda _signum, _frame: quit_app())

@@ -1,0 +1,336 @@
+"""The tray icon: pystray on the main thread, the runtime in a worker thread.
+
+Every change the worker makes to the icon goes through pystray's own setters (`icon.icon`,
+`icon.title`, `icon.menu`), which the GTK backend marshals onto its main loop. The menu is
+rebuilt from `agent.policy.tray_model` after each tick (a tick follows every database change, so a
+setting changed by another process shows within a moment) and after each click.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from traycourier.agent import APP_NAME, __version__
+from traycourier.agent.engine import controls, popups, sources
+from traycourier.agent.engine.loop import AgentLoop
+from traycourier.agent.notifiers.notifier import OsNotification, show_within
+from traycourier.agent.policy import quiet, recent, tray_model
+from traycourier.agent.policy.menu_actions import (
+    About,
+    AnswerRecent,
+    MarkAllRead,
+    MenuAction,
+    MuteFor,
+    MuteUntilMorning,
+    OpenDataFolder,
+    OpenLog,
+    OpenRecent,
+    PauseFor,
+    PauseUntilMorning,
+    Quit,
+    Resume,
+    RetryFailed,
+    SetAutostart,
+    SetEnabled,
+    SetMinPriority,
+    SetQuietHours,
+    ShowStatus,
+    Snooze,
+    Unmute,
+)
+from traycourier.agent.system import icons, ostype, paths, trayhost
+from traycourier.agent.tray import menu as traymenu
+from traycourier.agent.tray import quirks as trayquirks
+from traycourier.agent.tray import sni
+from traycourier.store import (
+    Database,
+    StoreError,
+    mutes,
+    private,
+    queries,
+    read_settings,
+    timestamps,
+)
+
+log = logging.getLogger(__name__)
+
+DUMP_ENV = "TRAYCOURIER_MENU_DUMP"
+"""When set, the menu is also written there as JSON after each refresh (tests, support)."""
+
+
+class TrayApp:
+    def __init__(self, db: Database, loop: AgentLoop) -> None:
+        self.db = db
+        self.loop = loop
+        self.runtime = loop.runtime
+        self.waker = loop.waker
+        self.exit_status = 0
+        """Non-zero when the tray ends because of an error rather than Quit or a signal."""
+        self._state: tray_model.TrayState | None = None
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._icon: Any = None
+        self._shown: traymenu.Built | None = None
+        """The menu the user sees (or would see on opening it)."""
+
+    # -- state ----------------------------------------------------------------------------
+
+    def load_state(self) -> tray_model.TrayState:
+        device = self.runtime.config.device
+        summary = queries.tray_summary(self.db, device)
+        recent_rows = queries.recent_notifications(self.db, tray_model.RECENT, device)
+        settings = read_settings(self.db)
+        now = timestamps.utcnow()
+        hold = quiet.quiet_now(settings.quiet_window(), settings.quiet_weekdays_only, now)
+        return tray_model.TrayState(
+            settings=settings,
+            quiet_until=hold.ends_at,
+            mutes=tuple(mutes.active(self.db, now).values()),
+            sources=tuple(sources.tray_lines(self.db)),
+            pending=summary.pending,
+            failed=summary.failed,
+            last_delivered=timestamps.parse_or_none(summary.last_delivered_at),
+            recent=tuple(recent.from_row(r) for r in recent_rows),
+            autostart=controls.autostart_enabled(),
+            notifier_broken=self.runtime.notifier.problem() is not None,
+            agent_failing=self.loop.failing,
+            version=__version__,
+            db_path=self.db.location,
+        )
+
+    def refresh(self, force: bool = False) -> None:
+        """Redraw from the database. Never raises: it runs after every tick and every click,
+        and what it reads is another program's data; while it cannot read, the icon shows
+        the attention state."""
+        try:
+            state = self.load_state()
+        except Exception as err:
+            if isinstance(err, StoreError):
+                log.error("cannot read the database for the tray: %s", err)
+            else:
+                log.exception("cannot build the tray's state")
+            if self._state is None:
+                return
+            state = replace(self._state, agent_failing=True)
+        with self._lock:
+            if state == self._state and not force:
+                return
+            self._state = state
+        if ostype.current() == "darwin":
+            # AppKit must only be touched from the main thread; pystray does not marshal there.
+            from PyObjCTools import AppHelper
+
+            AppHelper.callAfter(self._apply, state)
+        else:
+            self._apply(state)
+
+    def _apply(self, state: tray_model.TrayState) -> None:
+        try:
+            self._draw(state)
+        except Exception:
+            log.exception("cannot draw the tray icon and menu")
+
+    def _draw(self, state: tray_model.TrayState) -> None:
+        now = timestamps.utcnow()
+        entries = tray_model.build_menu(state, now)
+        icon = self._icon
+        if icon is None:
+            return
+        icon.icon = icons.render(tray_model.icon_state(state, now))
+        icon.title = trayquirks.title_for(icon, tray_model.tooltip(state, now))
+        built = traymenu.build(entries, self._fire)
+        if type(icon).__module__ == "pystray._gtk":
+            from gi.repository import GLib
+
+            GLib.idle_add(self._show_gtk_menu, icon, built)
+        else:
+            self._shown = built
+            icon.menu = built.menu
+        trayquirks.gtk_tooltip(icon, icon.title)
+        dump = os.environ.get(DUMP_ENV)
+        if dump:
+            payload = {
+                "icon": tray_model.icon_state(state, now),
+                "title": tray_model.tooltip(state, now),
+                "menu": tray_model.as_plain(entries),
+            }
+            # whole or not at all for its reader, and private: it holds titles
+            private.write_file(Path(dump), json.dumps(payload, indent=1).encode("utf-8"))
+
+    # -- pystray --------------------------------------------------------------------------
+
+    def _show_gtk_menu(self, icon: Any, built: traymenu.Built) -> bool:
+        """On the GTK main loop: an open menu is updated in place when it can be."""
+        handle = traymenu.open_gtk_menu(icon)
+        if handle is not None and self._shown is not None:
+            try:
+                shown = traymenu.update_in_place(handle, self._shown, built)
+            except Exception:
+                log.exception("cannot update the open menu; it changes when opened again")
+                shown = None
+            if shown is not None:
+                self._shown = shown
+                return False
+        self._shown = built
+        icon.menu = built.menu
+        return False  # a one-shot idle callback
+
+    def _fire(self, action: MenuAction) -> None:
+        try:
+            self.perform(action)
+        except Exception as err:  # a menu click must never take the agent down
+            if isinstance(err, StoreError | OSError):
+                log.error("%s failed: %s", action, err)
+            else:
+                log.exception("menu action %s failed", action)
+            self._complain(f"That did not work: {err}")
+
+    def perform(self, action: MenuAction) -> None:
+        """Run one menu action; the same `controls` functions the CLI uses."""
+        log.info("menu: %s", action)
+        now = timestamps.utcnow()
+        match action:
+            case Quit():
+                self.quit()
+                return
+            case SetEnabled(enabled):
+                controls.set_enabled(self.db, enabled, now)
+            case PauseFor(minutes):
+                controls.pause_for(self.db, minutes, now)
+            case PauseUntilMorning():
+                controls.pause_until_morning(self.db, now)
+            case Resume():
+                controls.resume(self.db, now)
+            case SetMinPriority(priority):
+                controls.set_min_priority(self.db, priority, now)
+            case OpenRecent(notification_id, url, _title):
+                controls.mark_read(self.db, notification_id, now)
+                if url:
+                    controls.open_url(url, self._complain)
+            case AnswerRecent(notification_id, choice):
+                device = self.runtime.config.device_name if self.db.is_server else ""
+                popups.answer(self.db, notification_id, choice, device, now, self._icon_notify)
+            case Snooze(notification_id, minutes):
+                until = now + timedelta(minutes=minutes)
+                controls.snooze(self.db, notification_id, until, now, self.runtime.config.device)
+            case MuteFor(source, minutes):
+                controls.mute_for(self.db, source, minutes, now)
+            case MuteUntilMorning(source):
+                controls.mute_until_morning(self.db, source, now)
+            case Unmute(source):
+                controls.unmute(self.db, source)
+            case SetQuietHours(window):
+                controls.set_setting(self.db, "quiet_hours", window, now)
+            case MarkAllRead():
+                controls.mark_all_read(self.db, now)
+            case RetryFailed():
+                controls.retry_failed(self.db, now, self.runtime.config.device)
+            case OpenDataFolder():
+                folder = self.db.path.parent if self.db.path else paths.log_dir()
+                controls.open_path(folder, self._complain)
+            case OpenLog():
+                controls.open_path(paths.log_file(), self._complain)
+            case SetAutostart(enabled):
+                controls.set_autostart(enabled, self.db.path or self.db.url)
+            case About():
+                self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.location}")
+            case ShowStatus():
+                if self._state is not None:
+                    self._icon_notify(
+                        tray_model.tooltip(self._state, now),
+                        tray_model.status_line(self._state, now),
+                    )
+        self.waker.poke()
+        self.refresh(force=True)
+
+    def _icon_notify(self, title: str, body: str) -> None:
+        """The tray's own messages (About, status, what a click could not do), shown like
+        any notification, with the app's icon."""
+        message = OsNotification(title, body, "info", icon=self.runtime.config.icon)
+        try:
+            show_within(self.runtime.notifier, message, 5)
+        except Exception as err:
+            log.warning("cannot show %r: %s", title, err)
+
+    def _complain(self, what: str) -> None:
+        self._icon_notify(APP_NAME, what)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Blocks on the main thread until Quit, a signal, or the session ends; returns the
+        exit status."""
+        trayhost.prepare_gtk()
+        try:
+            from gi.repository import GLib
+
+            GLib.set_prgname(APP_NAME)  # the window class docks and WMs see
+        except ImportError:
+            pass
+        import pystray
+
+        # before the icon exists: GTK may dock it before the main loop runs, and a SIGTERM
+        # then (a quick logout) must still quit cleanly
+        trayhost.quit_on_signals(pystray.Icon.__module__, self.quit)
+        self.loop.on_tick = lambda _report: self.refresh()
+        # the real menu exists before the icon is shown: a StatusNotifier host that sees the
+        # item with an empty menu can leave it hidden (xfce4-panel, sway: pystray's first
+        # menu update raises inside its loop and the item stays Passive)
+        now = timestamps.utcnow()
+        try:
+            state = self._state = self.load_state()
+            image = icons.render(tray_model.icon_state(state, now))
+            title = tray_model.tooltip(state, now)
+            self._shown = traymenu.build(tray_model.build_menu(state, now), self._fire)
+            menu = self._shown.menu
+        except Exception:
+            log.exception("cannot read the first state; starting with an empty menu")
+            image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
+        self._icon = pystray.Icon(APP_NAME, image, None, menu)
+        self._icon.title = trayquirks.title_for(self._icon, title)
+        if type(self._icon).__module__ == "pystray._appindicator":
+            sni.keep_registered(self._icon.update_menu)
+        self._icon.run(setup=self._setup)
+        self._finish()
+        return self.exit_status
+
+    def _setup(self, icon: Any) -> None:
+        if self.runtime.stop.is_set():  # a signal came while the icon was being made
+            icon.stop()
+            return
+        # deliveries never wait for the icon: a backend's show can block (pystray's xorg
+        # backend, seen waiting for a tray that never embeds it)
+        self._worker = threading.Thread(target=self._run_runtime, name="runtime", daemon=True)
+        self._worker.start()
+        self.refresh(force=True)
+        icon.visible = True
+        log.info("tray icon up (%s)", type(icon).__module__)
+
+    def _run_runtime(self) -> None:
+        try:
+            self.loop.run()  # survives every error of a tick; this is for what it cannot
+        except BaseException:
+            self.exit_status = 1
+            log.exception("the delivery thread stopped; the tray quits")
+        finally:
+            if self._icon is not None and not self.runtime.stop.is_set():
+                self._icon.stop()
+
+    def quit(self) -> None:
+        self.runtime.stop.set()
+        self.waker.poke()
+        if self._icon is not None:
+            self._icon.stop()
+
+    def _finish(self) -> None:
+        self.runtime.stop.set()
+        self.waker.poke()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
