@@ -206,7 +206,8 @@ def test_an_address_reaches_the_opener_as_written(tmp_path: Path) -> None:
     record = tmp_path / "opened"
     fake = tmp_path / "bin" / "xdg-open"
     fake.parent.mkdir()
-    fake.write_text(f'#!/bin/sh\nprintf %s "$1" > {record}\n')
+    # written whole, then renamed: `exists` must not see the file before its bytes
+    fake.write_text(f'#!/bin/sh\nprintf %s "$1" > {record}.part && mv {record}.part {record}\n')
     fake.chmod(0o755)
     address = "https://example.com/build/42?a=1&b=%20x#frag"
     old_path = os.environ["PATH"]
