@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from traycourier.store.errors import SchemaTooNew, StoreError
 from traycourier.store.migrations import LATEST_VERSION
 from traycourier.store.refusals import Refused
+from traycourier.store.transitions import Transitions
 from traycourier.store.wake import Wakeable
 
 QUICK_CHECK_S = 5.0
@@ -30,8 +31,9 @@ QUICK_CHECK_S = 5.0
 Dialect = Literal["sqlite", "postgresql"]
 
 
-class Database(ABC):
-    """One shared database. Thread-safe: each transaction takes its own connection.
+class Database(Transitions, ABC):
+    """One shared database. Thread-safe: each transaction takes its own connection. The
+    delivery state machine's transitions are its methods (`store.transitions`).
 
     `location` is what may be shown of it (a PostgreSQL URL without its password); `path`
     is the SQLite file and `url` the server's URL (None on the other backend)."""

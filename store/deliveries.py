@@ -51,8 +51,6 @@ log = logging.getLogger(__name__)
 
 S = DeliveryStatus
 WAITING = f"sink = '{DESKTOP}' AND status IN ('{S.QUEUED}', '{S.RETRY_WAIT}')"
-ANY_RANK = 1 << 30
-"""A `max_rank` that lets every priority through (no quiet hours in force)."""
 """Desktop rows waiting to be claimed; literally the WHERE of the partial index
 `ix_deliveries_pending`, which is what lets SQLite use it."""
 CLEAR_LEASE = (

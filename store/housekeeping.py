@@ -18,7 +18,6 @@ from sqlalchemy import Connection, TextClause, text
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import (
-    ANY_RANK,
     CLEAR_LEASE,
     WAITING,
     insert_attempts,
@@ -38,6 +37,7 @@ from traycourier.store.dialects import (
 from traycourier.store.errors import InvalidInput
 from traycourier.store.migrations import malformed
 from traycourier.store.model import (
+    ANY_RANK,
     DEFAULT_MAX_ATTEMPTS,
     DESKTOP,
     AttemptOutcome,

@@ -15,7 +15,6 @@ from sqlalchemy import Connection
 from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import (
-    ANY_RANK,
     CLEAR_LEASE,
     MAX_ACTIONS_READ,
     MAX_BODY_READ,
@@ -34,6 +33,7 @@ from traycourier.store.dialects import (
 )
 from traycourier.store.marks import STARTED
 from traycourier.store.model import (
+    ANY_RANK,
     Claimed,
     Code,
     DeliveryStatus,

@@ -127,6 +127,9 @@ DESKTOP = "desktop"
 
 DEFAULT_MAX_ATTEMPTS = 5
 
+ANY_RANK = 1 << 30
+"""A claim's `max_rank` that lets every priority through (no quiet hours in force)."""
+
 
 # -- routing --------------------------------------------------------------------------------
 

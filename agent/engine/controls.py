@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from traycourier.agent.system import autostart, ostype
-from traycourier.store import Database, housekeeping, mutes, queries, settings, timestamps
+from traycourier.store import Database, mutes, queries, settings, timestamps
 from traycourier.store.actions import is_web_url
 from traycourier.store.choices import Mute
 from traycourier.store.model import Priority
@@ -55,7 +55,7 @@ def resume(db: Database, now: datetime) -> None:
 
 def retry_failed(db: Database, now: datetime, device: str = "") -> int:
     """Requeue this device's failed deliveries."""
-    return housekeeping.retry_failed(db, now, device)
+    return db.retry_failed(now, device)
 
 
 def mark_all_read(db: Database, now: datetime) -> int:
@@ -88,7 +88,7 @@ def snooze(
 ) -> None:
     """Show a notification that was shown (on this device) once more at `until`
     (InvalidInput if it was not shown)."""
-    housekeeping.snooze(db, notification_id, until, now, device)
+    db.snooze(notification_id, until, now, device)
 
 
 def mark_read(db: Database, notification_id: str, now: datetime) -> None:

@@ -23,7 +23,7 @@ from traycourier.agent.notifiers.notifier import (
     show_within,
 )
 from traycourier.agent.policy import burst, errors, textfit
-from traycourier.store import Database, marks, timestamps
+from traycourier.store import Database, timestamps
 from traycourier.store.model import Claimed, Outcome, OutcomeKind, Priority
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class Marker:
 
     def flush(self) -> None:
         if self._pending:
-            report = marks.mark(self._db, self._owner, self._pending, self._clock())
+            report = self._db.mark(self._owner, self._pending, self._clock())
             self.fenced += len(report.fenced_off)
             self._pending = []
         self._last = time.monotonic()

@@ -156,7 +156,7 @@ def answer(
 ) -> bool:
     """Write the user's answer, from a popup or the menu alike; when another answer was
     first (another device, another popup), say so instead. True when this one stands."""
-    result = answers.answer(db, notification_id, choice, device_name, now)
+    result = db.answer(notification_id, choice, device_name, now)
     if result.won:
         log.info("%s answered %r", notification_id, choice)
         return True

@@ -87,9 +87,9 @@ class Presence:
         agents.record_error(self.db, self.owner, error, now)
 
     def stop(self, now: datetime, plan: housekeeping.RetryPlan) -> None:
-        """End this agent's leases (`housekeeping.release_all`) and mark it stopped."""
+        """End this agent's leases (`Database.release_all`) and mark it stopped."""
         try:
-            released = housekeeping.release_all(self.db, self.owner, now, plan)
+            released = self.db.release_all(self.owner, now, plan)
             agents.stopped(self.db, self.owner, now)
             log.info("agent %s stopped; %d lease(s) returned", self.owner, released)
         except StoreError as err:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from traycourier.agent.engine.delivery import Attempts, Marker
 from traycourier.agent.engine.popups import PopupActions
 from traycourier.agent.policy import burst
-from traycourier.store import Database, leases, marks, timestamps
+from traycourier.store import Database, timestamps
 from traycourier.store.choices import Settings
 from traycourier.store.model import Claimed, Outcome, OutcomeKind
 
@@ -59,8 +59,7 @@ class Rounds:
             # whole round of its calls still takes less than one flush interval
             bulk = self._call_s * self.config.round_size * 5 <= Marker.FLUSH_S
             size = self.config.round_size * (5 if bulk else 1)
-            claimed = leases.claim(
-                self.db,
+            claimed = self.db.claim(
                 self.owner,
                 self.clock(),
                 ttl,
@@ -91,8 +90,7 @@ class Rounds:
     def _claim_rest(self, ttl: timedelta, max_rank: int) -> list[Claimed]:
         rest: list[Claimed] = []
         while True:
-            more = leases.claim(
-                self.db,
+            more = self.db.claim(
                 self.owner,
                 self.clock(),
                 ttl,
@@ -139,7 +137,7 @@ class Rounds:
 
     def _mark_started(self, items: Sequence[Claimed]) -> None:
         if items:
-            marks.mark_started(self.db, self.owner, [i.delivery_id for i in items], self.clock())
+            self.db.mark_started(self.owner, [i.delivery_id for i in items], self.clock())
 
     def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
         """Do not start a call that could outlive the lease, or after a transient failure,

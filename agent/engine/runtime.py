@@ -35,16 +35,14 @@ from traycourier.agent.policy import backoff, quiet, routing, visibility
 from traycourier.store import (
     Database,
     Settings,
-    deliveries,
     devices,
-    housekeeping,
     mutes,
     read_settings,
     timestamps,
 )
 from traycourier.store.choices import Mute
 from traycourier.store.imports import Imported
-from traycourier.store.model import OutcomeKind, RouteDecision, Unrouted
+from traycourier.store.model import ANY_RANK, OutcomeKind, RouteDecision, Unrouted
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +132,7 @@ class Runtime:
         )
 
     def close(self) -> None:
-        """End this agent's leases and mark it stopped (`housekeeping.release_all`)."""
+        """End this agent's leases and mark it stopped (`Database.release_all`)."""
         self.presence.stop(self.clock(), self._retry_plan)
         self.follower.close()
 
@@ -149,8 +147,7 @@ class Runtime:
         settings = self._settings
         moment = visibility.Moment(settings or Settings(), now, quiet=self._quiet)
         paused = settings is not None and settings.is_paused(now)
-        next_event = housekeeping.next_event_at(
-            self.db,
+        next_event = self.db.next_event_at(
             waiting=not paused,
             max_rank=self._max_rank(moment),
             device=self.config.device,
@@ -167,7 +164,7 @@ class Runtime:
     def _max_rank(moment: visibility.Moment) -> int:
         """What the claim may take now (`visibility.claimable_rank`) in the store's terms."""
         rank = visibility.claimable_rank(moment)
-        return deliveries.ANY_RANK if rank is None else rank
+        return ANY_RANK if rank is None else rank
 
     def record_error(self, error: str) -> None:
         """Keep the last internal error where `status` and `doctor` read it."""
@@ -185,14 +182,14 @@ class Runtime:
         muted = mutes.active(self.db, now)
         ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
         self._mute_end = min(ends) if ends else None  # the tray's list changes then
-        todo = deliveries.pending(self.db, now, self.config.device)
+        todo = self.db.pending(now, self.config.device)
         expired = cancelled = routed = 0
         if todo.malformed:
-            housekeeping.fail_malformed(self.db, now)
+            self.db.fail_malformed(now)
         if todo.expired_leases:
-            expired = housekeeping.expire_leases(self.db, now, self._retry_plan)
+            expired = self.db.expire_leases(now, self._retry_plan)
         if not settings.enable_notifications and todo.waiting:
-            cancelled = housekeeping.cancel_pending(self.db, now)
+            cancelled = self.db.cancel_pending(now)
         if todo.unrouted or incoming:
             routed = self._route_all(settings, now, muted, incoming)
         report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
@@ -222,7 +219,7 @@ class Runtime:
         total = 0
         while True:
             batch = self.config.route_batch
-            result = deliveries.route_batch(self.db, decide, now, limit=batch, imports=incoming)
+            result = self.db.route(decide, now, limit=batch, imports=incoming)
             if incoming:
                 self.follower.landed()
                 log.debug("%d new from followed sources", result.imported)
