@@ -5,6 +5,8 @@ what the agent, the CLI and the tray call. Nothing outside this package writes S
 `store.model` (the vocabulary and records) is the only module here that runs none.
 """
 
+from typing import TYPE_CHECKING
+
 from traycourier.store.actions import Action
 from traycourier.store.answers import wait_for_answer
 from traycourier.store.choices import DEFAULTS, Settings
@@ -26,7 +28,6 @@ from traycourier.store.pgdb import ServerDatabase
 from traycourier.store.producer import enqueue
 from traycourier.store.settings import read_settings, write_setting
 from traycourier.store.sqlitedb import SqliteDatabase
-from traycourier.store.wake import Wakeable
 
 __all__ = [
     "DEFAULTS",
@@ -53,3 +54,17 @@ __all__ = [
     "wait_for_answer",
     "write_setting",
 ]
+
+
+if TYPE_CHECKING:
+    from traycourier.store.wake import Wakeable
+
+
+def __getattr__(name: str) -> object:
+    """`Wakeable` (what the agent's loop waits on) is loaded when first asked for: it brings
+    the file watcher and its threads, which a producer that only writes never needs."""
+    if name == "Wakeable":
+        from traycourier.store.wake import Wakeable
+
+        return Wakeable
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

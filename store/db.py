@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
@@ -23,7 +23,9 @@ from traycourier.store.errors import SchemaTooNew, StoreError
 from traycourier.store.migrations import LATEST_VERSION
 from traycourier.store.refusals import Refused
 from traycourier.store.transitions import Transitions
-from traycourier.store.wake import Wakeable
+
+if TYPE_CHECKING:
+    from traycourier.store.wake import Wakeable
 
 QUICK_CHECK_S = 5.0
 """How long `quick_check` may read before it stops and says it did not finish."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,7 +171,7 @@ def test_store_never_imports_the_agent() -> None:
             assert not [m for m in imported_modules(path) if m.startswith("traycourier.agent")]
 
 
-BACKENDS = ("sqlitefile", "sqlitedb", "pg", "pgdb", "wake")
+BACKENDS = ("sqlitefile", "sqlitedb", "sqlitewake", "pg", "pgdb", "pgwake", "wake")
 
 
 @pytest.mark.parametrize("path", agent_sources(), ids=rel)
@@ -238,3 +239,18 @@ def test_make_run_installs_what_running_needs_and_make_test_the_rest() -> None:
     assert run | toolchain <= test
     makefile = (ROOT / "Makefile").read_text()
     assert "run: setup-run\n" in makefile and "scripts/setup.sh run\n" in makefile
+
+
+def test_a_producer_loads_no_file_watcher_and_no_agent() -> None:
+    """`import traycourier.store` and one `enqueue` are all a Python producer does: the
+    waker's file watcher and its threads come only when an agent listens."""
+    code = (
+        "import sys, tempfile, pathlib; from traycourier.store import Database, enqueue; "
+        "db = Database.open(pathlib.Path(tempfile.mkdtemp()) / 'p.db'); enqueue(db, 'hi'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'watchdog' "
+        "or m.startswith('traycourier.agent')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"
