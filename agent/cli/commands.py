@@ -13,6 +13,7 @@ from typing import Any
 from traycourier.agent.cli import process
 from traycourier.agent.engine import controls, sources
 from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
+from traycourier.agent.policy import quiet, visibility
 from traycourier.agent.policy.wording import (
     describe_mute,
     describe_settings,
@@ -33,6 +34,7 @@ from traycourier.store import (
 from traycourier.store import devices as store_devices
 from traycourier.store import settings as store_settings
 from traycourier.store import sources as store_sources
+from traycourier.store.model import Code
 
 
 @contextlib.contextmanager
@@ -54,6 +56,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = queries.status(db, now, STALE_AFTER, device=mine)
         version = db.schema_version()
         followed = store_sources.listed(db)
+        moment = visibility.Moment(current, now, quiet=quiet.quiet_now(
+            current.quiet_window(), current.quiet_weekdays_only, now))  # fmt: skip
+        held = visibility.holding(moment)
     if args.json:
         _print_json(
             {
@@ -62,6 +67,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "schema_version": version,
                 "settings": asdict(current),
                 "paused": current.is_paused(now),
+                "held": None
+                if held is None
+                else {
+                    "by": held.code,
+                    "until": timestamps.fmt(held.until) if held.until else None,
+                },
                 "deliveries": state.counts,
                 "unrouted": state.unrouted,
                 "last_delivered_at": state.last_delivered_at,
@@ -77,6 +88,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     whose = f" (device {me.name})" if mine else (" (every device)" if db.is_server else "")
     print(f"deliveries{whose}  " + " · ".join(f"{k} {v}" for k, v in state.counts.items()))
     print(f"unrouted    {state.unrouted}")
+    if held is not None:
+        until = local_time(timestamps.fmt(held.until)) if held.until else "?"
+        what = (
+            "paused"
+            if held.code == Code.PAUSED
+            else f"quiet hours ({current.quiet_breakthrough} and above still shown)"
+        )
+        print(f"held        what waits: {what} until {until}")
     last = state.last_delivered_at
     print(f"last sent   {local_time(last) if last else 'never'}")
     if state.live_agents:

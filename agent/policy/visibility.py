@@ -82,6 +82,17 @@ def judge(priority: str, source: object, created: datetime | None, moment: Momen
     return SHOWN
 
 
+def holding(moment: Moment) -> Visibility | None:
+    """What holds waiting notifications now, for `status` and the tray: a pause (all of
+    them), else quiet hours (those below the breakthrough priority); None when nothing."""
+    settings = moment.settings
+    if settings.is_paused(moment.now):
+        return Visibility(Fate.HELD, Code.PAUSED, settings.paused_until_time())
+    if moment.quiet.active:
+        return Visibility(Fate.HELD, Code.QUIET_HOURS, moment.quiet.ends_at)
+    return None
+
+
 def claimable_rank(moment: Moment) -> int | None:
     """The lowest priority rank the claim may take now (None: any). A pause is not a rank:
     nothing is claimed while paused."""

@@ -10,6 +10,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,25 @@ def test_status_json(db_path: Path) -> None:
     assert data["settings"]["min_priority"] == "action"
     assert data["deliveries"]["queued"] == 0
     assert data["agents"] == []
+
+
+def test_status_says_what_holds_the_waiting_ones(db_path: Path) -> None:
+    """The same answer as the claim's (`agent.policy.visibility`): nothing, then quiet
+    hours around now, then a pause, which is named first."""
+    assert json.loads(run_in_process("status", "--json", db=db_path).stdout)["held"] is None
+    assert "held " not in run_in_process("status", db=db_path).stdout
+    local = datetime.now().astimezone()
+    window = f"{local - timedelta(hours=1):%H:%M}-{local + timedelta(hours=1):%H:%M}"
+    assert run_in_process("settings", "set", "quiet_hours", window, db=db_path).code == 0
+    text = run_in_process("status", db=db_path).stdout
+    assert "held        what waits: quiet hours (urgent and above still shown) until " in text
+    assert json.loads(run_in_process("status", "--json", db=db_path).stdout)["held"]["by"] == (
+        "quiet_hours"
+    )
+    run_in_process("settings", "set", "paused_until", "2h", db=db_path)
+    held = json.loads(run_in_process("status", "--json", db=db_path).stdout)["held"]
+    assert held["by"] == "paused" and held["until"] is not None
+    assert "held        what waits: paused until " in run_in_process("status", db=db_path).stdout
 
 
 def test_deliveries_on_an_empty_file(db_path: Path) -> None:

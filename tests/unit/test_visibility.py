@@ -12,6 +12,7 @@ from traycourier.agent.policy.visibility import (
     Fate,
     Moment,
     claimable_rank,
+    holding,
     holds_end,
     judge,
 )
@@ -82,3 +83,11 @@ def test_the_agent_wakes_when_the_first_hold_ends() -> None:
     assert holds_end(moment(**PAUSED)) == LATER
     assert holds_end(moment(QUIET)) == QUIET.ends_at
     assert holds_end(moment(QUIET, **PAUSED)) == LATER
+
+
+def test_what_holds_the_waiting_ones_now() -> None:
+    assert holding(moment()) is None
+    paused = holding(moment(QUIET, **PAUSED))  # a pause holds all: it is named first
+    assert paused is not None and (paused.code, paused.until) == (Code.PAUSED, LATER)
+    quiet = holding(moment(QUIET))
+    assert quiet is not None and (quiet.code, quiet.until) == (Code.QUIET_HOURS, QUIET.ends_at)
