@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import execute, query
-from tests.store.test_hostile_property import Shown
+from tests.fakes import Shown
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.store import Database, enqueue
 from traycourier.store.housekeeping import next_event_at, retry_failed

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import query, run_in_process
+from tests.fakes import NoWaker, Shown
 from traycourier.agent.engine.loop import AgentLoop
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
-from traycourier.agent.notifiers.notifier import OsNotification, TextOnly
 from traycourier.agent.policy import tray_model
 from traycourier.agent.tray.app import TrayApp
 from traycourier.store import Database, enqueue, read_settings, timestamps
@@ -74,36 +74,6 @@ SQLITE_VALUE = st.one_of(
     st.binary(max_size=40),
     NASTY_TEXT,
 )
-
-
-class Shown(TextOnly):
-    """An in-process notifier that keeps what it was asked to show."""
-
-    name = "shown"
-    available = True
-    degraded = False
-    needs_session_bus = False
-    may_block = False
-    platform = "linux"
-
-    def __init__(self) -> None:
-        self.titles: list[str] = []
-
-    def describe(self) -> str:
-        return self.name
-
-    def problem(self) -> str | None:
-        return None
-
-    def show(self, notification: OsNotification) -> str | None:
-        self.titles.append(notification.title)
-        return None
-
-
-class NoWaker:
-    def mark(self) -> None: ...
-    def poke(self) -> None: ...
-    def pause(self, timeout_s: float, stop: object) -> None: ...
 
 
 def write_hostile(path: Path, row: dict[str, object], stored: dict[str, object]) -> None:

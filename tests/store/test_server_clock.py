@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conftest import query
-from tests.store.test_hostile_property import Shown
+from tests.fakes import Shown
 from traycourier.agent.engine.clock import ServerClock
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.agent.policy.routing import decide_desktop

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from tests import aodb
 from tests.conftest import execute, query, wait_for
-from tests.store.test_hostile_property import SQLITE_VALUE, Shown
+from tests.fakes import Shown
+from tests.store.test_hostile_property import SQLITE_VALUE
 from traycourier.agent.engine import controls
 from traycourier.agent.engine import sources as agent_sources
 from traycourier.agent.engine.loop import AgentLoop

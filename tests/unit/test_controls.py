@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_in_process, wait_for
+from tests.fakes import NoWaker
 from traycourier.agent.engine import controls
 from traycourier.agent.engine.loop import AgentLoop
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
@@ -31,15 +32,10 @@ from traycourier.store import Database, Priority, enqueue, read_settings
 from traycourier.store.actions import is_web_url
 
 
-class _NoWaker:
-    def poke(self) -> None:
-        pass
-
-
 @pytest.fixture
 def app(db: Database) -> TrayApp:
     runtime = Runtime(db, NullNotifier(), RuntimeConfig(owner="t"))
-    tray = TrayApp(db, AgentLoop(runtime, _NoWaker()))  # type: ignore[arg-type]
+    tray = TrayApp(db, AgentLoop(runtime, NoWaker()))  # type: ignore[arg-type]
     tray.refresh(force=True)  # loads state; no icon, so nothing is drawn
     return tray
 

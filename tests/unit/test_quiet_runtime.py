@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.unit.test_runtime import Clock, ScriptedNotifier, make, statuses
+from tests.fakes import Clock, ScriptedNotifier
+from tests.unit.test_runtime import make, statuses
 from traycourier.agent.engine import controls
 from traycourier.store import Database, enqueue, timestamps, write_setting
 

@@ -4,59 +4,15 @@ notifier and an injected clock."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.conftest import execute, query
+from tests.fakes import T0, Clock, ScriptedNotifier
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
-from traycourier.agent.notifiers.notifier import OsNotification, TextOnly
+from traycourier.agent.notifiers.notifier import OsNotification
 from traycourier.store import Database, enqueue, timestamps, write_setting
-
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class ScriptedNotifier(TextOnly):
-    """Records what it shows; `fail` decides per call whether to raise instead."""
-
-    name = "scripted"
-    available = True
-    needs_session_bus = False
-    may_block = True
-    degraded = False
-    platform = "linux"
-
-    def __init__(self, fail: Callable[[OsNotification], BaseException | None] | None = None):
-        self.shown: list[OsNotification] = []
-        self.calls = 0
-        self.fail = fail
-
-    def describe(self) -> str:
-        return self.name
-
-    def problem(self) -> str | None:
-        return None
-
-    def show(self, notification: OsNotification) -> str | None:
-        self.calls += 1
-        if self.fail is not None:
-            err = self.fail(notification)
-            if err is not None:
-                raise err
-        self.shown.append(notification)
-        return f"id{len(self.shown)}"
 
 
 def make(db: Database, notifier: ScriptedNotifier, clock: Clock, **config: object) -> Runtime:
