@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, TextClause, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 
 @dataclass(frozen=True)
@@ -133,5 +133,11 @@ def item(index: int, dialect: str, cast: str = "") -> str:
 
 
 def insert(conn: Connection, table: Table) -> Any:
-    """INSERT with `on_conflict_do_nothing` in the connection's dialect."""
-    return (postgresql.insert if is_postgresql(conn) else sqlite.insert)(table)
+    """INSERT with `on_conflict_do_nothing` in the connection's dialect. SQLAlchemy's
+    PostgreSQL dialect (with asyncpg's, pg8000's and psycopg2's modules: about 2 MiB) is
+    loaded only when a server is used."""
+    if is_postgresql(conn):
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    return sqlite.insert(table)

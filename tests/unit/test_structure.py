@@ -243,12 +243,13 @@ def test_make_run_installs_what_running_needs_and_make_test_the_rest() -> None:
 
 def test_a_producer_loads_no_file_watcher_and_no_agent() -> None:
     """`import traycourier.store` and one `enqueue` are all a Python producer does: the
-    waker's file watcher and its threads come only when an agent listens."""
+    waker's file watcher and its threads come only when an agent listens, SQLAlchemy's
+    PostgreSQL dialect only when a server is used."""
     code = (
         "import sys, tempfile, pathlib; from traycourier.store import Database, enqueue; "
         "db = Database.open(pathlib.Path(tempfile.mkdtemp()) / 'p.db'); enqueue(db, 'hi'); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'watchdog' "
-        "or m.startswith('traycourier.agent')))"
+        "or m.startswith(('traycourier.agent', 'sqlalchemy.dialects.postgresql'))))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
