@@ -24,9 +24,9 @@ UNLISTENED_POLL_S = 2.0
 
 
 class ServerWaker(Wakeable):
-    """The same interface as `Waker`, fed by PostgreSQL's LISTEN/NOTIFY on a thread of its
-    own. Anything missed while the connection was down is caught by one tick once it is back
-    (a reconnect counts as a change)."""
+    """A `Wakeable` fed by PostgreSQL's LISTEN/NOTIFY on a thread of its own. Anything
+    missed while the connection was down is caught by one tick once it is back (a reconnect
+    counts as a change)."""
 
     def __init__(self, url: str) -> None:
         super().__init__()

@@ -192,6 +192,19 @@ def any_db(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Database]:
     database.close()
 
 
+def refuse_insert(db: Database, name: str, table: str, when: str, why: str) -> None:
+    """A producer's trigger, on either backend, that refuses an INSERT into `table` when
+    `when` (about `NEW`) holds, with `why` as the database's message."""
+    if db.url is None:
+        execute(db, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {when} "
+                    f"BEGIN SELECT RAISE(ABORT, '{why}'); END")  # fmt: skip
+        return
+    execute(db, f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN RAISE EXCEPTION '{why}'; END $$")  # fmt: skip
+    execute(db, f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW "
+                f"WHEN ({when}) EXECUTE FUNCTION {name}()")  # fmt: skip
+
+
 def query(db: Database, sql: str, **params: object) -> list[tuple]:
     """Raw rows through the database's own engine, whichever backend it is."""
     from sqlalchemy import text

@@ -13,7 +13,7 @@ from typing import Any
 from traycourier.agent.cli import process
 from traycourier.agent.engine import controls, sources
 from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
-from traycourier.agent.policy import quiet, visibility
+from traycourier.agent.policy import visibility
 from traycourier.agent.policy.wording import (
     describe_mute,
     describe_settings,
@@ -56,9 +56,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = queries.status(db, now, STALE_AFTER, device=mine)
         version = db.schema_version()
         followed = store_sources.listed(db)
-        moment = visibility.Moment(current, now, quiet=quiet.quiet_now(
-            current.quiet_window(), current.quiet_weekdays_only, now))  # fmt: skip
-        held = visibility.holding(moment)
+        held = visibility.holding(visibility.Moment.at(current, now))
     if args.json:
         _print_json(
             {

@@ -10,7 +10,7 @@ import sys
 from traycourier.agent import APP_NAME
 from traycourier.agent.cli.commands import database
 from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
-from traycourier.agent.policy import quiet, visibility
+from traycourier.agent.policy import visibility
 from traycourier.agent.policy.visibility import Visibility
 from traycourier.agent.policy.wording import send_notice
 from traycourier.store import InvalidInput, Settings, answers, enqueue, mutes, queries, timestamps
@@ -99,5 +99,4 @@ def no_daemon_notice(live: list[AgentRow]) -> str | None:
 def fate(current: Settings, muted: dict[str, Mute], priority: str, source: str) -> Visibility:
     """What routing will make of what was just sent (`agent.policy.visibility`), at this moment."""
     now = timestamps.utcnow()
-    hold = quiet.quiet_now(current.quiet_window(), current.quiet_weekdays_only, now)
-    return visibility.judge(priority, source, now, visibility.Moment(current, now, muted, hold))
+    return visibility.judge(priority, source, now, visibility.Moment.at(current, now, muted))

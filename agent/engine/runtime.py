@@ -144,17 +144,15 @@ class Runtime:
         if (heartbeat_due := self.presence.heartbeat_due(now)) is not None:
             timeout = min(timeout, (heartbeat_due - now).total_seconds())
         # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
-        settings = self._settings
-        moment = visibility.Moment(settings or Settings(), now, quiet=self._quiet)
-        paused = settings is not None and settings.is_paused(now)
+        moment = visibility.Moment(self._settings or Settings(), now, quiet=self._quiet)
+        paused = moment.settings.is_paused(now)
         next_event = self.db.next_event_at(
             waiting=not paused,
             max_rank=self._max_rank(moment),
             device=self.config.device,
         )
         ends = [next_event, self._mute_end, self.follower.next_retry_at()]
-        if settings is not None:
-            ends.append(visibility.holds_end(moment))
+        ends.append(visibility.holds_end(moment))
         for moment_at in ends:
             if moment_at is not None:
                 timeout = min(timeout, (moment_at - now).total_seconds() + 0.001)
@@ -176,10 +174,8 @@ class Runtime:
         now = self.clock()
         incoming = self.follower.step(now)  # imported, routed and shown by this same tick
         settings = self._settings = read_settings(self.db)
-        self._quiet = quiet.quiet_now(
-            settings.quiet_window(), settings.quiet_weekdays_only, now, self.config.zone
-        )
         muted = mutes.active(self.db, now)
+        self._quiet = visibility.Moment.at(settings, now, muted, self.config.zone).quiet
         ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
         self._mute_end = min(ends) if ends else None  # the tray's list changes then
         todo = self.db.pending(now, self.config.device)

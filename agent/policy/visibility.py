@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from traycourier.agent.policy.quiet import QuietNow, breaks_through
+from traycourier.agent.policy.quiet import QuietNow, breaks_through, quiet_now
 from traycourier.store.choices import Mute, Settings
 from traycourier.store.model import RANKS, Code
 
@@ -42,6 +42,18 @@ class Moment:
     now: datetime
     mutes: Mapping[str, Mute] = field(default_factory=dict)
     quiet: QuietNow = field(default_factory=lambda: QuietNow(False))
+
+    @classmethod
+    def at(
+        cls,
+        settings: Settings,
+        now: datetime,
+        mutes: Mapping[str, Mute] | None = None,
+        zone: tzinfo | None = None,
+    ) -> Moment:
+        """The moment with its quiet hours worked out (`zone` None: the system's own)."""
+        window, weekdays = settings.quiet_window(), settings.quiet_weekdays_only
+        return cls(settings, now, mutes or {}, quiet_now(window, weekdays, now, zone))
 
 
 @dataclass(frozen=True)

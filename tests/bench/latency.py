@@ -84,7 +84,11 @@ def _native_pr(db: Database) -> Callable[[str], None]:
     """A native producer's notification, the same one a ReverbCode row becomes (the body, the
     link, the payload, the key): the baseline of `agent_reverbcode`."""
 
-    session = {"type": "ready_to_merge", "project_id": aodb.PROJECT, "session_id": "acme-app-s1"}
+    session = {
+        "type": "ready_to_merge",
+        "project_id": aodb.PROJECT,
+        "session_id": f"{aodb.PROJECT}-s1",
+    }
 
     def produce(title: str) -> None:
         enqueue(

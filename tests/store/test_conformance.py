@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import execute, query
-from tests.store.test_sources import refuse_title
+from tests.conftest import execute, query, refuse_insert
 from traycourier.agent.policy import routing
 from traycourier.store import Database, Settings, enqueue, timestamps
 from traycourier.store.model import Outcome
@@ -30,20 +29,6 @@ def statuses(db: Database) -> dict[str, tuple[str, str | None]]:
     return {str(title): (status, code) for title, status, code in rows}
 
 
-def refuse_routing(db: Database, notification_id: str) -> None:
-    """A producer's trigger that refuses the agent's delivery rows for one notification."""
-    if db.url is None:
-        execute(db, "CREATE TRIGGER picky_route BEFORE INSERT ON notification_deliveries "
-                    f"WHEN NEW.notification_id = '{notification_id}' "
-                    "BEGIN SELECT RAISE(ABORT, 'not routed'); END")  # fmt: skip
-        return
-    execute(db, "CREATE OR REPLACE FUNCTION picky_route() RETURNS trigger LANGUAGE plpgsql "
-                "AS $$ BEGIN RAISE EXCEPTION 'not routed'; END $$")  # fmt: skip
-    execute(db, "CREATE TRIGGER picky_route BEFORE INSERT ON notification_deliveries FOR EACH "
-                f"ROW WHEN (NEW.notification_id = '{notification_id}') "
-                "EXECUTE FUNCTION picky_route()")  # fmt: skip
-
-
 def route(db: Database, now: datetime = T0) -> None:
     settings = Settings(max_age_seconds=0, min_priority="info")
     db.route(lambda item: routing.decide_desktop(item, settings, now), now)
@@ -55,11 +40,14 @@ def db(any_db: Database) -> Database:
 
 
 def test_one_walk_through_every_transition(db: Database) -> None:
-    refuse_title(db, "refused")  # a producer's trigger on notifications: no INSERT of it
+    # producers' triggers: one refuses a notification, one the agent's rows for another
+    refuse_insert(db, "picky", "notifications", "NEW.title = 'refused'", "not this one")
     for title in ("shown", "retried", "expired", "released", "failed"):
         enqueue(db, title, priority="urgent", now=T0)
     execute(db, "INSERT INTO notifications (id, title, created_at) VALUES ('bad', 'bad', 'soon')")
-    refuse_routing(db, "picky")  # and one the database will not let the agent route
+    refuse_insert(
+        db, "picky_route", "notification_deliveries", "NEW.notification_id = 'picky'", "not routed"
+    )
     execute(db, "INSERT INTO notifications (id, title, priority) VALUES ('picky', 'p', 'urgent')")
     with pytest.raises(Exception, match="not this one"):
         enqueue(db, "refused", now=T0)  # refused on both backends, and nothing written

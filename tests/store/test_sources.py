@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import aodb
-from tests.conftest import execute, query, wait_for
+from tests.conftest import query, refuse_insert, wait_for
 from tests.fakes import Shown
 from tests.store.test_hostile_property import SQLITE_VALUE
 from traycourier.agent.engine import controls
@@ -85,18 +85,6 @@ def test_new_rows_are_shown_once_mapped_as_documented(any_db: Database, ao: Path
     assert query(db, "SELECT count(*) FROM notifications") == [(2,)]
 
 
-def refuse_title(db: Database, title: str) -> None:
-    """A producer's trigger that refuses to let this title into `notifications`."""
-    if db.url is None:
-        execute(db, "CREATE TRIGGER picky BEFORE INSERT ON notifications WHEN NEW.title = "
-                    f"'{title}' BEGIN SELECT RAISE(ABORT, 'not this one'); END")  # fmt: skip
-        return
-    execute(db, "CREATE OR REPLACE FUNCTION picky() RETURNS trigger LANGUAGE plpgsql AS "
-                "$$ BEGIN RAISE EXCEPTION 'not this one'; END $$")  # fmt: skip
-    execute(db, "CREATE TRIGGER picky BEFORE INSERT ON notifications FOR EACH ROW "
-                f"WHEN (NEW.title = '{title}') EXECUTE FUNCTION picky()")  # fmt: skip
-
-
 def test_a_row_the_database_refuses_to_import_stops_no_other(
     any_db: Database, ao: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -104,7 +92,7 @@ def test_a_row_the_database_refuses_to_import_stops_no_other(
     (logged with its key), and the row beside it and the agent's own are still shown."""
     db = any_db  # a SQLite file and a PostgreSQL server
     follow(db, ao)
-    refuse_title(db, "refused")
+    refuse_insert(db, "picky", "notifications", "NEW.title = 'refused'", "not this one")
     bad = aodb.create(ao, title="refused", pr_url="https://x.example/1")
     aodb.create(ao, title="fine", pr_url="https://x.example/2")
     enqueue(db, "own", priority="urgent")
