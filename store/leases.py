@@ -141,10 +141,10 @@ def claim(
     started (its call follows at once: a separate write would only delay it), and the caller
     calls `mark_started` before each later one. `max_rank`: only these priorities and above
     (quiet hours' breakthrough). `device`: this agent's device (its deliveries only)."""
-    stamp = timestamps.fmt(now)
+    stamp, expires = timestamps.fmt(now), timestamps.fmt(now + lease_ttl)
     params = {
         "owner": owner,
-        "expires": timestamps.fmt(now + lease_ttl),
+        "expires": expires,
         "now": stamp,
         "limit": limit,
         "started": stamp if started else None,
@@ -168,7 +168,7 @@ def claim(
             conn.execute(_ORPHANED.on(conn), {"ids": json.dumps(orphans), "now": stamp})
         leased.sort(key=lambda row: (row.rank, row.next_attempt_at, row.id))
         found = [
-            _claimed(row, content[row.id], stamp, started, replaces.get(row.id))
+            _claimed(row, content[row.id], stamp, expires, started, replaces.get(row.id))
             for row in leased
             if row.id not in orphans
         ]
@@ -227,7 +227,7 @@ def record_refusal(
 
 
 def _claimed(
-    row: Any, found: Sequence[Any], stamp: str, started: bool, replaces: object
+    row: Any, found: Sequence[Any], stamp: str, expires: str, started: bool, replaces: object
 ) -> Claimed:
     _seq, ntf_id, title, message, priority, source, kind, actions, created, tag, progress = found
     return Claimed(
@@ -244,6 +244,7 @@ def _claimed(
         actions_json=actions if isinstance(actions, str) else "[]",
         created_at=created if isinstance(created, str) else str(created),
         claimed_at=stamp,
+        lease_expires_at=expires,
         started=started,
         tag=tag if isinstance(tag, str) else None,
         progress=progress if isinstance(progress, int) and 0 <= progress <= 100 else None,

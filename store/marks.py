@@ -1,6 +1,7 @@
 """Writing what became of a claimed delivery: that its notifier call started, and its outcome
-(sent, retry, failed, released), each fenced by the lease (same owner, not expired), so a
-late writer whose lease was taken over changes nothing.
+(sent, retry, failed, released), each fenced by the lease (same owner, the very lease it
+claimed, not expired), so a late writer whose lease was taken over changes nothing, even
+when the taker is itself, claiming the row again after that lease expired.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def _fenced(update: str) -> Both:
     return Both.build(
         lambda d: (
             f"{update} WHERE id IN ({ids('ids', d)}) AND status = '{S.LEASED}' "
-            "AND lease_owner = :owner AND lease_expires_at > :now RETURNING id"
+            "AND lease_owner = :owner AND lease_expires_at = :expires "
+            "AND lease_expires_at > :now RETURNING id"
         )
     )
 
@@ -85,17 +87,19 @@ _MARK = {
 def mark(db: Database, owner: str, outcomes: Iterable[Outcome], now: datetime) -> MarkReport:
     """Write the outcomes of one round in one transaction, each fenced by the lease."""
     stamp = timestamps.fmt(now)
-    groups: dict[tuple[OutcomeKind, str | None, str | None, str | None, str | None], list[Outcome]]
-    groups = {}
+    Group = tuple[OutcomeKind, str | None, str | None, str | None, str | None, str]
+    groups: dict[Group, list[Outcome]] = {}
     for out in outcomes:
-        key = (out.kind, out.external_id, out.next_attempt_at, out.error_code, out.error)
+        key = (out.kind, out.external_id, out.next_attempt_at, out.error_code, out.error,
+               out.claimed.lease_expires_at)  # fmt: skip
         groups.setdefault(key, []).append(out)
     applied: list[Outcome] = []
     fenced: list[int] = []
     with db.write() as conn:
-        for (kind, external_id, next_at, code, error), members in groups.items():
+        for (kind, external_id, next_at, code, error, expires), members in groups.items():
             params = {
                 "owner": owner,
+                "expires": expires,
                 "now": stamp,
                 "external_id": external_id,
                 "next": next_at,

@@ -198,6 +198,9 @@ class Claimed:
     actions_json: str
     created_at: str
     claimed_at: str
+    lease_expires_at: str
+    """The lease this claim holds: an outcome is written only while the row holds this very
+    lease (the same owner may hold a later one after this one expired)."""
     started: bool = False
     """Its notifier call already counts as started (marked by the claim itself)."""
     tag: str | None = None

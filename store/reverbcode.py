@@ -57,6 +57,15 @@ class ForeignRow:
     created_at: object = None
 
 
+@dataclass(frozen=True)
+class Unread:
+    """One unread row at a look: its rowid and id, and the row whole when it is new."""
+
+    rowid: int
+    id: object
+    row: ForeignRow | None
+
+
 def default_path(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
     """Where ReverbCode keeps its file: `$AO_DATA_DIR/ao.db`, else `~/.ao/data/ao.db`."""
     folder = env.get("AO_DATA_DIR") or str(Path("~/.ao/data").expanduser())
@@ -96,7 +105,7 @@ class ReverbCodeFile:
             self._conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
                                          isolation_level=None, check_same_thread=False)  # fmt: skip
             self._schema = self._schema_version()
-            self._select = self._statement(self._check_table())
+            self._look, self._select = self._statements(self._check_table())
         except sqlite3.Error as err:
             raise _unavailable(path, err) from err
 
@@ -104,19 +113,28 @@ class ReverbCodeFile:
         return int(self._conn.execute("PRAGMA schema_version").fetchone()[0])
 
     @staticmethod
-    def _statement(columns: set[str]) -> str:
-        return (
-            "SELECT "
-            + ", ".join(_column(f.name, columns) for f in fields(ForeignRow))
-            + " FROM notifications WHERE id IN (SELECT value FROM json_each(?))"
+    def _statements(columns: set[str]) -> tuple[str, str]:
+        """The look (every unread id, oldest first, and whole only the rows added after a
+        rowid: one statement where most looks find one new row) and the read of rows by id
+        (for a row that turned unread again behind that rowid)."""
+        whole = [_column(f.name, columns) for f in fields(ForeignRow)]
+        look = (
+            "SELECT rowid, id, "
+            + ", ".join(f"CASE WHEN rowid > :after THEN {expr} END" for expr in whole[1:])
+            + " FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT :limit"
         )
+        by_id = (
+            "SELECT " + ", ".join(whole)
+            + " FROM notifications WHERE id IN (SELECT value FROM json_each(?))"
+        )  # fmt: skip
+        return look, by_id
 
     def _recheck_schema(self) -> None:
         """A migration of a newer release (a column added, renamed or gone) is noticed at
         the first look after it, not at the next new row."""
         version = self._schema_version()
         if version != self._schema:
-            self._select = self._statement(self._check_table())
+            self._look, self._select = self._statements(self._check_table())
             self._schema = version
 
     def _check_table(self) -> set[str]:
@@ -146,21 +164,21 @@ class ReverbCodeFile:
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
 
-    def unread_ids(self) -> list[object]:
-        """The ids of the unread rows, oldest first (any type: a release or a hand may have
-        written anything)."""
+    def unread(self, after: int) -> list[Unread]:
+        """The unread rows, oldest first: ids of all (any type: a release or a hand may have
+        written anything), and whole those with a rowid above `after`."""
         try:
             self._recheck_schema()
-            rows = self._conn.execute(
-                "SELECT id FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT ?",
-                (MAX_UNREAD,),
-            ).fetchall()
+            found = self._conn.execute(self._look, {"after": after, "limit": MAX_UNREAD})
+            return [
+                Unread(row[0], row[1], ForeignRow(row[1], *row[2:]) if row[0] > after else None)
+                for row in found.fetchall()
+            ]
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
-        return [row[0] for row in rows]
 
     def rows(self, ids: Sequence[str]) -> list[ForeignRow]:
-        """The rows with these ids, whole: only new ones are read so."""
+        """The rows with these ids, whole (unread again behind the last look's rowid)."""
         if not ids:
             return []
         try:

@@ -35,6 +35,7 @@ from traycourier.store.reverbcode import (
     ForeignRow,
     ReverbCodeFile,
     SourceUnavailable,
+    Unread,
 )
 from traycourier.store.sources import Source
 
@@ -48,7 +49,7 @@ class Reader(Protocol):
 
     def replaced(self) -> bool: ...
     def version(self) -> int: ...
-    def unread_ids(self) -> list[object]: ...
+    def unread(self, after: int) -> list[Unread]: ...
     def rows(self, ids: list[str]) -> list[ForeignRow]: ...
     def mark_read(self, ids: list[str]) -> None: ...
     def close(self) -> None: ...
@@ -93,6 +94,8 @@ class _Followed:
     """Keys of rows unread there (and imported here) -> their ids there."""
     looked: bool = False
     """`unread` is what the last look found (not only what this agent imported)."""
+    after: int = 0
+    """The highest rowid a look read: the next reads whole only the rows above it."""
     unusable: int = 0
     failures: int = 0
     retry_at: datetime | None = None
@@ -164,37 +167,46 @@ class Follower:
             self._write_back_read_here(state)
 
     def _look(self, state: _Followed, kind: Kind, now: datetime) -> int:
-        """The ids of what is unread there; only rows not seen unread at the last look are
-        read whole and handed over (how many): a duplicate import is a no-op (`dedupe_key`)."""
-        ids = state.reader.unread_ids() if state.reader is not None else []
+        """What is unread there: rows not seen unread at the last look are handed over (how
+        many); a duplicate import is a no-op (`dedupe_key`)."""
+        found = state.reader.unread(state.after) if state.reader is not None else []
         name = state.source.name
         there: dict[str, str] = {}
+        fresh: list[ForeignRow] = []
+        behind: list[str] = []  # unread again below the last look's rowid: read by id
         unusable = 0
-        for row_id in ids:
-            key = kind.key_of(row_id, name)
+        for unread in found:
+            key = kind.key_of(unread.id, name)
             if key is None:
                 unusable += 1
+                continue
+            there[key] = str(unread.id)
+            if key in state.unread:
+                continue
+            if unread.row is not None:
+                fresh.append(unread.row)
             else:
-                there[key] = str(row_id)
+                behind.append(str(unread.id))
         if unusable != state.unusable:
             log.warning("source %s: %d unread rows have an id that is not text; left out",
                         name, unusable)  # fmt: skip
             state.unusable = unusable
-        fresh = [foreign for key, foreign in there.items() if key not in state.unread]
-        rows = state.reader.rows(fresh) if state.reader is not None and fresh else []
-        for row in rows:
+        if behind and state.reader is not None:
+            fresh += state.reader.rows(behind)
+        for row in fresh:
             item = kind.to_notification(row, name, state.source.options)
             if item is not None:
                 self._incoming[item.key] = item
-        if len(ids) < kind.limit:  # every unread row was read: the others were read there
+        if len(found) < kind.limit:  # every unread row was read: the others were read there
             before = set(state.unread) if state.looked else sources.unread_here(
                 self.db, state.source.key_prefix
             )  # fmt: skip
             gone = sorted(before - there.keys())
             sources.read_elsewhere(self.db, gone, f"read in {state.source.kind} first", now)
         state.unread, state.looked = there, True
-        log.debug("source %s: %d new", name, len(rows))
-        return len(rows)
+        state.after = max([state.after] + [u.rowid for u in found])
+        log.debug("source %s: %d new", name, len(fresh))
+        return len(fresh)
 
     def _write_back_read_here(self, state: _Followed) -> None:
         """Unread there and read here (a click, the menu, an answer): written back. Counting
@@ -262,7 +274,7 @@ class Follower:
                 state.reader.close()
             except Exception as err:  # closing a broken file: nothing more to lose
                 log.debug("closing %s: %s", state.source.name, err)
-        state.reader, state.version, state.looked = None, None, False
+        state.reader, state.version, state.looked, state.after = None, None, False, 0
 
     def _forget(self, name: str) -> None:
         state = self._followed.pop(name)

@@ -126,6 +126,33 @@ def test_rows_read_by_a_tick_that_failed_are_imported_by_the_next(
     assert shown.titles == ["acme-app: survives"]
 
 
+def test_a_row_unread_again_or_at_a_reused_rowid_is_still_imported(db: Database, ao: Path) -> None:
+    """A look reads whole only the rows above the last rowid it saw; a row unread there
+    again below it (a hand's UPDATE), or a new row at the rowid of a deleted one, is read
+    by its id and shown all the same."""
+    follow(db, ao)
+    runtime, shown = agent(db)
+    first = aodb.create(ao, title="first", pr_url="https://x.example/1")
+    last = aodb.create(ao, title="last", pr_url="https://x.example/2")
+    runtime.tick()
+    assert sorted(shown.titles) == ["acme-app: first", "acme-app: last"]
+    with sqlite3.connect(ao) as conn:
+        conn.execute("UPDATE notifications SET status = 'read' WHERE id = ?", (first,))
+        conn.execute("DELETE FROM notifications WHERE id = ?", (last,))
+    runtime.tick()
+    with sqlite3.connect(ao) as conn:  # the same rowid as `last`, below what the look saw
+        conn.execute(
+            "INSERT INTO notifications (rowid, id, session_id, project_id, pr_url, type, title, "
+            "created_at) VALUES (2, 'ntf_reused', 'acme-app-s1', 'acme-app', "
+            "'https://x.example/3', 'ready_to_merge', 'reused', ?)",
+            (aodb.go_time(datetime.now(UTC)),),
+        )
+        conn.execute("UPDATE notifications SET status = 'unread' WHERE id = ?", (first,))
+    runtime.tick()
+    assert shown.titles[2:] == ["acme-app: reused"]
+    assert query(db, "SELECT count(*) FROM notifications") == [(3,)]
+
+
 def test_read_here_is_written_back_and_read_there_is_never_shown(
     any_db: Database, ao: Path
 ) -> None:

@@ -77,8 +77,11 @@ class DeliveryMachine(RuleBasedStateMachine):
             return
         owner, c = self.held.pop(index % len(self.held))
         before = self._row(c.delivery_id)
-        holds = (
-            before[0] == "leased" and before[3] == owner and timestamps.parse(before[4]) > self.now
+        holds = (  # the very lease this claim took: not a later one of the same owner
+            before[0] == "leased"
+            and before[3] == owner
+            and before[4] == c.lease_expires_at
+            and timestamps.parse(before[4]) > self.now
         )
         delay = backoff.next_attempt_in(c.attempt_no, c.max_attempts, 0.5)
         if kind == OutcomeKind.RETRY and delay is None:
