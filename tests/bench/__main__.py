@@ -125,6 +125,15 @@ def markdown(r: dict) -> str:  # type: ignore[type-arg]
         f"| tray agent idle CPU % over {r['memory']['tray_idle_s']:g} s | "
         f"{stats.fmt(r['memory']['tray_idle_cpu_pct'])} |"
     )
+    lines += [
+        "",
+        "**What the tray agent's memory is made of** (MiB)",
+        "",
+        "| part | MiB |",
+        "|---|---|",
+    ]
+    for row in r["memory"]["tray_parts"]:
+        lines.append(f"| {row['part']} | {stats.fmt(row['mib'])} |")
     s = r["scale"]
     lines += [
         "",

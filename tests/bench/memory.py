@@ -1,11 +1,15 @@
-"""Peak RSS: a bare interpreter and the bare imports next to the running agents.
+"""Peak RSS: a bare interpreter and the bare imports next to the running agents, and what
+the tray agent's memory is made of (`PARTS`, in the order the agent loads them).
 
 Each `-c` case runs in a helper process that reports its only child's ru_maxrss; the agents
-run for `settle_s` idle and are read from /proc (VmHWM) before they are stopped.
+run for `settle_s` idle and are read from /proc (VmHWM) before they are stopped. The parts are
+one process's VmRSS after each import, in the tray's desktop session; what the running tray
+agent holds beyond them is its main loop, the rendered icons, the menu and the database.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -30,6 +34,41 @@ CASES = {
     "traycourier.agent.system.icons, gi; "
     "gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
 }
+PARTS = (
+    ("the interpreter", "pass"),
+    ("SQLAlchemy (Core, SQLite dialect)", "import sqlalchemy"),
+    ("traycourier's store and engine", "import traycourier.store, traycourier.agent.engine.loop"),
+    ("the CLI", "import traycourier.agent.cli.main, traycourier.agent.cli.process"),
+    ("dbus-python and plyer's notifier",
+     "import dbus, plyer.platforms.linux.notification, traycourier.agent.notifiers.backends"),
+    ("watchdog (the file waker)", "import traycourier.store.sqlitewake"),
+    ("Pillow (icons)", "import PIL.Image, PIL.ImageDraw, traycourier.agent.system.icons"),
+    ("PyGObject and GTK 3",
+     "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk"),
+    ("pystray and the tray app", "import pystray, traycourier.agent.tray.app"),
+)  # fmt: skip
+_PARTS = (
+    "import sys\n"
+    "def rss():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmRSS'):\n"
+    "            return int(line.split()[1]) / 1024\n"
+    "for code in sys.argv[1:]:\n"
+    "    exec(code)\n"
+    "    print(rss())\n"
+)
+
+
+def parts(env: dict[str, str]) -> list[float]:
+    """MiB each of `PARTS` adds to one process (the first: the interpreter itself)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PARTS, *(code for _, code in PARTS)],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    totals = [float(x) for x in out.stdout.split()]
+    return [totals[0]] + [b - a for a, b in itertools.pairwise(totals)]
+
+
 _CHILD_RSS = (
     "import resource, subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]], "
     "check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -79,10 +118,13 @@ def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, objec
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     samples: dict[str, list[float]] = {}
     tray_cpu: list[float] = []
+    made_of: dict[str, list[float]] = {}
     work = Path(tempfile.mkdtemp(prefix="tc-mem-"))
     try:
         with desktop_session(work / "desktop", tray=True) as desktop:
-            gui_env = {**desktop.env, "PYSTRAY_BACKEND": "gtk"}
+            # as the agent sets it before GTK loads (`agent.system.trayhost`): without it GDK's
+            # OpenGL probe maps libLLVM, some 55 MiB the agent never holds
+            gui_env = {**desktop.env, "PYSTRAY_BACKEND": "gtk", "GDK_GL": "disable"}
             for _ in range(rounds):
                 for name, code in CASES.items():
                     env = gui_env if "tray" in name else base_env
@@ -93,6 +135,12 @@ def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, objec
                 rss, cpu = agent_rss(gui_env, [], settle_s, work, tray_idle_s)
                 samples.setdefault("tray agent (GTK, trayer), idle", []).append(rss)
                 tray_cpu.append(cpu or 0.0)
+                found = parts(gui_env)
+                for (name, _), mib in zip(PARTS, found, strict=True):
+                    made_of.setdefault(name, []).append(mib)
+                made_of.setdefault("the running tray: main loop, icons, menu, database", []).append(
+                    rss - sum(found)
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {
@@ -100,4 +148,5 @@ def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, objec
         "tray_idle_s": tray_idle_s,
         "tray_idle_cpu_pct": stats.summary(tray_cpu, 3),
         "rows": [{"case": k, "peak_rss_mib": stats.summary(v, 1)} for k, v in samples.items()],
+        "tray_parts": [{"part": k, "mib": stats.summary(v, 1)} for k, v in made_of.items()],
     }
