@@ -22,7 +22,7 @@ from traycourier.agent.notifiers.notifier import (
     OsNotification,
     show_within,
 )
-from traycourier.agent.policy import burst, errors, textfit
+from traycourier.agent.policy import backoff, burst, errors, textfit
 from traycourier.store import Database, timestamps
 from traycourier.store.model import Claimed, Outcome, OutcomeKind, Priority
 
@@ -60,6 +60,17 @@ SOURCE_CHARS = 24
 
 
 @dataclass(frozen=True)
+class Backoff:
+    """The backoff with its random source (`policy.backoff`): seconds until attempt N+1 of
+    at most M, or None: no more. Passed down to whatever retries, never called back up."""
+
+    rand: Callable[[], float]
+
+    def __call__(self, attempt_no: int, max_attempts: int) -> float | None:
+        return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
+
+
+@dataclass(frozen=True)
 class Attempts:
     """What a round needs to make attempts: the notifier, its limits, and the backoff."""
 
@@ -67,9 +78,7 @@ class Attempts:
     icon: str
     timeout_s: float
     clock: Callable[[], datetime]
-    retry_in: Callable[[int, int], float | None]
-    """Seconds until attempt N+1 of at most M, or None: no more (the runtime's one plan,
-    which lease expiry uses too)."""
+    retry_in: Backoff
 
     def attempt(self, item: Claimed) -> Outcome:
         """Show one notification and turn what happened into an outcome for `item`."""

@@ -1,5 +1,7 @@
-"""Delivery rounds: claim what is due a round at a time, show it (a burst as a few plus one
-summary), and write every outcome back fenced by the lease, until nothing is due.
+"""Delivery rounds. One `Round` is one pass of the state machine's delivery half, in the
+order it happens: claim what is due, plan it (a burst as a few plus one summary), attempt
+each call, turn what happened into an outcome, and write every outcome back fenced by the
+lease. `Rounds` runs rounds until nothing is due.
 
 After a transient notifier failure the rest of the round is released, unshown and uncounted,
 to the failed row's retry time: the head of the queue probes the notifier while the others
@@ -12,6 +14,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,115 +32,76 @@ CLAIM_MORE = 1000
 """Batch size when a burst claims everything else that is due, for the summary."""
 
 
-class Rounds:
-    def __init__(
-        self,
-        db: Database,
-        attempts: Attempts,
-        config: RuntimeConfig,
-        clock: Callable[[], datetime],
-        stop: threading.Event,
-    ) -> None:
-        self.db, self.attempts, self.config, self.clock, self.stop = (
-            db, attempts, config, clock, stop,
-        )  # fmt: skip
-        self.owner = config.owner
-        self.popups: PopupActions | None = None
-        """What the user does with the popups, when the notifier tells (`agent.engine.popups`)."""
-        self._call_s = 1.0 if attempts.notifier.may_block else 0.0
-        """How long a notifier call takes (moving average): decides whether a round's calls
-        are marked started all at once (fast) or one by one just before each (slow)."""
+@dataclass(frozen=True)
+class Delivered:
+    """What became of each row of the rounds, and how many a later writer had taken over."""
 
-    def deliver(self, max_rank: int, settings: Settings) -> tuple[list[OutcomeKind], int]:
-        """Rounds until nothing is due; what became of each row, and how many a later
-        writer had taken over (fenced off)."""
-        kinds: list[OutcomeKind] = []
-        fenced = 0
-        ttl = timedelta(seconds=self.config.lease_ttl_s)
-        while not self.stop.is_set():
-            # a fast notifier gets rounds five times larger: fewer claim transactions, and a
-            # whole round of its calls still takes less than one flush interval
-            bulk = self._call_s * self.config.round_size * 5 <= Marker.FLUSH_S
-            size = self.config.round_size * (5 if bulk else 1)
-            claimed = self.db.claim(
-                self.owner,
-                self.clock(),
-                ttl,
-                size,
-                started=bulk,
-                max_rank=max_rank,
-                device=self.config.device,
-            )
-            if not claimed:
-                break
-            limit = settings.burst_limit
-            if limit and len(claimed) > limit:
-                claimed += self._claim_rest(ttl, max_rank)
-            marker = Marker(self.db, self.owner, self.clock)
-            self._show_round(burst.plan(claimed, limit), marker)
-            marker.flush()
-            kinds += marker.kinds
-            fenced += marker.fenced
-            if marker.hold_until is not None:
-                break  # the notifier is failing: the others wait for the retry time
-            if all(kind == OutcomeKind.RELEASE for kind in marker.kinds):
-                break  # nothing could be attempted (stopping): do not spin
-            # SQLite has no queue for its write lock: a producer waiting in its busy handler
-            # only gets the lock while nobody holds it, so between rounds the agent lets go
-            self.stop.wait(self.config.yield_s)
-        return kinds, fenced
+    kinds: list[OutcomeKind] = field(default_factory=list)
+    fenced: int = 0
 
-    def _claim_rest(self, ttl: timedelta, max_rank: int) -> list[Claimed]:
-        rest: list[Claimed] = []
-        while True:
-            more = self.db.claim(
-                self.owner,
-                self.clock(),
-                ttl,
-                CLAIM_MORE,
-                max_rank=max_rank,
-                device=self.config.device,
-            )
-            rest += more
-            if len(more) < CLAIM_MORE:
-                return rest
 
-    def _show_round(self, plan: burst.BurstPlan[Claimed], marker: Marker) -> None:
-        """Each call is marked started just before it is made, unless the claim did."""
+@dataclass(frozen=True)
+class Ran:
+    """What one round did."""
+
+    kinds: list[OutcomeKind]
+    fenced: int
+    hold_until: str | None
+    """Set by a transient failure: the rest waits until then."""
+    call_s: float | None
+    """What one notifier call took on average (None: no call was made)."""
+
+
+@dataclass(frozen=True)
+class Round:
+    """One claimed round: `run` attempts its plan and writes the outcomes back."""
+
+    plan: burst.BurstPlan[Claimed]
+    db: Database
+    attempts: Attempts
+    config: RuntimeConfig
+    clock: Callable[[], datetime]
+    stop: threading.Event
+    popups: PopupActions | None
+
+    def run(self) -> Ran:
+        """Each call is marked started just before it is made (unless the claim did), and
+        each outcome is written back as `Marker` batches them."""
+        marker = Marker(self.db, self.config.owner, self.clock)
         spent, calls = 0.0, 0
-        for item in plan.individual:
+        for item in self.plan.individual:
             if self._must_hold(item, marker.hold_until):
                 marker.add(self._release(item, marker.hold_until))
                 continue
-            if not item.started:
-                self._mark_started([item])
+            self._mark_started([item])
             began = time.monotonic()
             outcome = self.attempts.attempt(item)
             spent, calls = spent + time.monotonic() - began, calls + 1
             self._on_screen(outcome)
             marker.add(outcome)
-        if plan.coalesced:
-            if self._must_hold(plan.coalesced[0], marker.hold_until):
-                for item in plan.coalesced:
-                    marker.add(self._release(item, marker.hold_until))
-            else:
-                self._mark_started([i for i in plan.coalesced if not i.started])
-                began = time.monotonic()
-                outcomes = self.attempts.attempt_summary(plan.coalesced)
-                spent, calls = spent + time.monotonic() - began, calls + 1
-                for outcome in outcomes:
-                    marker.add(outcome)
-                self._on_screen(outcomes[0])
-        if calls:  # what one notifier call costs decides the next round's mode
-            self._call_s = 0.5 * self._call_s + 0.5 * spent / calls
+        coalesced = self.plan.coalesced
+        if coalesced and self._must_hold(coalesced[0], marker.hold_until):
+            for item in coalesced:
+                marker.add(self._release(item, marker.hold_until))
+        elif coalesced:
+            self._mark_started(coalesced)
+            began = time.monotonic()
+            outcomes = self.attempts.attempt_summary(coalesced)
+            spent, calls = spent + time.monotonic() - began, calls + 1
+            for outcome in outcomes:
+                marker.add(outcome)
+            self._on_screen(outcomes[0])
+        marker.flush()
+        return Ran(marker.kinds, marker.fenced, marker.hold_until, spent / calls if calls else None)
 
     def _on_screen(self, outcome: Outcome) -> None:
         if self.popups is not None and outcome.external_id is not None:
             self.popups.shown(outcome.external_id)
 
     def _mark_started(self, items: Sequence[Claimed]) -> None:
-        if items:
-            self.db.mark_started(self.owner, [i.delivery_id for i in items], self.clock())
+        waiting = [i.delivery_id for i in items if not i.started]
+        if waiting:
+            self.db.mark_started(self.config.owner, waiting, self.clock())
 
     def _must_hold(self, item: Claimed, hold_until: str | None) -> bool:
         """Do not start a call that could outlive the lease, or after a transient failure,
@@ -151,6 +115,77 @@ class Rounds:
     def _release(self, item: Claimed, until: str | None) -> Outcome:
         next_at = until or timestamps.fmt(self.clock())
         return Outcome(item, OutcomeKind.RELEASE, next_attempt_at=next_at)
+
+
+class Rounds:
+    """Claims round after round until nothing is due (or the notifier fails, or a stop)."""
+
+    def __init__(
+        self,
+        db: Database,
+        attempts: Attempts,
+        config: RuntimeConfig,
+        clock: Callable[[], datetime],
+        stop: threading.Event,
+    ) -> None:
+        self.db, self.attempts, self.config, self.clock, self.stop = (
+            db, attempts, config, clock, stop,
+        )  # fmt: skip
+        self.popups: PopupActions | None = None
+        """What the user does with the popups, when the notifier tells (`agent.engine.popups`)."""
+        self._call_s = 1.0 if attempts.notifier.may_block else 0.0
+        """How long a notifier call takes (moving average): decides whether a round's calls
+        are marked started all at once (fast) or one by one just before each (slow)."""
+
+    def deliver(self, max_rank: int, settings: Settings) -> Delivered:
+        """Rounds until nothing is due: claim, run, and let producers have the lock."""
+        kinds: list[OutcomeKind] = []
+        fenced = 0
+        while not self.stop.is_set():
+            round_ = self.claim(max_rank, settings.burst_limit)
+            if round_ is None:
+                break
+            ran = round_.run()
+            if ran.call_s is not None:  # the cost of one call decides the next round's mode
+                self._call_s = 0.5 * self._call_s + 0.5 * ran.call_s
+            kinds += ran.kinds
+            fenced += ran.fenced
+            if ran.hold_until is not None:
+                break  # the notifier is failing: the others wait for the retry time
+            if all(kind == OutcomeKind.RELEASE for kind in ran.kinds):
+                break  # nothing could be attempted (stopping): do not spin
+            # SQLite has no queue for its write lock: a producer waiting in its busy handler
+            # only gets the lock while nobody holds it, so between rounds the agent lets go
+            self.stop.wait(self.config.yield_s)
+        return Delivered(kinds, fenced)
+
+    def claim(self, max_rank: int, burst_limit: int) -> Round | None:
+        """The next round, planned; None when nothing is due. A fast notifier gets rounds
+        five times larger, their calls marked started by the claim: fewer transactions, and
+        a whole round of its calls still takes less than one flush interval."""
+        bulk = self._call_s * self.config.round_size * 5 <= Marker.FLUSH_S
+        size = self.config.round_size * (5 if bulk else 1)
+        claimed = self._claim(size, started=bulk, max_rank=max_rank)
+        if not claimed:
+            return None
+        if burst_limit and len(claimed) > burst_limit:  # the summary stands for all that is due
+            while len(more := self._claim(CLAIM_MORE, started=False, max_rank=max_rank)):
+                claimed += more
+                if len(more) < CLAIM_MORE:
+                    break
+        plan = burst.plan(claimed, burst_limit)
+        return Round(plan, self.db, self.attempts, self.config, self.clock, self.stop, self.popups)
+
+    def _claim(self, size: int, *, started: bool, max_rank: int) -> list[Claimed]:
+        return self.db.claim(
+            self.config.owner,
+            self.clock(),
+            timedelta(seconds=self.config.lease_ttl_s),
+            size,
+            started=started,
+            max_rank=max_rank,
+            device=self.config.device,
+        )
 
 
 _parse_stamp = functools.lru_cache(maxsize=64)(timestamps.parse)

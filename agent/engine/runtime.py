@@ -1,17 +1,15 @@
 """The delivery runtime: one tick routes, claims, shows and marks; the loop waits for the
 next change. The clock and the random source are injected so tests can drive time.
 
-One tick:
-0. follow the sources: import what other programs' databases hold (`agent.engine.following`);
-1. read the settings (another process may have changed them);
-2. expire leases whose owner died (counted as an attempt, with backoff);
-3. switched off: cancel what waits; route every unrouted notification in batches;
-4. unless switched off or paused: claim due deliveries a round at a time, show them (a burst
-   as a few plus one summary), and write every outcome back, fenced by the lease.
-
-After a transient notifier failure the rest of the round is released, unshown and uncounted,
-to the failed row's retry time: the head of the queue probes the notifier while the others
-wait, so a missing daemon costs attempts for one notification, not for all of them.
+One tick (`Runtime.tick`), each step a call downwards and never back up:
+1. follow the sources: what other programs' databases hold, to import (`engine.following`);
+2. read the user's choices: settings and mutes (another process may have changed them);
+3. housekeeping: fail rows another program broke, end dead agents' leases (an attempt, with
+   backoff), and switched off, cancel what waits;
+4. route every unrouted notification (and the imports) in batches (`policy.routing`);
+5. unless switched off or paused: delivery rounds until nothing is due (`engine.rounds`:
+   claim, plan, attempt, outcome, write back);
+6. close the popups of what was dealt with elsewhere, and the heartbeat.
 """
 
 from __future__ import annotations
@@ -26,12 +24,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
 from traycourier.agent import APP_NAME
-from traycourier.agent.engine.delivery import Attempts
+from traycourier.agent.engine.delivery import Attempts, Backoff
 from traycourier.agent.engine.following import Follower
 from traycourier.agent.engine.presence import Presence
 from traycourier.agent.engine.rounds import Rounds
 from traycourier.agent.notifiers.notifier import Notifier
-from traycourier.agent.policy import backoff, quiet, routing, visibility
+from traycourier.agent.policy import quiet, routing, visibility
 from traycourier.store import (
     Database,
     Settings,
@@ -42,7 +40,7 @@ from traycourier.store import (
 )
 from traycourier.store.choices import Mute
 from traycourier.store.imports import Imported
-from traycourier.store.model import ANY_RANK, OutcomeKind, RouteDecision, Unrouted
+from traycourier.store.model import ANY_RANK, OutcomeKind, Pending, RouteDecision, Unrouted
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +107,10 @@ class Runtime:
         self._mute_end: datetime | None = None
         self.follower = Follower(db, clock)
         """Other programs' databases, followed read-only (`traycourier source add`)."""
+        self.backoff = Backoff(rand)
+        """The one backoff: a failed call, an expired lease and a stop all retry by it."""
         timeout_s = self.config.notify_timeout_s
-        attempts = Attempts(notifier, self.config.icon, timeout_s, clock, self._retry_plan)
+        attempts = Attempts(notifier, self.config.icon, timeout_s, clock, self.backoff)
         self.rounds = Rounds(db, attempts, self.config, clock, self.stop)
 
     @property
@@ -133,7 +133,7 @@ class Runtime:
 
     def close(self) -> None:
         """End this agent's leases and mark it stopped (`Database.release_all`)."""
-        self.presence.stop(self.clock(), self._retry_plan)
+        self.presence.stop(self.clock(), self.backoff)
         self.follower.close()
 
     def next_wake_s(self) -> float:
@@ -171,34 +171,44 @@ class Runtime:
     # -- one tick -------------------------------------------------------------------------
 
     def tick(self) -> TickReport:
+        """The steps in the order the module's docstring gives them."""
         now = self.clock()
         incoming = self.follower.step(now)  # imported, routed and shown by this same tick
-        settings = self._settings = read_settings(self.db)
-        muted = mutes.active(self.db, now)
-        self._quiet = visibility.Moment.at(settings, now, muted, self.config.zone).quiet
-        ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
-        self._mute_end = min(ends) if ends else None  # the tray's list changes then
+        settings, muted = self._read_choices(now)
         todo = self.db.pending(now, self.config.device)
-        expired = cancelled = routed = 0
-        if todo.malformed:
-            self.db.fail_malformed(now)
-        if todo.expired_leases:
-            expired = self.db.expire_leases(now, self._retry_plan)
-        if not settings.enable_notifications and todo.waiting:
-            cancelled = self.db.cancel_pending(now)
+        report = self._housekeep(todo, settings, now)
         if todo.unrouted or incoming:
             routed = self._route_all(settings, now, muted, incoming)
-        report = TickReport(routed=routed, expired=expired, cancelled=cancelled)
-        if (
-            settings.enable_notifications
-            and not settings.is_paused(now)
-            and (todo.due or routed or expired)
-        ):
+            report = replace(report, routed=routed)
+        anything_due = todo.due or report.routed or report.expired
+        if settings.enable_notifications and not settings.is_paused(now) and anything_due:
             report = self._deliver(settings, now, report)
         if self.rounds.popups is not None:
             self.rounds.popups.close_dealt_with()
         self._heartbeat()
         return report
+
+    def _read_choices(self, now: datetime) -> tuple[Settings, dict[str, Mute]]:
+        """The user's settings and mutes as of now (another process may have changed them),
+        kept for the next wake-up and the tray: whether quiet hours hold, when a mute ends."""
+        settings = self._settings = read_settings(self.db)
+        muted = mutes.active(self.db, now)
+        self._quiet = visibility.Moment.at(settings, now, muted, self.config.zone).quiet
+        ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
+        self._mute_end = min(ends) if ends else None  # the tray's list changes then
+        return settings, muted
+
+    def _housekeep(self, todo: Pending, settings: Settings, now: datetime) -> TickReport:
+        """Rows another program broke fail with the reason, leases of dead agents end (an
+        attempt, with backoff), and switched off, what waits is cancelled."""
+        expired = cancelled = 0
+        if todo.malformed:
+            self.db.fail_malformed(now)
+        if todo.expired_leases:
+            expired = self.db.expire_leases(now, self.backoff)
+        if not settings.enable_notifications and todo.waiting:
+            cancelled = self.db.cancel_pending(now)
+        return TickReport(expired=expired, cancelled=cancelled)
 
     def _route_all(
         self,
@@ -226,11 +236,8 @@ class Runtime:
 
     def _deliver(self, settings: Settings, now: datetime, report: TickReport) -> TickReport:
         moment = visibility.Moment(settings, now, quiet=self._quiet)
-        kinds, fenced = self.rounds.deliver(self._max_rank(moment), settings)
-        return _count(report, kinds, fenced)
-
-    def _retry_plan(self, attempt_no: int, max_attempts: int) -> float | None:
-        return backoff.next_attempt_in(attempt_no, max_attempts, self.rand())
+        delivered = self.rounds.deliver(self._max_rank(moment), settings)
+        return _count(report, delivered.kinds, delivered.fenced)
 
     def _heartbeat(self) -> None:
         self.presence.heartbeat(self.notifier_label, self.notifier.problem, self.clock())
