@@ -51,7 +51,10 @@ class Transitions:
         limit: int = 500,
         imports: Sequence[Imported] = (),
     ) -> RouteReport:
-        """unrouted -> queued / skipped / failed, `imports` added first (`store.deliveries`)."""
+        """unrouted -> queued / skipped / failed, `imports` added first; in the same
+        transaction an older waiting notification of the same source and tag is superseded
+        (skipped, `replaced`): supersede is part of routing, not a step of its own
+        (`store.deliveries`)."""
         from traycourier.store import deliveries
 
         return deliveries.route_batch(self._db, decide, now, limit=limit, imports=imports)
