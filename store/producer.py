@@ -14,7 +14,7 @@ from traycourier.store.actions import MAX_ID, Action, is_web_url
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import PRIORITIES, Code, Enqueued
-from traycourier.store.settings import settings_in
+from traycourier.store.settings import read_settings
 
 
 def check_action(action: Action) -> Action:
@@ -82,7 +82,7 @@ def enqueue(
         else:
             existing = conn.execute(select(n.c.id).where(n.c.dedupe_key == dedupe_key))
             result = Enqueued(id=existing.scalar_one(), created=False)
-        current = settings_in(conn)
+    current = read_settings(db)  # after the commit: the write lock is held for the INSERT alone
     withheld = current.withheld(priority, now or timestamps.utcnow())
     until = current.paused_until if withheld == Code.PAUSED else None
     return replace(result, withheld=withheld, paused_until=until, settings=current)
