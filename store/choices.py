@@ -64,7 +64,8 @@ class Settings:
     """
 
     enable_notifications: bool = True
-    min_priority: str = Priority.ACTION.value
+    min_priority: str = Priority.INFO.value
+    """Everything shows until the user says otherwise: a title-only INSERT gets `info`."""
     paused_until: str | None = None
     max_age_seconds: int = 86400
     burst_limit: int = 3

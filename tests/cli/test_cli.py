@@ -95,7 +95,7 @@ def test_status_json(db_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["unrouted"] == 1
     assert data["schema_version"] == LATEST_VERSION
-    assert data["settings"]["min_priority"] == "action"
+    assert data["settings"]["min_priority"] == "info"
     assert data["deliveries"]["queued"] == 0
     assert data["agents"] == []
 

@@ -16,10 +16,21 @@ def tick(db: Path) -> None:
     assert result.code == 0, result.stderr
 
 
+def test_a_plain_notification_is_shown_by_default(db_path: Path) -> None:
+    """A title alone gets `info`, and the default minimum is `info`: a user's first `send`
+    (or bare INSERT) appears (issue 26)."""
+    sent = run_in_process("send", "hello", db=db_path)
+    assert sent.code == 0 and "not shown" not in sent.stderr
+    tick(db_path)
+    [row] = json.loads(run_in_process("deliveries", "--json", db=db_path).stdout)
+    assert (row["status"], row["last_error_code"]) == ("sent", None)
+
+
 def test_a_notification_below_the_minimum_says_so_and_shows_up_as_skipped(
     db_path: Path,
 ) -> None:
-    sent = run_in_process("send", "hello", db=db_path)  # info; the default minimum is action
+    assert run_in_process("settings", "set", "min_priority", "action", db=db_path).code == 0
+    sent = run_in_process("send", "hello", db=db_path)  # info, below the minimum set
     assert sent.code == 0
     assert sent.stderr.strip() == (
         "traycourier: not shown: info is below the minimum priority; "

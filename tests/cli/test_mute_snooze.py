@@ -35,7 +35,12 @@ def test_mute_list_and_unmute(db_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "priority", "code", "notice"),
     [
-        ([("mute", "backup", "--for", "2h")], "info", "min_priority", "below the minimum"),
+        (
+            [("mute", "backup", "--for", "2h"), ("settings", "set", "min_priority", "action")],
+            "info",
+            "min_priority",
+            "below the minimum",
+        ),
         ([("mute", "backup", "--for", "2h")], "action", "muted", "backup is muted"),
         (
             [("mute", "backup", "--for", "2h"), ("settings", "set", "enable_notifications", "off")],

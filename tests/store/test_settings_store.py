@@ -9,7 +9,7 @@ from traycourier.store import Database, InvalidInput, enqueue, read_settings, wr
 
 CONTRACT_DEFAULTS = {
     "enable_notifications": True,
-    "min_priority": "action",
+    "min_priority": "info",  # a title-only INSERT is shown (issue 26; "action" before)
     "paused_until": None,
     "max_age_seconds": 86400,
     "burst_limit": 3,
@@ -46,19 +46,19 @@ def test_invalid_value_writes_nothing(db: Database) -> None:
 
 def test_a_value_broken_by_a_foreign_writer_falls_back_to_its_default(db: Database) -> None:
     execute(db, "INSERT INTO settings(key, value) VALUES ('burst_limit', '\"lots\"')")
-    execute(db, "INSERT INTO settings(key, value) VALUES ('min_priority', '\"info\"')")
+    execute(db, "INSERT INTO settings(key, value) VALUES ('min_priority', '\"urgent\"')")
     current = read_settings(db)
     assert current.burst_limit == CONTRACT_DEFAULTS["burst_limit"]
-    assert current.min_priority == "info"
+    assert current.min_priority == "urgent"
 
 
 @pytest.mark.parametrize(
     ("settings", "priority", "withheld"),
     [
-        ({}, "action", None),
-        ({}, "info", "min_priority"),
+        ({}, "info", None),  # the default minimum shows everything
+        ({"min_priority": "action"}, "info", "min_priority"),
         ({"enable_notifications": False}, "urgent", "disabled"),
-        ({"enable_notifications": False}, "info", "min_priority"),  # routing's order
+        ({"enable_notifications": False, "min_priority": "action"}, "info", "min_priority"),
         ({"paused_until": "2999-01-01 00:00:00"}, "urgent", "paused"),
         ({"paused_until": "2000-01-01 00:00:00"}, "urgent", None),  # a pause that ended
     ],

@@ -79,12 +79,12 @@ QUEUED = RouteDecision(DeliveryStatus.QUEUED)
     [
         (_item("urgent"), Settings(), QUEUED),
         (_item("action"), Settings(), QUEUED),
-        (_item("warning"), Settings(), "min_priority"),  # below the default (action)
-        (_item("info"), Settings(min_priority="info"), QUEUED),
+        (_item("info"), Settings(), QUEUED),  # the default minimum (info): a plain row shows
+        (_item("warning"), Settings(min_priority="action"), "min_priority"),
         (_item("warning"), Settings(min_priority="urgent"), "min_priority"),
         (_item("urgent", archived=True), Settings(), None),
         (_item("urgent"), Settings(enable_notifications=False), "disabled"),
-        (_item("info"), Settings(enable_notifications=False), "min_priority"),  # the first reason
+        (_item("info"), Settings(False, "action"), "min_priority"),  # the first reason
         (_item("urgent", age_s=90000), Settings(), "stale"),
         (_item("urgent", age_s=86399), Settings(), QUEUED),
         (_item("urgent", age_s=10**7), Settings(max_age_seconds=0), QUEUED),  # 0 = no limit
@@ -229,7 +229,7 @@ def _muted(until_s: float | None = None, urgent_too: bool = True) -> dict[str, M
     ],
 )
 def test_muted_sources(item: Unrouted, mutes: dict[str, Mute], expected: object) -> None:
-    decision = routing.decide_desktop(item, Settings(), NOW, mutes)
+    decision = routing.decide_desktop(item, Settings(min_priority="action"), NOW, mutes)
     if isinstance(expected, str):
         assert decision is not None and (decision.status, decision.code) == ("skipped", expected)
     else:

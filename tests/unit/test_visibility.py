@@ -40,7 +40,8 @@ SKIPPED, HELD = Fate.SKIPPED, Fate.HELD
     ("priority", "source", "age_s", "at", "expected"),
     [
         ("action", "ci", 0, moment(), SHOWN),
-        ("info", "ci", 0, moment(), (SKIPPED, Code.MIN_PRIORITY, None)),
+        ("info", "ci", 0, moment(), SHOWN),  # the default minimum: everything shows
+        ("info", "ci", 0, moment(min_priority="action"), (SKIPPED, Code.MIN_PRIORITY, None)),
         ("action", "backup", 0, moment(), (SKIPPED, Code.MUTED, None)),
         ("urgent", "backup", 0, moment(), SHOWN),  # the mute lets urgent ones by
         ("urgent", "ci", 0, moment(**OFF), (SKIPPED, Code.DISABLED, None)),
@@ -50,7 +51,8 @@ SKIPPED, HELD = Fate.SKIPPED, Fate.HELD
         ("action", "ci", 0, moment(QUIET), (HELD, Code.QUIET_HOURS, QUIET.ends_at)),
         ("urgent", "ci", 0, moment(QUIET), SHOWN),  # it breaks through
         # several at once: the first rule in the documented order names the reason
-        ("info", "backup", 0, moment(**OFF), (SKIPPED, Code.MIN_PRIORITY, None)),
+        ("info", "backup", 0, moment(min_priority="action", **OFF),
+         (SKIPPED, Code.MIN_PRIORITY, None)),  # fmt: skip
         ("action", "backup", 0, moment(**OFF), (SKIPPED, Code.MUTED, None)),
         ("action", "ci", 90_000, moment(QUIET, **PAUSED), (SKIPPED, Code.STALE, None)),
         ("action", "ci", 0, moment(QUIET, **PAUSED), (HELD, Code.PAUSED, LATER)),
