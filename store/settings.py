@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -79,8 +79,9 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_text(key: str, text: str, now: datetime) -> Any:
     """Turn what a user typed (CLI) into the typed value for `key`.
 
-    `paused_until` takes `30m`, `2h`, `1d`, an ISO time (local time if it has no zone),
-    or `off`; booleans take true/false/on/off/yes/no/1/0.
+    `paused_until` takes `30m`, `2h`, `1d`, `08:00` (the next one), an ISO time (local
+    time if it has no zone), or `off`; a time already past is refused; booleans take
+    true/false/on/off/yes/no/1/0.
     """
     raw = text.strip()
     lowered = raw.lower()
@@ -97,7 +98,10 @@ def parse_text(key: str, text: str, now: datetime) -> Any:
     if key == "paused_until":
         if lowered in ("off", "none", "null", "resume", ""):
             return None
-        return _in_range(_pause_end(raw, lowered, now))
+        end = _pause_end(raw, lowered, now)
+        stamp = _in_range(end)
+        _not_past(raw, end, now)
+        return stamp
     try:
         number = int(raw)
     except ValueError:
@@ -106,18 +110,43 @@ def parse_text(key: str, text: str, now: datetime) -> Any:
 
 
 def parse_until(text: str, now: datetime) -> datetime:
-    """An end time a user typed: `30m`, `2h`, `1d`, or an ISO time (local if it has no
-    zone); InvalidInput otherwise."""
+    """An end time a user typed: `30m`, `2h`, `1d`, `08:00` (the next 08:00, as the tray
+    offers and quiet hours read), or an ISO time (local if it has no zone); InvalidInput
+    otherwise, and for a time already past."""
     raw = text.strip()
     try:
-        return _pause_end(raw, raw.lower(), now)
+        end = _pause_end(raw, raw.lower(), now)
     except InvalidInput:
-        raise InvalidInput(f"expected 30m, 2h, 1d or an ISO time, not {raw!r}") from None
+        raise InvalidInput(f"expected 30m, 2h, 1d, 08:00 or an ISO time, not {raw!r}") from None
+    _not_past(raw, end, now)
+    return end
+
+
+def _not_past(raw: str, end: datetime, now: datetime) -> None:
+    if end <= now:
+        raise InvalidInput(f"{raw} is already past; give a later time, or 30m, 2h, 08:00")
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _next_clock(hour: int, minute: int, now: datetime) -> datetime:
+    """The next local HH:MM after `now`: today's if it is still ahead, else tomorrow's."""
+    day = now.astimezone().date()
+    for _ in range(2):
+        moment = datetime.combine(day, time(hour, minute)).astimezone()  # local wall clock
+        if moment > now:
+            return moment.astimezone(UTC)
+        day += timedelta(days=1)
+    return now + timedelta(days=1)  # unreachable: tomorrow's is always ahead of now
 
 
 def _pause_end(raw: str, lowered: str, now: datetime) -> datetime:
     match = _DURATION.match(lowered)
+    clock = _CLOCK.match(lowered)
     try:
+        if clock:
+            return _next_clock(int(clock.group(1)), int(clock.group(2)), now)
         if match:
             seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
             return now + timedelta(seconds=seconds)
@@ -126,7 +155,9 @@ def _pause_end(raw: str, lowered: str, now: datetime) -> datetime:
             moment = moment.astimezone()  # a user's wall-clock time means local time
         return moment.astimezone(UTC)
     except ValueError:
-        raise InvalidInput(f"paused_until takes 30m, 2h, an ISO time or off, not {raw!r}") from None
+        raise InvalidInput(
+            f"paused_until takes 30m, 2h, 08:00, an ISO time or off, not {raw!r}"
+        ) from None
     except OverflowError:
         raise InvalidInput(f"paused_until {raw!r} is too far away") from None
 

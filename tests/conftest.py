@@ -127,11 +127,13 @@ def _environment(changes: dict[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.pop("TRAYCOURIER_DB", None)
     os.environ.update(changes)
+    time.tzset()  # a TZ given takes effect in this process too
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        time.tzset()
 
 
 def run_in_process(

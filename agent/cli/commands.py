@@ -8,6 +8,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from traycourier.agent.cli import process
@@ -38,9 +39,22 @@ from traycourier.store.model import Code
 
 
 @contextlib.contextmanager
-def database(args: argparse.Namespace) -> Iterator[Database]:
-    with Database.open(paths.database(args.db)) as db:
+def database(args: argparse.Namespace, *, reading: bool = False) -> Iterator[Database]:
+    """The database `--db` names. `reading`: a command that only looks (`status`,
+    `deliveries`, `settings get`, `doctor`) refuses a `--db` whose folder does not exist,
+    where opening would create it and a fresh database and report on that: a typo. The
+    default path is created as before (the first command of a new user)."""
+    with Database.open(target(args, reading=reading)) as db:
         yield db
+
+
+def target(args: argparse.Namespace, *, reading: bool = False) -> paths.Target:
+    found = paths.database(args.db)
+    if reading and args.db and isinstance(found, Path) and not found.parent.is_dir():
+        raise InvalidInput(
+            f"no database at {found}: the folder {found.parent} does not exist (check --db)"
+        )
+    return found
 
 
 def _print_json(value: Any) -> None:
@@ -48,7 +62,7 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with database(args) as db:
+    with database(args, reading=True) as db:
         now = timestamps.utcnow()
         current = read_settings(db)
         me = device.this_device(db)
@@ -122,7 +136,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    with database(args) as db:
+    with database(args, reading=True) as db:
         rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
     if args.json:
         _print_json([asdict(r) for r in rows])
@@ -141,7 +155,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_get(args: argparse.Namespace) -> int:
-    with database(args) as db:
+    with database(args, reading=True) as db:
         current = asdict(read_settings(db))
     if args.key:
         print(shown_value(args.key, current[args.key]))
@@ -209,7 +223,7 @@ def cmd_retry_failed(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from traycourier.agent.cli import doctor
 
-    checks = doctor.run_checks(paths.database(args.db))
+    checks = doctor.run_checks(target(args, reading=True))
     broken = any(c.level == "fail" for c in checks)
     if args.json:
         _print_json({"ok": not broken, "checks": [asdict(c) for c in checks]})

@@ -88,12 +88,21 @@ def _wait(args: argparse.Namespace, notification_id: str, timeout: float | None)
 
 
 def no_daemon_notice(live: list[AgentRow]) -> str | None:
-    """When every running agent lacks a notification daemon (a server, a container, ssh):
-    judged by what the agents recorded, not by this command's own environment, which may
-    be a cron job's with no session bus on a desktop that shows everything."""
-    if not live or any(agent.notifier_problem is None for agent in live):
+    """When no agent runs for this database, or every running one lacks a notification
+    daemon (a server, a container, ssh): judged by what the agents recorded, not by this
+    command's own environment, which may be a cron job's with no session bus on a desktop
+    that shows everything."""
+    if not live:
+        return NO_AGENT
+    if any(agent.notifier_problem is None for agent in live):
         return None
     return f"not shown now: {live[0].notifier_problem}; {NO_DAEMON_CONSEQUENCE}"
+
+
+NO_AGENT = (
+    "queued: no traycourier agent is running for this database; it is shown when one "
+    "starts (`traycourier run`, or log in where it starts with your desktop)"
+)
 
 
 def fate(current: Settings, muted: dict[str, Mute], priority: str, source: str) -> Visibility:

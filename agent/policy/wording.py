@@ -73,7 +73,10 @@ def describe_settings(current: Settings, now: datetime) -> str:
 
 
 def shown_value(key: str, value: object) -> str:
-    """A setting as JSON, except a pause's end: a local time with its zone (stored UTC)."""
+    """A setting as JSON, except a pause's end (a local time with its zone; stored UTC) and
+    a pause or quiet hours that are not set: `off`, the word `settings set` takes."""
+    if key in ("paused_until", "quiet_hours") and value in (None, ""):
+        return "off"
     if key == "paused_until" and isinstance(value, str):
         return json.dumps(local_time(value))
     return json.dumps(value)

@@ -103,6 +103,7 @@ def test_status_json(db_path: Path) -> None:
 def test_status_says_what_holds_the_waiting_ones(db_path: Path) -> None:
     """The same answer as the claim's (`agent.policy.visibility`): nothing, then quiet
     hours around now, then a pause, which is named first."""
+    db_path.parent.mkdir()
     assert json.loads(run_in_process("status", "--json", db=db_path).stdout)["held"] is None
     assert "held " not in run_in_process("status", db=db_path).stdout
     local = datetime.now().astimezone()
@@ -120,6 +121,7 @@ def test_status_says_what_holds_the_waiting_ones(db_path: Path) -> None:
 
 
 def test_deliveries_on_an_empty_file(db_path: Path) -> None:
+    db_path.parent.mkdir()
     result = run_in_process("deliveries", "--status", "failed", "--limit", "5", db=db_path)
     assert result.code == 0
     assert result.stdout.strip() == "no deliveries"

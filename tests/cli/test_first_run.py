@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli, run_in_process
+from traycourier.agent.cli.send import NO_AGENT
+from traycourier.agent.engine.presence import Presence
+from traycourier.store import Database, timestamps
 
 
 def tick(db: Path) -> None:
@@ -56,7 +59,25 @@ def test_a_switched_off_or_paused_agent_says_what_happens_to_a_new_notification(
     assert held.code == 0 and "held: notifications are paused until " in held.stderr
     assert run_in_process("settings", "set", "paused_until", "off", db=db_path).code == 0
     resumed = run_in_process("send", "w", "--priority", "urgent", db=db_path)
-    assert resumed.code == 0 and resumed.stderr == ""  # shown at once: nothing to say
+    assert resumed.code == 0 and resumed.stderr == f"traycourier: {NO_AGENT}\n"  # none runs
+    with Database.open(db_path) as db:  # an agent that runs, with a notification daemon
+        Presence(db, "a1").start("headless", "record", lambda: None, timestamps.utcnow())
+        shown = run_in_process("send", "v", "--priority", "urgent", db=db_path)
+    assert shown.code == 0 and shown.stderr == ""  # shown at once: nothing to say
+
+
+def test_a_read_command_refuses_a_db_folder_that_does_not_exist(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "x.db"
+    for command in (("status",), ("deliveries",), ("settings", "get"), ("doctor",)):
+        result = run_in_process(*command, db=typo)
+        assert (result.code, result.stdout) == (2, "")
+        assert result.stderr == (
+            f"traycourier: error: no database at {typo}: the folder {typo.parent} does not "
+            "exist (check --db)\n"
+        )
+    assert not typo.parent.exists()
+    assert run_in_process("send", "hello", db=typo).code == 0  # a write creates it, as before
+    assert typo.exists()
 
 
 @pytest.mark.parametrize(

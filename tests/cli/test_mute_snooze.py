@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,37 @@ def test_mute_list_and_unmute(db_path: Path) -> None:
     assert run_in_process("mutes", db=db_path).stdout == "no muted sources\n"
     bad = run_in_process("mute", "backup", "--for", "soon", db=db_path)
     assert bad.code == 2 and bad.stderr.count("\n") == 1 and "expected 30m, 2h" in bad.stderr
+
+
+def test_until_takes_the_next_hh_mm_and_refuses_a_past_time(db_path: Path) -> None:
+    """`--until 08:00` is the next 08:00, as the tray's "until 08:00" and quiet hours mean
+    it; a time already past is refused in one line, and nothing is muted or paused."""
+    env = {"TZ": "UTC"}
+    now = datetime.now(UTC)
+    ahead = (now + timedelta(hours=2)).strftime("%H:%M")
+    done = run_in_process("mute", "ci", "--until", ahead, db=db_path, env=env)
+    assert done.code == 0, done.stderr
+    [listed] = json.loads(run_in_process("mutes", "--json", db=db_path).stdout)
+    until = datetime.fromisoformat(listed["until"]).replace(tzinfo=UTC)
+    assert timedelta(hours=1, minutes=58) < until - now <= timedelta(hours=2)
+    past = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    for command in (("mute", "backup", "--until", past),
+                    ("settings", "set", "paused_until", past)):  # fmt: skip
+        refused = run_in_process(*command, db=db_path, env=env)
+        assert (refused.code, refused.stdout) == (2, "")
+        assert refused.stderr == f"traycourier: error: {past} is already past; give a later " \
+            "time, or 30m, 2h, 08:00\n"  # fmt: skip
+    assert [
+        m["source"] for m in json.loads(run_in_process("mutes", "--json", db=db_path).stdout)
+    ] == ["ci"]
+    assert run_in_process("settings", "get", "paused_until", db=db_path).stdout == "off\n"
+
+
+def test_settings_say_off_for_a_window_not_set(db_path: Path) -> None:
+    done = run_in_process("settings", "set", "quiet_hours", "off", db=db_path)
+    assert done.stdout == "quiet_hours = off\n"
+    shown = run_in_process("settings", "get", db=db_path).stdout
+    assert "quiet_hours = off\n" in shown and "paused_until = off\n" in shown
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ def live_agents(db: Path) -> list[dict[str, object]]:
 def agent(request: pytest.FixtureRequest, db_path: Path, tmp_path: Path) -> Iterator[Path]:
     """A headless agent started the way the README's tour starts it, with the notifier named
     by the test's parameter; yields the file its stderr goes to."""
+    db_path.parent.mkdir()  # `status` is asked before the agent made the file
     log = tmp_path / "agent.err"
     with log.open("w") as err:
         child = subprocess.Popen(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from traycourier.store import InvalidInput, Settings
-from traycourier.store.settings import parse_text, validate
+from traycourier.store.settings import parse_text, parse_until, validate
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
@@ -39,7 +40,9 @@ def test_parse_text_accepts(key: str, text: str, expected: object) -> None:
     [
         ("enable_notifications", "maybe", "true or false"),
         ("min_priority", "critical", "one of urgent, action, warning, info"),
-        ("paused_until", "tomorrowish", "30m, 2h, an ISO time or off"),
+        ("paused_until", "tomorrowish", "30m, 2h, 08:00, an ISO time or off"),
+        ("paused_until", "2026-11-28T11:00:00Z", "already past"),
+        ("paused_until", "24:00", "30m, 2h, 08:00"),
         ("paused_until", "30x", "30m, 2h"),
         ("max_age_seconds", "-1", "from 0 to 3153600000"),
         ("max_age_seconds", "100000000000000", "from 0 to 3153600000"),
@@ -57,6 +60,39 @@ def test_parse_text_accepts(key: str, text: str, expected: object) -> None:
 def test_parse_text_rejects(key: str, text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_text(key, text, NOW)
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "typed", "expected_utc"),
+    [
+        ("UTC", "2026-11-28 12:00", "08:00", "2026-11-29 08:00"),  # past today: tomorrow's
+        ("UTC", "2026-11-28 07:59", "08:00", "2026-11-28 08:00"),  # still ahead: today's
+        ("UTC", "2026-11-28 08:00", "8:00", "2026-11-29 08:00"),  # this very minute: next
+        ("Pacific/Auckland", "2026-11-28 12:00", "08:00", "2026-11-28 19:00"),  # NZDT +13
+        ("America/New_York", "2026-07-01 12:00", "09:00", "2026-07-01 13:00"),  # EDT -4
+    ],
+)
+def test_hh_mm_is_the_next_such_local_time(
+    zone: str, now: str, typed: str, expected_utc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mute ci --until 08:00`, `snooze --until 08:00`, `settings set paused_until 08:00`: the
+    next 08:00 on this machine's clock, as the tray's "until 08:00" and quiet hours mean."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        moment = datetime.fromisoformat(now).replace(tzinfo=UTC)
+        assert parse_until(typed, moment) == datetime.fromisoformat(expected_utc).replace(
+            tzinfo=UTC
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize("typed", ["2026-11-28T11:59:00Z", "2020-01-01", "0s"])
+def test_an_end_already_past_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidInput, match=f"^{typed} is already past; give a later time"):
+        parse_until(typed, NOW)
 
 
 def test_a_local_wall_clock_time_is_stored_as_utc() -> None:

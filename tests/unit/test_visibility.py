@@ -51,8 +51,13 @@ SKIPPED, HELD = Fate.SKIPPED, Fate.HELD
         ("action", "ci", 0, moment(QUIET), (HELD, Code.QUIET_HOURS, QUIET.ends_at)),
         ("urgent", "ci", 0, moment(QUIET), SHOWN),  # it breaks through
         # several at once: the first rule in the documented order names the reason
-        ("info", "backup", 0, moment(min_priority="action", **OFF),
-         (SKIPPED, Code.MIN_PRIORITY, None)),  # fmt: skip
+        (
+            "info",
+            "backup",
+            0,
+            moment(min_priority="action", **OFF),
+            (SKIPPED, Code.MIN_PRIORITY, None),
+        ),
         ("action", "backup", 0, moment(**OFF), (SKIPPED, Code.MUTED, None)),
         ("action", "ci", 90_000, moment(QUIET, **PAUSED), (SKIPPED, Code.STALE, None)),
         ("action", "ci", 0, moment(QUIET, **PAUSED), (HELD, Code.PAUSED, LATER)),
