@@ -7,7 +7,7 @@ import argparse
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         version = db.schema_version()
         followed = store_sources.listed(db)
         held = visibility.holding(visibility.Moment.at(current, now))
+    gone = [a for a in state.live_agents if device.process_gone(a.host, a.pid)]
+    state = replace(state, live_agents=tuple(a for a in state.live_agents if a not in gone))
     if args.json:
         _print_json(
             {
@@ -89,6 +91,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "unrouted": state.unrouted,
                 "last_delivered_at": state.last_delivered_at,
                 "agents": [asdict(a) for a in state.live_agents],
+                "dead_agents": [asdict(a) for a in gone],
                 "last_errors": [asdict(e) for e in state.last_errors],
                 "skip_reasons": state.skip_reasons,
                 "sources": [asdict(s) for s in followed],
@@ -119,6 +122,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             )
     else:
         print("agent       none running")
+    for agent in gone:
+        print(
+            f"dead        {agent.owner} pid {agent.pid}: its process ended without stopping "
+            f"(killed?); last heartbeat {local_time(agent.heartbeat_at)}"
+        )
     if state.skip_reasons:
         print("not shown   " + describe_skips(state.skip_reasons))
     for agent in state.live_agents:

@@ -143,6 +143,8 @@ def run_agent(options: RunOptions) -> int:
         db.close()
         if lock is not None:
             lock.release()
+    if not headless and not options.once:  # headless, the log on stderr said it already
+        print(f"{APP_NAME}: stopped", file=sys.stderr)
     return status
 
 

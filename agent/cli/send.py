@@ -13,6 +13,7 @@ from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
 from traycourier.agent.policy import visibility
 from traycourier.agent.policy.visibility import Visibility
 from traycourier.agent.policy.wording import send_notice
+from traycourier.agent.system import device
 from traycourier.store import InvalidInput, Settings, answers, enqueue, mutes, queries, timestamps
 from traycourier.store import settings as store_settings
 from traycourier.store.choices import Mute
@@ -38,7 +39,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         )
         now = timestamps.utcnow()
         muted = mutes.active(db, now)
-        live = queries.live_agents(db, now, STALE_AFTER)
+        live = [
+            agent
+            for agent in queries.live_agents(db, now, STALE_AFTER)
+            if not device.process_gone(agent.host, agent.pid)
+        ]
     print(result.id)
     notice = None
     if result.settings is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from traycourier.agent import APP_NAME
+from traycourier.agent.system import ostype
 from traycourier.store import Database, private
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,23 @@ class ThisDevice:
 
 ONE_FILE = ThisDevice("", "")
 """The device of a SQLite file: every delivery's `destination_key` is ""."""
+
+
+def process_gone(host: object, pid: object) -> bool:
+    """An agent's process that ended without saying so (killed, crashed): only on this
+    machine, where its pid can be asked; False when unsure (another machine, Windows, where
+    asking with signal 0 would end the process, or a pid another user's process holds)."""
+    if host != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    if ostype.current() == "windows":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: alive, and someone else's
+        return False
+    return False
 
 
 def device_file() -> Path:

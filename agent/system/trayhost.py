@@ -119,9 +119,14 @@ def _sni_host() -> bool:
 
 
 def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
-    """SIGTERM/SIGINT/SIGHUP (logout) quit cleanly. GTK's main loop does not run Python
-    signal handlers, so under GLib the signals are routed through it."""
+    """SIGTERM/SIGINT/SIGHUP (logout, Ctrl-C) quit cleanly. GTK's main loop does not run
+    Python signal handlers, so under GLib the signals are routed through it. Python's own
+    handlers are set first, and stay recorded as Python's: PyGObject's `Gtk.main` puts its
+    own SIGINT handler over GLib's when Python's is still the default, and that one ends the
+    process by SIGINT after the loop (exit -2, no "stopped", leases left to expire)."""
     signals = [s for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)) if s]
+    for sig in signals:
+        signal.signal(sig, lambda _signum, _frame: quit_app())
 
     def on_glib_signal(sig: int) -> bool:
         log.info("signal %d: quitting", sig)
@@ -134,8 +139,24 @@ def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
 
             for sig in signals:
                 GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, on_glib_signal, sig)
-            return
         except (ImportError, AttributeError):
             pass
-    for sig in signals:
-        signal.signal(sig, lambda _signum, _frame: quit_app())
+
+
+def reclaim_sigint(backend: str, quit_app: Callable[[], None]) -> None:
+    """Called once the icon's loop runs: pystray's GTK backends set SIGINT back to the
+    default as that loop starts ("do not inhibit Ctrl-C"), and the default ends the process
+    at once (exit -2, no "stopped", leases left to expire). Python's handler is set again
+    from the loop's own thread (the main one); PyGObject's loop wakes for it."""
+    if not backend.endswith(("._gtk", "._appindicator")):
+        return
+    try:
+        from gi.repository import GLib
+    except ImportError:
+        return
+
+    def again() -> bool:
+        signal.signal(signal.SIGINT, lambda _signum, _frame: quit_app())
+        return False  # once
+
+    GLib.idle_add(again)

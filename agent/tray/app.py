@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -302,6 +303,7 @@ class TrayApp:
         return self.exit_status
 
     def _setup(self, icon: Any) -> None:
+        trayhost.reclaim_sigint(type(icon).__module__, self.quit)
         if self.runtime.stop.is_set():  # a signal came while the icon was being made
             icon.stop()
             return
@@ -312,6 +314,12 @@ class TrayApp:
         self.refresh(force=True)
         icon.visible = True
         log.info("tray icon up (%s)", type(icon).__module__)
+        print(  # `make run` in a terminal: say where it is, and how it ends
+            f"{APP_NAME}: running in your tray (database {self.db.location}, log "
+            f"{paths.log_file()}); Ctrl-C to quit",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _run_runtime(self) -> None:
         try:

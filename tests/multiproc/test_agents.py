@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, agent_command, query, wait_for
+from tests.conftest import ROOT, agent_command, query, run_in_process, wait_for
 from traycourier.store import Database, enqueue, write_setting
 from traycourier.store.timestamps import utcnow
 
@@ -181,3 +181,22 @@ def test_a_killed_agent_loses_nothing(any_target: Path | str, tmp_path: Path) ->
     # only the call in flight at the kill counts an attempt; the other leases came back free
     assert expired == in_flight <= 1 < held
     db.close()
+
+
+def test_an_agent_killed_without_stopping_is_shown_dead_not_running(
+    db: Database, db_path: Path, tmp_path: Path
+) -> None:
+    """SIGKILL leaves its row "running" until its heartbeat goes stale; `status` asks this
+    machine whether its process still exists, and `send` does not count on it."""
+    agent = start_agent(db_path, "killed", tmp_path / "shown.jsonl")
+    wait_for(lambda: count(db_path, "SELECT count(*) FROM agents") == 1, "the agent to register")
+    agent.send_signal(signal.SIGKILL)
+    agent.wait(timeout=30)
+    state = json.loads(run_in_process("status", "--json", db=db_path).stdout)
+    assert state["agents"] == []
+    assert [a["owner"] for a in state["dead_agents"]] == ["killed"]
+    text = run_in_process("status", db=db_path).stdout
+    assert "agent       none running\n" in text
+    assert "dead        killed pid " in text and "ended without stopping (killed?)" in text
+    sent = run_in_process("send", "anyone?", db=db_path)
+    assert "no traycourier agent is running for this database" in sent.stderr

@@ -1,0 +1,82 @@
+"""Ctrl-C (SIGINT), logout (SIGHUP) and a service manager's SIGTERM end a running agent
+cleanly, docked in a real tray (trayer, pystray's GTK backend) or headless: exit status 0,
+its leases returned, "stopped" said on stderr, and the agent recorded as stopped, so
+`status` lists no agent that is gone."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_in_process, wait_for
+from tests.desktop.conftest import Desktop
+
+pytestmark = pytest.mark.desktop
+
+
+def registered(db: Path) -> bool:
+    if not db.exists():
+        return False
+    with sqlite3.connect(db) as conn:
+        try:
+            return bool(conn.execute("SELECT count(*) FROM agents").fetchone()[0])
+        except sqlite3.OperationalError:  # the schema is still being made
+            return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP, signal.SIGTERM])
+@pytest.mark.parametrize("mode", ["tray", "headless"])
+def test_a_signal_stops_the_agent_cleanly(
+    tray_desktop: Desktop, tmp_path: Path, signum: signal.Signals, mode: str
+) -> None:
+    db = tmp_path / "tc.db"
+    args = () if mode == "tray" else ("--headless",)
+    agent = tray_desktop.start_agent(db, *args)
+    try:
+        wait_for(lambda: registered(db), "the agent to register", 60)
+        if mode == "tray":
+            wait_for(lambda: (tray_desktop.logdir / "menu.json").exists(), "the tray", 60)
+        run_in_process("send", "in flight", "--priority", "urgent", db=db)
+        agent.send_signal(signum)
+        agent.wait(timeout=60)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        _out, err = agent.communicate(timeout=30)
+    assert agent.returncode == 0, err
+    assert "stopped" in err, err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM notification_deliveries WHERE status = 'leased'"
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT mode, stopped_at IS NOT NULL FROM agents").fetchall() == [
+            (mode, 1)
+        ]
+    status = json.loads(run_in_process("status", "--json", db=db).stdout)
+    assert status["agents"] == [], status["agents"]
+
+
+def test_make_run_says_where_the_agent_is_and_how_to_stop_it(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    db = tmp_path / "tc.db"
+    agent = tray_desktop.start_agent(db)
+    try:
+        wait_for(lambda: (tray_desktop.logdir / "menu.json").exists(), "the tray", 60)
+        agent.send_signal(signal.SIGINT)
+        agent.wait(timeout=60)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        _out, err = agent.communicate(timeout=30)
+    lines = err.splitlines()
+    assert any(
+        line.startswith("traycourier: running in your tray (") and "Ctrl-C to quit" in line
+        for line in lines
+    ), err
+    assert lines[-1] == "traycourier: stopped", err
+    assert "Gdk-CRITICAL" not in err and "Traceback" not in err, err
