@@ -167,13 +167,13 @@ def fail_malformed(db: Database, now: datetime) -> int:
     params = {"now": timestamps.fmt(now), **db.refused.params()}
     with db.write() as conn:
         found = list(conn.execute(_MALFORMED.on(conn), params).scalars())
-        done = _each(db, conn, _FAIL_MALFORMED, found, params)
+        done = update_each(db, conn, _FAIL_MALFORMED, found, params)
     for delivery_id, reason in done.results:
         log.error("delivery %s failed: %s", delivery_id, reason)
     return len(done.results)
 
 
-def _each(
+def update_each(
     db: Database, conn: Connection, update: Both, found: list[int], params: dict[str, Any]
 ) -> Done[int, Any]:
     """`update` (… WHERE id IN :ids … RETURNING) over `found` in one statement, one by one if
@@ -206,12 +206,15 @@ def release_all(db: Database, owner: str, now: datetime, plan: RetryPlan) -> int
     return expire_leases(db, now, plan)
 
 
+NOT_SNOOZED = f"coalesce(last_error_code, '') != '{Code.SNOOZED}'"
+"""A waiting row the user did not snooze: switching off keeps what the user asked to see
+again later (it shows at its time once notifications are on again)."""
 _CANCEL_PENDING = Both.build(
     lambda d: (
         f"UPDATE notification_deliveries SET status = '{S.CANCELLED}', "
         f"last_error_code = '{Code.DISABLED}', last_error = 'notifications were switched off', "
         f"next_attempt_at = NULL, updated_at = :now WHERE id IN ({ids('ids', d)}) AND {WAITING} "
-        "RETURNING id"
+        f"AND {NOT_SNOOZED} RETURNING id"
     )
 )
 _WAITING = Both.build(
@@ -225,11 +228,12 @@ _RETRY_FAILED = text(
 
 
 def cancel_pending(db: Database, now: datetime) -> int:
-    """Notifications switched off: drop what is waiting (leased rows finish as they are)."""
+    """Notifications switched off: drop what is waiting (leased rows finish as they are),
+    but for snoozed ones (`NOT_SNOOZED`)."""
     params = {"now": timestamps.fmt(now), **db.refused.params()}
     with db.write() as conn:
         found = list(conn.execute(_WAITING.on(conn), params).scalars())
-        return len(_each(db, conn, _CANCEL_PENDING, found, params).results)
+        return len(update_each(db, conn, _CANCEL_PENDING, found, params).results)
 
 
 def retry_failed(db: Database, now: datetime, device: str = "") -> int:

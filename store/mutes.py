@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from traycourier.store import dialects, schema, timestamps
 from traycourier.store.choices import Mute
 from traycourier.store.db import Database
+from traycourier.store.deliveries import WAITING
+from traycourier.store.dialects import Both, ids
 from traycourier.store.errors import InvalidInput
+from traycourier.store.model import Code, DeliveryStatus, Priority
 
 
 def mute(
@@ -51,3 +54,31 @@ def active(db: Database, now: datetime) -> dict[str, Mute]:
             continue
         found[source] = Mute(source, until, urgent_too != 0)
     return found
+
+
+_WAITING_FROM = text(
+    f"SELECT id FROM notification_deliveries WHERE {WAITING} AND notification_id IN ("
+    "  SELECT id FROM notifications WHERE source = :source "
+    f"  AND (:urgent_too OR priority != '{Priority.URGENT}'))"
+)
+_SKIP_MUTED = Both.build(
+    lambda d: (
+        f"UPDATE notification_deliveries SET status = '{DeliveryStatus.SKIPPED}', "
+        f"last_error_code = '{Code.MUTED}', last_error = 'its source was muted while it waited', "
+        f"next_attempt_at = NULL, updated_at = :now WHERE id IN ({ids('ids', d)}) "
+        f"AND {WAITING} RETURNING id"
+    )
+)
+
+
+def skip_waiting(db: Database, muted: Mute, now: datetime) -> int:
+    """A mute applies to what waits too (queued, held by a pause or quiet hours, snoozed),
+    as to what comes: skipped with the reason (`muted`), never shown later. How many."""
+    from traycourier.store.housekeeping import update_each
+
+    params = {"source": muted.source, "urgent_too": muted.urgent_too, "now": timestamps.fmt(now)}
+    with db.write() as conn:
+        found = list(conn.execute(_WAITING_FROM, params).scalars())
+        if not found:
+            return 0
+        return len(update_each(db, conn, _SKIP_MUTED, found, params).results)

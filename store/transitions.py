@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, cast
 from traycourier.store.model import ANY_RANK
 
 if TYPE_CHECKING:
+    from traycourier.store.choices import Mute
     from traycourier.store.db import Database
     from traycourier.store.housekeeping import RetryPlan
     from traycourier.store.imports import Imported
@@ -107,6 +108,12 @@ class Transitions:
         from traycourier.store import housekeeping
 
         return housekeeping.release_all(self._db, owner, now, plan)
+
+    def skip_muted(self, muted: Mute, now: datetime) -> int:
+        """queued / retry_wait -> skipped (`muted`) for a source just muted (`store.mutes`)."""
+        from traycourier.store import mutes
+
+        return mutes.skip_waiting(self._db, muted, now)
 
     def cancel_pending(self, now: datetime) -> int:
         """Notifications switched off: what waits -> cancelled."""

@@ -105,6 +105,7 @@ class Runtime:
         self._settings: Settings | None = None
         self._quiet = quiet.QuietNow(False)
         self._mute_end: datetime | None = None
+        self._mutes_seen: dict[str, Mute] = {}
         self.follower = Follower(db, clock)
         """Other programs' databases, followed read-only (`traycourier source add`)."""
         self.backoff = Backoff(rand)
@@ -193,6 +194,10 @@ class Runtime:
         kept for the next wake-up and the tray: whether quiet hours hold, when a mute ends."""
         settings = self._settings = read_settings(self.db)
         muted = mutes.active(self.db, now)
+        for source, mute in muted.items():  # a new mute applies to what waits as well
+            if self._mutes_seen.get(source) != mute:
+                self.db.skip_muted(mute, now)
+        self._mutes_seen = muted
         self._quiet = visibility.Moment.at(settings, now, muted, self.config.zone).quiet
         ends = [timestamps.parse(m.until) for m in muted.values() if m.until]
         self._mute_end = min(ends) if ends else None  # the tray's list changes then

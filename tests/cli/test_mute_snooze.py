@@ -121,3 +121,18 @@ def test_snooze_a_shown_one_and_refuse_the_rest(db_path: Path) -> None:
     assert until.fetchone() == (1,)
     unknown = run_in_process("snooze", "ntf_nope", db=db_path)
     assert unknown.code == 2 and "no notification 'ntf_nope'" in unknown.stderr
+
+
+def test_a_mute_stops_what_already_waits(db_path: Path) -> None:
+    """The issue's steps: paused, a backup notification held, "Mute backup", Resume: it
+    must not pop up. The agent's next tick applies the new mute to what waits."""
+    assert run_in_process("settings", "set", "paused_until", "1h", db=db_path).code == 0
+    run_in_process("send", "nightly", "--priority", "action", "--source", "backup", db=db_path)
+    once = ("run", "--headless", "--once", "--notifier", "null")
+    assert run_in_process(*once, db=db_path).code == 0
+    assert [(d["status"], d["last_error_code"]) for d in deliveries(db_path)] == [("queued", None)]
+    assert run_in_process("mute", "backup", "--for", "1h", db=db_path).code == 0
+    assert run_in_process("settings", "set", "paused_until", "off", db=db_path).code == 0
+    assert run_in_process(*once, db=db_path).code == 0
+    [row] = deliveries(db_path)
+    assert (row["status"], row["last_error_code"], row["attempts"]) == ("skipped", "muted", 0)

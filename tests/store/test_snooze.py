@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import query
 from tests.store.test_state_machine import T0, TTL, attempts, route, rows
 from traycourier.store import Database, InvalidInput, enqueue
+from traycourier.store.choices import Mute
 from traycourier.store.housekeeping import next_event_at, snooze
 from traycourier.store.leases import claim
 from traycourier.store.marks import mark
@@ -91,3 +92,42 @@ def test_what_was_not_shown_is_refused_and_left_as_it_was(
 def test_an_unknown_id_is_refused(db: Database) -> None:
     with pytest.raises(InvalidInput, match="no notification 'ntf_nope'"):
         snooze(db, "ntf_nope", T0, T0)
+
+
+def test_a_mute_skips_what_waits_of_its_source_snoozed_ones_too(db: Database) -> None:
+    """Issue 26: "Mute backup for 1 hour" on a held entry, then Resume, popped it up. A mute
+    applies to what waits (queued, held, snoozed) as to what comes; urgent ones stay when
+    the mute lets them by, and another source is untouched."""
+    snoozed = enqueue(db, "nightly", priority="action", source="backup").id
+    route(db)
+    show(db)
+    snooze(db, snoozed, T0 + timedelta(minutes=10), T0)
+    enqueue(db, "held", priority="action", source="backup")
+    enqueue(db, "disk failing", priority="urgent", source="backup")
+    enqueue(db, "build done", priority="action", source="ci")
+    route(db)
+    skipped = db.skip_muted(Mute("backup", None, urgent_too=False), T0)
+    assert skipped == 2
+    assert sorted(rows(db)) == [
+        ("build done", "queued", 0, None),
+        ("disk failing", "queued", 0, None),
+        ("held", "skipped", 0, "muted"),
+        ("nightly", "skipped", 1, "muted"),
+    ]
+    assert db.skip_muted(Mute("backup", None, urgent_too=True), T0) == 1  # urgent too now
+    assert db.skip_muted(Mute("backup", None, urgent_too=True), T0) == 0  # nothing left
+
+
+def test_switching_off_keeps_a_snooze_the_user_asked_for(db: Database) -> None:
+    snoozed = enqueue(db, "call back", priority="action").id
+    route(db)
+    show(db)
+    snooze(db, snoozed, T0 + timedelta(minutes=10), T0)
+    enqueue(db, "waiting", priority="action")
+    route(db)
+    assert db.cancel_pending(T0) == 1
+    assert sorted(rows(db)) == [
+        ("call back", "queued", 1, "snoozed"),
+        ("waiting", "cancelled", 0, "disabled"),
+    ]
+    assert show(db, T0 + timedelta(minutes=10)) == 2  # on again: at its time
