@@ -8,243 +8,17 @@ Commands that change something call `agent.engine.controls`, the functions the t
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NoReturn
 
-from traycourier.agent import APP_NAME, __version__
-from traycourier.agent.cli import commands, process
-from traycourier.agent.cli import send as sending
-from traycourier.agent.engine import sources
-from traycourier.agent.notifiers.backends import SPEC_HELP
-from traycourier.agent.system import paths
-from traycourier.store import (
-    DEFAULTS,
-    Action,
-    InvalidInput,
-    StoreError,
-)
-from traycourier.store.model import DELIVERY_STATUSES, PRIORITIES
+from traycourier.agent import APP_NAME
+from traycourier.agent.cli import process
+from traycourier.agent.cli.parser import UsageError, build_parser, valid_utf8
+from traycourier.store import InvalidInput, StoreError
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """A bad argument: one line on stderr, exit 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not usage + error
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    if value > MAX_LIMIT:
-        raise argparse.ArgumentTypeError(f"expected at most {MAX_LIMIT}, got {text[:30]}")
-    return value
-
-
-MAX_LIMIT = 1_000_000
-
-
-def _seconds(text: str) -> float:
-    """A duration in seconds a timer can hold: finite, more than 0, at most a day."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value <= 86_400:  # also false for nan
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 86400, got {text[:30]!r}")
-    return value
-
-
-def _valid_utf8(argv: Sequence[str]) -> None:
-    """An argument of bytes that are not UTF-8 reaches Python with surrogates in it, which
-    no database, log or notification can hold: refuse it whole."""
-    for arg in argv:
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "replace")
-            raise UsageError(f"the argument {shown[:60]!r} is not valid UTF-8 text") from None
-
-
-def _action(text: str) -> Action:
-    """`LABEL=URL` is a link; `LABEL` alone an answer, whose id is its label."""
-    label, sep, url = text.partition("=")
-    if not sep:
-        return Action(label=text.strip())
-    return Action(label=label.strip(), url=url.strip())
-
-
-def _progress(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 100, got {text!r}")
-    return value
-
-
-def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
-    """`--db` and `--debug`, accepted before or after the command: each subcommand knows
-    them too, with a default that leaves the top level's value alone when not given."""
-    parser.add_argument(
-        "--db",
-        default=default,
-        metavar="FILE|URL",
-        help=(
-            "database: a SQLite file or a postgresql:// URL "
-            f"(default: ${paths.DB_ENV} or {paths.standard_db_path()})"
-        ),
-    )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=False if default is None else default,
-        help="show tracebacks and debug logs",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=APP_NAME, description="Deliver notifications from a shared SQLite file.")
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    _global_options(parser, None)
-    common = _Parser(add_help=False)
-    _global_options(common, argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-    command = functools.partial(sub.add_parser, parents=[common])
-
-    send = command("send", help="enqueue a notification; prints its id")
-    send.add_argument("title")
-    send.add_argument("message", nargs="?", default="")
-    send.add_argument("--priority", choices=PRIORITIES, default="info")
-    send.add_argument("--dedupe-key", default=None)
-    send.add_argument("--source", default="", help="who sends it (leads the popup's title)")
-    send.add_argument("--kind", default="")
-    send.add_argument(
-        "--action",
-        type=_action,
-        action="append",
-        default=[],
-        metavar="LABEL[=URL]",
-        help="a button: LABEL=URL opens the link; LABEL alone is an answer (see --wait)",
-    )
-    send.add_argument("--tag", default=None, help="replaces the last one of this source and tag")
-    send.add_argument("--progress", type=_progress, default=None, metavar="0-100")
-    send.add_argument("--wait", action="store_true", help="then print the answer when it comes")
-    send.add_argument("--timeout", default=None, metavar="10m|2h", help="with --wait")
-    send.set_defaults(func=sending.cmd_send)
-
-    waiting = command("wait", help="print the answer to a notification when it comes")
-    waiting.add_argument("id", help="the notification's id (as `send` printed it)")
-    waiting.add_argument("--timeout", default=None, metavar="10m|2h")
-    waiting.set_defaults(func=sending.cmd_wait)
-
-    status = command("status", help="settings, delivery counts, agents, last errors")
-    status.add_argument("--json", action="store_true")
-    status.add_argument(
-        "--all-devices", action="store_true", help="on a server: every device's deliveries"
-    )
-    status.set_defaults(func=commands.cmd_status)
-
-    dels = command("deliveries", help="list deliveries, newest first")
-    dels.add_argument("--status", choices=DELIVERY_STATUSES)
-    dels.add_argument("--limit", type=_positive_int, default=20)
-    dels.add_argument("--json", action="store_true")
-    dels.set_defaults(func=commands.cmd_deliveries)
-
-    run = command("run", help="run the agent (tray icon, or --headless)")
-    run.add_argument("--headless", action="store_true", help="no tray icon; log to stderr")
-    run.add_argument("--once", action="store_true", help="run one tick, then exit")
-    run.add_argument("--owner", default=None, help="lease owner name (default: host-pid)")
-    run.add_argument(
-        "--notifier",
-        default="plyer",
-        metavar=SPEC_HELP.replace(", ", "|").replace(" or ", "|"),
-        help="where notifications go; record and null are for tests and benchmarks",
-    )
-    run.add_argument(
-        "--notify-timeout", type=_seconds, default=10.0, metavar="S", help=argparse.SUPPRESS
-    )
-    run.add_argument(
-        "--lease-ttl", type=_seconds, default=30.0, metavar="S", help=argparse.SUPPRESS
-    )
-    run.set_defaults(func=commands.cmd_run)
-
-    retry = command("retry-failed", help="requeue failed deliveries")
-    retry.set_defaults(func=commands.cmd_retry_failed)
-
-    doctor = command("doctor", help="check the database, notifier, daemon and tray")
-    doctor.add_argument("--json", action="store_true")
-    doctor.set_defaults(func=commands.cmd_doctor)
-
-    selftest = command(
-        "self-test", help="prove this build works: notifier, tray backend, icon, database"
-    )
-    selftest.add_argument("--out", type=Path, help="write the JSON report here (windowed apps)")
-    selftest.set_defaults(func=commands.cmd_self_test)
-
-    auto = command("autostart", help="start the tray agent at login")
-    auto.add_argument("action", choices=["enable", "disable", "status"])
-    auto.set_defaults(func=commands.cmd_autostart)
-
-    mute = command("mute", help="skip new notifications from a source for a while")
-    mute.add_argument("source")
-    how_long = mute.add_mutually_exclusive_group()
-    how_long.add_argument("--for", dest="duration", metavar="30m|2h|1d")
-    how_long.add_argument("--until", metavar="TIME", help="a local ISO time")
-    mute.add_argument(
-        "--except-urgent", action="store_true", help="still show its urgent notifications"
-    )
-    mute.set_defaults(func=commands.cmd_mute)
-    unmute = command("unmute", help="show a muted source's notifications again")
-    unmute.add_argument("source")
-    unmute.set_defaults(func=commands.cmd_unmute)
-    listed = command("mutes", help="list the muted sources")
-    listed.add_argument("--json", action="store_true")
-    listed.set_defaults(func=commands.cmd_mutes)
-
-    snooze = command("snooze", help="show a notification that was shown again later")
-    snooze.add_argument("id", help="the notification's id (as `send` printed it)")
-    again = snooze.add_mutually_exclusive_group()
-    again.add_argument("--for", dest="duration", metavar="10m|1h", default="10m")
-    again.add_argument("--until", metavar="TIME", help="a local ISO time")
-    snooze.set_defaults(func=commands.cmd_snooze)
-
-    devs = command("devices", help="the machines sharing a PostgreSQL server, or forget one")
-    devs.add_argument("action", nargs="?", choices=["forget"], help="forget the device NAME")
-    devs.add_argument("name", nargs="?", help="the device to forget")
-    devs.add_argument("--json", action="store_true")
-    devs.set_defaults(func=commands.cmd_devices)
-
-    sources.add_parser(command)
-
-    sets = command("settings", help="read or change settings")
-    sets_sub = sets.add_subparsers(dest="settings_command", metavar="get|set", parser_class=_Parser)
-    sets_sub.required = True
-    setting = functools.partial(sets_sub.add_parser, parents=[common])
-    get = setting("get", help="print one setting or all")
-    get.add_argument("key", nargs="?", choices=list(DEFAULTS))
-    get.set_defaults(func=commands.cmd_settings_get)
-    put = setting("set", help="change a setting")
-    put.add_argument("key", choices=list(DEFAULTS))
-    put.add_argument("value")
-    put.set_defaults(func=commands.cmd_settings_set)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,8 +38,14 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     given = list(argv if argv is not None else sys.argv[1:])
     debug = "--debug" in given
     try:
-        _valid_utf8(given)
-        args = parser.parse_args(given)
+        valid_utf8(given)
+        try:
+            args = parser.parse_args(given)
+        except SystemExit as done:  # --help, --version: printed; their status, not an error
+            return done.code if isinstance(done.code, int) else 0
+        if args.command is None:  # bare `traycourier`: what it can do, not "required: COMMAND"
+            parser.print_help()
+            return 2
         logging.basicConfig(
             level=logging.DEBUG if args.debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",

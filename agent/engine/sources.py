@@ -152,7 +152,7 @@ def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
     parser = command(
         "source", help="follow another program's database (ReverbCode's ao.db), read-only"
     )
-    parser.add_argument("action", choices=["add", "list", "remove"])
+    parser.add_argument("action", choices=["add", "list", "remove"], help="what to do")
     parser.add_argument("name", nargs="?", help="add: the kind (reverbcode); remove: the name")
     parser.add_argument(
         "path", nargs="?", help="add: the file (default: $AO_DATA_DIR/ao.db or ~/.ao/data/ao.db)"
