@@ -99,6 +99,8 @@ def _delivery_query() -> Select[Any]:
         as_text(d.c.delivered_at, 40),
         as_text(d.c.destination_key),
         as_text(d.c.closed_reason, 20),
+        as_text(n.c.source),
+        as_text(d.c.snoozed_until, 40),
     ).join(n, n.c.id == d.c.notification_id)
 
 
@@ -107,12 +109,23 @@ def text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def list_deliveries(db: Database, status: str | None = None, limit: int = 50) -> list[DeliveryRow]:
-    """Newest first."""
-    d = schema.deliveries
+def list_deliveries(
+    db: Database,
+    status: str | None = None,
+    limit: int = 50,
+    *,
+    source: str | None = None,
+    notification_id: str | None = None,
+) -> list[DeliveryRow]:
+    """Newest first; only `status`, `source` or one notification's when given."""
+    d, n = schema.deliveries, schema.notifications
     query = _delivery_query().order_by(d.c.id.desc()).limit(limit)
     if status is not None:
         query = query.where(d.c.status == status)
+    if source is not None:
+        query = query.where(n.c.source == source)
+    if notification_id is not None:
+        query = query.where(d.c.notification_id == notification_id)
     with db.read() as conn:
         return [DeliveryRow(*row) for row in conn.execute(query)]
 

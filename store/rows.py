@@ -27,6 +27,8 @@ class DeliveryRow:
     """Its `destination_key`: the device it is for ("" on a SQLite file)."""
     closed_reason: str | None = None
     """How its popup went away: expired, dismissed, closed (by an agent)."""
+    source: str | None = None
+    snoozed_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,3 +110,33 @@ class Answer:
     device: str | None
     dismissed: bool = False
     won: bool = False
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: int
+    attempt_no: int | None
+    owner: str | None
+    outcome: str | None
+    error_code: str | None
+    error: str | None
+    started_at: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str
+    title: str | None
+    message: str | None
+    priority: str | None
+    source: str | None
+    kind: str | None
+    actions_json: str | None
+    created_at: str | None
+    read_at: str | None
+    answer: str | None
+    answered_at: str | None
+    answered_device: str | None
+    deliveries: tuple[DeliveryRow, ...] = ()
+    attempts: tuple[Attempt, ...] = ()

@@ -16,11 +16,13 @@ from traycourier.agent.engine import controls, sources
 from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
 from traycourier.agent.policy import visibility
 from traycourier.agent.policy.wording import (
+    deliveries_table,
     describe_mute,
     describe_settings,
     describe_skips,
     local_time,
     shown_value,
+    story_lines,
 )
 from traycourier.agent.system import device, paths
 from traycourier.store import (
@@ -145,20 +147,30 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
     with database(args, reading=True) as db:
-        rows = queries.list_deliveries(db, status=args.status, limit=args.limit)
+        rows = queries.list_deliveries(db, status=args.status, limit=args.limit, source=args.source)
     if args.json:
         _print_json([asdict(r) for r in rows])
         return 0
     if not rows:
         print("no deliveries")
-    for r in rows:
-        error = f"  [{r.last_error_code}] {r.last_error}" if r.last_error_code else ""
-        device = f"  on {r.device}" if r.device else ""
-        error += f"  ({r.closed_reason})" if r.closed_reason else ""
-        print(
-            f"{r.id:>6}  {r.status:<10} {r.attempts}/{r.max_attempts}  {r.priority:<7} "
-            f"{r.notification_id}  {r.title[:50]}{device}{error}"
-        )
+        return 0
+    for line in deliveries_table(rows):
+        print(line)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from traycourier.store.story import story
+
+    with database(args, reading=True) as db:
+        found = story(db, args.id)
+    if found is None:
+        raise InvalidInput(f"no notification {args.id!r} (ids are what `send` printed)")
+    if args.json:
+        _print_json(asdict(found))
+        return 0
+    for line in story_lines(found):
+        print(line)
     return 0
 
 

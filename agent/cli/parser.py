@@ -239,8 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
     dels.add_argument(
         "--limit", type=_positive_int, default=20, help="at most this many (default: 20)"
     )
+    dels.add_argument("--source", default=None, help="only this source's")
     dels.add_argument("--json", action="store_true", help=JSON_HELP)
     dels.set_defaults(func=commands.cmd_deliveries)
+
+    show = command("show", help="everything about one notification: text, links, deliveries")
+    show.add_argument("id", help="the notification's id (as `send` printed it)")
+    show.add_argument("--json", action="store_true", help=JSON_HELP)
+    show.set_defaults(func=commands.cmd_show)
 
     run = command("run", help="run the agent (tray icon, or --headless)")
     run.add_argument("--headless", action="store_true", help="no tray icon; log to stderr")

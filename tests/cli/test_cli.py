@@ -131,12 +131,12 @@ def test_deliveries_on_an_empty_file(db_path: Path) -> None:
     ("args", "message"),
     [
         (["settings", "set", "burst_limit", "many"], "burst_limit takes a whole number"),
-        (["settings", "set", "volume", "3"], "invalid choice: 'volume'"),
+        (["settings", "set", "volume", "3"], "unknown choice 'volume' (one of enable"),
         (["settings", "set", "paused_until", "soonish"], "paused_until takes 30m"),
         (["settings", "set", "max_age_seconds", "100000000000000"], "from 0 to 3153600000"),
         (["settings", "set", "paused_until", "99999999d"], "too far away"),
         (["settings", "set", "paused_until", "0001-01-01T00:00:00+05:00"], "too far away"),
-        (["send", "x", "--priority", "critical"], "invalid choice: 'critical'"),
+        (["send", "x", "--priority", "critical"], "'critical' (one of urgent, action, warning"),
         (["send", "x", "--action", " "], "an action needs a label"),
         (["send", "x", "--action", "y" * 300], "an answer's id is 1 to 200 characters"),
         (["send", "x", "--progress", "101"], "from 0 to 100"),
@@ -145,7 +145,7 @@ def test_deliveries_on_an_empty_file(db_path: Path) -> None:
         (["send", "   "], "non-empty title"),
         (["deliveries", "--limit", "0"], ">= 1"),
         (["deliveries", "--limit", "99999999999999999999999"], "at most 1000000"),
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "unknown choice 'frobnicate' (one of send, "),
         (["send", "caf\udcc3"], "not valid UTF-8"),  # what Python makes of bytes like \xc3
         (["run", "--once", "--lease-ttl", "nan"], "--lease-ttl: expected seconds"),
         (["run", "--once", "--lease-ttl", "1e300"], "--lease-ttl: expected seconds"),
@@ -286,3 +286,38 @@ def test_a_year_9999_time_east_of_utc_is_shown_not_an_internal_error(db_path: Pa
     result = run_cli("status", db=db_path, env={"TZ": "Pacific/Kiritimati"})  # a new process
     assert result.returncode == 0, result.stderr
     assert "last sent   9999-12-31 23:59:59" in result.stdout
+
+
+def test_deliveries_is_a_table_in_the_users_words_and_show_tells_the_whole_story(
+    db_path: Path,
+) -> None:
+    """Issue 26: a header, local times, the source, what became of each in words with its
+    attempts explained, `--source`, and `show ID` with text, links, deliveries, attempts."""
+    env = {"TZ": "UTC"}
+    shown = run_in_process(
+        "send", "Build failed", "3 tests failed\nin api/", "--priority", "urgent", "--source",
+        "ci", "--action", "Open log=https://ci.example/7", db=db_path, env=env,
+    ).stdout.strip()  # fmt: skip
+    assert run_in_process("settings", "set", "min_priority", "action", db=db_path).code == 0
+    run_in_process("send", "backup done", "--source", "backup", db=db_path)
+    assert run_in_process("run", "--headless", "--once", "--notifier", "null", db=db_path).code == 0
+    table = run_in_process("deliveries", db=db_path, env=env).stdout.splitlines()
+    assert table[0].split() == ["ID", "CREATED", "PRIORITY", "SOURCE", "TITLE", "WHAT",
+                                "BECAME", "OF", "IT"]  # fmt: skip
+    assert len(table) == 3
+    assert table[1].split()[4:] == ["backup", "backup", "done", "not", "shown:", "below", "the",
+                                    "minimum", "priority"]  # fmt: skip
+    assert table[2].split()[4:7] == ["ci", "Build", "failed"] and " shown 20" in table[2]
+    assert table[0].index("TITLE") == table[2].index("Build")  # aligned
+    only_ci = run_in_process("deliveries", "--source", "ci", db=db_path).stdout.splitlines()
+    assert len(only_ci) == 2 and "Build failed" in only_ci[1]
+    story = run_in_process("show", shown, db=db_path, env=env).stdout.splitlines()
+    assert story[:4] == [f"id          {shown}", "title       Build failed",
+                         "message     3 tests failed", "message     in api/"]  # fmt: skip
+    assert "link        Open log: https://ci.example/7" in story
+    assert any(line.startswith("delivery    1: shown 20") for line in story)
+    assert any(line.startswith("  attempt 1  20") and " sent  (" in line for line in story)
+    missing = run_in_process("show", "ntf_nope", db=db_path)
+    assert (missing.code, missing.stderr) == (
+        2, "traycourier: error: no notification 'ntf_nope' (ids are what `send` printed)\n"
+    )  # fmt: skip

@@ -297,7 +297,7 @@ def test_a_dismissed_popup_is_recorded_and_wait_says_so(dunst: Desktop, tmp_path
         stop(agent)
     assert waited.returncode == 3
     assert waited.stderr == f"traycourier: {ntf} was dismissed without an answer\n"
-    assert "(dismissed)" in listed
+    assert ", then dismissed" in listed
 
 
 def test_the_readme_script_asks_and_hears_the_answer(dunst: Desktop, tmp_path: Path) -> None:
