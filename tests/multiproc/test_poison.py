@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, agent_command, run_cli, wait_for
+from traycourier.agent.policy.wording import shown_value
 from traycourier.store import DEFAULTS, Database, enqueue
 
 GOOD = ("good one", "good two", "good three")
@@ -244,7 +245,7 @@ def test_a_setting_another_program_broke_is_ignored_everywhere(
         result = run_cli(*command, db=db_path)
         assert result.returncode == 0, result.stderr
     shown = run_cli("settings", "get", key, db=db_path)
-    assert json.loads(shown.stdout) == DEFAULTS[key]
+    assert shown.stdout == shown_value(key, DEFAULTS[key]) + "\n"
 
 
 @pytest.mark.slow
