@@ -72,7 +72,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         state = queries.status(db, now, STALE_AFTER, device=mine)
         version = db.schema_version()
         followed = store_sources.listed(db)
-        held = visibility.holding(visibility.Moment.at(current, now))
+        muted = mutes.active(db, now)
+        held = visibility.holding(visibility.Moment.at(current, now, muted))
     gone = [a for a in state.live_agents if device.process_gone(a.host, a.pid)]
     state = replace(state, live_agents=tuple(a for a in state.live_agents if a not in gone))
     if args.json:
@@ -97,6 +98,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "last_errors": [asdict(e) for e in state.last_errors],
                 "skip_reasons": state.skip_reasons,
                 "sources": [asdict(s) for s in followed],
+                "mutes": [asdict(m) for m in muted.values()],
             }
         )
         return 0
@@ -136,6 +138,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"notifier    {agent.owner}: {agent.notifier_problem}; {NO_DAEMON_CONSEQUENCE}")
     for source in followed:
         print(f"source      {sources.describe(source)}")
+    for mute in muted.values():
+        print(f"muted       {describe_mute(mute).removeprefix('muted ')}")
     for err in state.last_errors:
         print(f"error       {err.notification_id} [{err.last_error_code}] {err.last_error}")
     for agent in state.live_agents:

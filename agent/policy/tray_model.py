@@ -186,16 +186,21 @@ def icon_state(state: TrayState, now: datetime) -> str:
     return "on"
 
 
-def tooltip(state: TrayState, now: datetime) -> str:
+def held_words(state: TrayState, now: datetime) -> str | None:
+    """What keeps notifications from showing now, in the tooltip's and the header's words;
+    None when they show."""
     resume = state.settings.paused_until_time()
     if not state.settings.enable_notifications:
-        words = "notifications off"
-    elif resume is not None and state.settings.is_paused(now):
-        words = f"paused until {clock(resume, now)}"
-    elif state.quiet_until is not None:
-        words = f"quiet until {clock(state.quiet_until, now)}"
-    else:
-        words = "on"
+        return "notifications off"
+    if resume is not None and state.settings.is_paused(now):
+        return f"paused until {clock(resume, now)}"
+    if state.quiet_until is not None:
+        return f"quiet until {clock(state.quiet_until, now)}"
+    return None
+
+
+def tooltip(state: TrayState, now: datetime) -> str:
+    words = held_words(state, now) or "on"
     if state.agent_failing:
         words += " — not delivering, see the log"
     elif state.notifier_broken:
@@ -206,8 +211,15 @@ def tooltip(state: TrayState, now: datetime) -> str:
 
 
 def status_line(state: TrayState, now: datetime) -> str:
+    """The menu's first line: what holds them (off, paused, quiet), what waits and failed,
+    and the last one shown ("Paused until 14:00 · 2 pending · 1 failed · last shown 13:47")."""
     last = clock(state.last_delivered, now) if state.last_delivered else "never"
-    return f"{state.pending} pending · last shown {last}"
+    held = held_words(state, now)
+    parts = [held[0].upper() + held[1:]] if held else []
+    parts.append(f"{state.pending} pending")
+    if state.failed:
+        parts.append(f"{state.failed} failed")
+    return " · ".join([*parts, f"last shown {last}"])
 
 
 def source_entries(state: TrayState) -> tuple[Entry, ...]:

@@ -68,6 +68,14 @@ def describe_settings(current: Settings, now: datetime) -> str:
     parts.append(f"min priority {current.min_priority}")
     paused = current.is_paused(now) and current.paused_until
     parts.append(f"paused until {local_time(paused)}" if paused else "not paused")
+    if current.quiet_hours:
+        days = " on weeknights" if current.quiet_weekdays_only else ""
+        parts.append(
+            f"quiet hours {current.quiet_hours}{days} ({current.quiet_breakthrough} and above "
+            "still shown)"
+        )
+    else:
+        parts.append("no quiet hours")
     parts.append(f"max age {current.max_age_seconds} s")
     parts.append(f"burst limit {current.burst_limit}")
     return ", ".join(parts)

@@ -136,3 +136,17 @@ def test_a_mute_stops_what_already_waits(db_path: Path) -> None:
     assert run_in_process(*once, db=db_path).code == 0
     [row] = deliveries(db_path)
     assert (row["status"], row["last_error_code"], row["attempts"]) == ("skipped", "muted", 0)
+
+
+def test_status_shows_quiet_hours_and_mutes(db_path: Path) -> None:
+    """Issue 26: `status` said "queued 1" during quiet hours and nothing of mutes."""
+    assert run_in_process("settings", "set", "quiet_hours", "22:00-07:00", db=db_path).code == 0
+    assert run_in_process("mute", "backup", "--for", "2h", db=db_path).code == 0
+    shown = run_in_process("status", db=db_path).stdout
+    settings_line = next(line for line in shown.splitlines() if line.startswith("settings "))
+    assert "quiet hours 22:00-07:00 (urgent and above still shown)" in settings_line
+    muted = [line for line in shown.splitlines() if line.startswith("muted ")]
+    assert len(muted) == 1 and muted[0].startswith("muted       backup until ")
+    assert muted[0].endswith("(urgent ones too)")
+    data = json.loads(run_in_process("status", "--json", db=db_path).stdout)
+    assert [m["source"] for m in data["mutes"]] == ["backup"]

@@ -119,7 +119,7 @@ def test_pause_submenu_and_resume_only_while_paused() -> None:
         ("Resume", Resume(), False),
     ]
     paused = build_menu(state(paused_until=NOW + timedelta(minutes=30)), NOW)
-    assert find(paused, "Paused until").children[-1].enabled
+    assert find(paused[1:], "Paused until").children[-1].enabled  # [0]: the header
 
 
 def test_retry_failed_is_disabled_at_zero() -> None:
@@ -362,3 +362,27 @@ def test_in_quiet_hours_only_what_they_hold_is_held_in_recent() -> None:
         state(paused_until=NOW + timedelta(hours=1)),
         NOW,
     ).text.endswith("· held")
+
+
+@pytest.mark.parametrize(
+    ("changes", "header"),
+    [
+        ({}, "2 pending · last shown never"),
+        ({"enabled": False}, "Notifications off · 2 pending · last shown never"),
+        (
+            {"paused_until": NOW + timedelta(hours=2), "failed": 1},
+            f"Paused until {clock(NOW + timedelta(hours=2), NOW)} · 2 pending · 1 failed · "
+            "last shown never",
+        ),
+        (
+            {"quiet_until": NOW + timedelta(hours=8)},
+            f"Quiet until {clock(NOW + timedelta(hours=8), NOW)} · 2 pending · last shown never",
+        ),
+    ],
+)
+def test_the_menu_header_names_what_holds_them_and_what_failed(
+    changes: dict[str, object], header: str
+) -> None:
+    """Issue 26: "0 pending · last shown 23:47" while off, failed or in quiet hours said
+    nothing of it."""
+    assert build_menu(state(**changes), NOW)[0].text == header  # type: ignore[arg-type]
