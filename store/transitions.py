@@ -115,6 +115,14 @@ class Transitions:
 
         return mutes.skip_waiting(self._db, muted, now)
 
+    def retry_unreachable(
+        self, now: datetime, fresh_since: datetime | None, device: str = ""
+    ) -> int:
+        """failed (daemon unreachable) -> queued once, the daemon being back (`store.recovery`)."""
+        from traycourier.store import recovery
+
+        return recovery.retry_unreachable(self._db, now, fresh_since, device)
+
     def cancel_pending(self, now: datetime) -> int:
         """Notifications switched off: what waits -> cancelled."""
         from traycourier.store import housekeeping

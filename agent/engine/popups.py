@@ -16,12 +16,12 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from traycourier.agent.engine import controls
 from traycourier.agent.engine.presence import STALE_AFTER
 from traycourier.agent.notifiers.notifier import Notifier
-from traycourier.store import Database, StoreError, answers
+from traycourier.store import Database, StoreError, answers, read_settings
 from traycourier.store.actions import first_link, parse
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,20 @@ class PopupActions:
                 answers.record_closed(self.db, popup, self.device, reason, self.clock())
         except StoreError as err:
             log.error("could not record that popup %s was %s: %s", popup, reason, err)
+
+    def server_returned(self) -> None:
+        """The notification daemon is back (its bus name has an owner again): what failed
+        only because it was unreachable, unread and younger than `max_age_seconds`, gets one
+        more attempt; the commit wakes the agents."""
+        now = self.clock()
+        try:
+            age = read_settings(self.db).max_age_seconds
+            since = now - timedelta(seconds=age) if age else None
+            count = self.db.retry_unreachable(now, since, self.device)
+        except StoreError as err:
+            log.error("the notification daemon is back, but retrying failed: %s", err)
+            return
+        log.info("the notification daemon is back: %d failed notification(s) retried", count)
 
     def close_dealt_with(self) -> None:
         """Close the popups whose notification was answered or read elsewhere (another

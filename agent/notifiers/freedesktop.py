@@ -228,6 +228,20 @@ def _same_server(popup: str | None, owner: str) -> int:
 
 
 RECONNECT_S = (0.5, 1, 2, 4, 8, 15, 30)
+BUS = "org.freedesktop.DBus"
+
+
+def _server_returned(fields: Any, body: Any, names: Any) -> bool:
+    """The bus itself says the notification server's name got an owner (a daemon started,
+    or came back after a crash or an update)."""
+    return (
+        fields.get(names.sender) == BUS
+        and fields.get(names.interface) == BUS
+        and fields.get(names.member) == "NameOwnerChanged"
+        and len(body) == 3
+        and body[0] == NAME
+        and bool(body[2])
+    )
 
 
 class _Listener(threading.Thread):
@@ -271,6 +285,9 @@ class _Listener(threading.Thread):
             rules = [
                 f"type='signal',interface='{NAME}',path='{PATH}',member='{member}'"
                 for member in ("ActionInvoked", "NotificationClosed")
+            ] + [
+                f"type='signal',sender='{BUS}',interface='{BUS}',member='NameOwnerChanged',"
+                f"arg0='{NAME}'"
             ]
             unwrap_msg(conn.send_and_get_reply(Monitoring().BecomeMonitor(rules), timeout=5))
             while not self._stop.is_set():
@@ -287,6 +304,9 @@ class _Listener(threading.Thread):
 
         fields = message.header.fields
         if message.header.message_type != MessageType.signal:
+            return
+        if _server_returned(fields, message.body, HeaderFields):
+            self._events.server_returned()
             return
         if fields.get(HeaderFields.interface) != NAME:
             return  # the bus's own word to a new monitor (NameLost)

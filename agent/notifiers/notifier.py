@@ -68,6 +68,10 @@ class PopupEvents(Protocol):
         """`reason`: expired, dismissed, closed (by an agent) or undefined."""
         ...
 
+    def server_returned(self) -> None:
+        """The notification server's name has an owner again (it started, or restarted)."""
+        ...
+
 
 class TextOnly:
     """For notifiers that show text and hear nothing back (balloons, osascript, the test

@@ -7,6 +7,7 @@ import itertools
 import json
 import signal
 import sqlite3
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -134,6 +135,45 @@ def test_without_a_notification_daemon_it_retries_with_backoff_then_fails(
     doctor = session.cli("doctor", db=db)
     assert doctor.returncode == 1
     assert "nothing owns org.freedesktop.Notifications" in doctor.stdout
+
+
+def test_when_the_daemon_comes_back_what_failed_for_its_absence_is_shown_unasked(
+    desktop_without_daemon: Desktop, tmp_path: Path
+) -> None:
+    """Issue 26: a daemon outage ended in `failed` and needed a manual Retry. Once the bus
+    name has an owner again, a failed-because-unreachable notification gets one more
+    attempt by itself: dunst, started late, receives it."""
+    session = desktop_without_daemon
+    db = tmp_path / "tc.db"
+    assert session.cli("send", "while you were out", "--priority", "urgent", db=db).returncode == 0
+    agent = session.start_agent(db, "--headless")
+    late = None
+    try:
+        wait_for(lambda: status_of(db) == "failed", "the delivery to fail", 60)
+        before = [c for c in session.notify_calls() if c.summary == "while you were out"]
+        late = subprocess.Popen(
+            ["dunst"], env=session.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for(lambda: status_of(db) == "sent", "the delivery to be retried and shown", 30)
+        calls = [c for c in session.notify_calls() if c.summary == "while you were out"]
+    finally:
+        err = stop(agent)
+        if late is not None:
+            late.terminate()
+            late.wait(timeout=10)
+    assert len(calls) == len(before) + 1  # the one more attempt, to the daemon now there
+    assert "the notification daemon is back: 1 failed notification(s) retried" in err
+    attempts = (
+        sqlite3.connect(db)
+        .execute("SELECT outcome FROM notification_delivery_attempts ORDER BY attempt_no")
+        .fetchall()
+    )
+    assert [a for (a,) in attempts] == ["retryable_failed"] * 4 + ["failed", "sent"]
+
+
+def status_of(db: Path) -> str | None:
+    row = sqlite3.connect(db).execute("SELECT status FROM notification_deliveries").fetchone()
+    return None if row is None else str(row[0])
 
 
 def test_a_hung_daemon_costs_one_timeout_not_a_stuck_agent(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import query
+from tests.conftest import execute, query
 from tests.store.test_state_machine import T0, TTL, attempts, route, rows
 from traycourier.store import Database, InvalidInput, enqueue
 from traycourier.store.choices import Mute
@@ -16,6 +16,7 @@ from traycourier.store.leases import claim
 from traycourier.store.marks import mark
 from traycourier.store.model import Outcome
 from traycourier.store.model import OutcomeKind as K
+from traycourier.store.queries import mark_read
 
 
 def show(db: Database, at: datetime = T0) -> int:
@@ -131,3 +132,33 @@ def test_switching_off_keeps_a_snooze_the_user_asked_for(db: Database) -> None:
         ("waiting", "cancelled", 0, "disabled"),
     ]
     assert show(db, T0 + timedelta(minutes=10)) == 2  # on again: at its time
+
+
+def _fail_unreachable(db: Database, at: datetime = T0) -> None:
+    for claimed in claim(db, "agent-1", at, TTL, 10):
+        code = "daemon_unreachable" if claimed.title != "other error" else "invalid"
+        mark(db, "agent-1", [Outcome(claimed, K.FAILED, code, "no daemon")], at)
+
+
+def test_the_daemon_back_retries_once_what_failed_for_its_absence_alone(db: Database) -> None:
+    """Unread, not archived, young enough, and failed for want of a daemon: one more
+    attempt; an old one, a read one or another error stay failed."""
+    enqueue(db, "old", priority="action")
+    execute(db, "UPDATE notifications SET created_at = '2020-01-01 00:00:00.000000'")
+    enqueue(db, "fresh", priority="action")
+    read = enqueue(db, "read already", priority="action").id
+    enqueue(db, "other error", priority="action")
+    route(db)
+    _fail_unreachable(db)
+    mark_read(db, read, T0)
+    later = T0 + timedelta(minutes=5)
+    assert db.retry_unreachable(later, later - timedelta(days=1)) == 1
+    assert sorted(rows(db)) == [
+        ("fresh", "queued", 1, "daemon_unreachable"),
+        ("old", "failed", 1, "daemon_unreachable"),
+        ("other error", "failed", 1, "invalid"),
+        ("read already", "failed", 1, "daemon_unreachable"),
+    ]
+    (again,) = claim(db, "agent-1", later, TTL, 10)
+    assert (again.title, again.attempt_no, again.max_attempts) == ("fresh", 2, 2)  # once
+    assert db.retry_unreachable(later, None) == 1  # any age: the old one too
