@@ -63,9 +63,11 @@ def unavailable_reason() -> str | None:
     indicator = backend != "xorg" and _appindicator_available()
     if sni and not xembed and not indicator and backend != "xorg":
         return NO_INDICATOR
-    if not backend and not indicator:
-        # pystray tries AppIndicator first and falls back only on ImportError, but a missing
-        # typelib raises ValueError (seen on a fresh Debian, where it ended the agent)
+    if not backend and not (indicator and sni):
+        # AppIndicator only where a StatusNotifier watcher hosts it: on an XEmbed-only tray
+        # it falls back to an icon with no tooltip, whose left click opens the menu instead
+        # of the status. And pystray tries AppIndicator first, falling back only on
+        # ImportError, where a missing typelib raises ValueError (it ended the agent once)
         os.environ["PYSTRAY_BACKEND"] = "gtk"
     try:
         import pystray  # noqa: F401 - the import picks and loads the backend

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool, wait_for
+from tests.conftest import require, require_tool, wait_for
 from tests.desktop import hosts
 from tests.desktop.conftest import Desktop, _artifacts, assert_left_cleanly, desktop_session
 
@@ -358,3 +358,25 @@ def test_doctor_names_the_package_a_statusnotifier_only_tray_needs(
 
 def _typelib_installed() -> bool:
     return any(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
+
+
+def test_an_xembed_tray_gets_the_gtk_icon_even_with_appindicator_installed(
+    tmp_path: Path,
+) -> None:
+    """Issue 26: with the AppIndicator library installed (as `make setup-run` does) the agent
+    picked it on an XEmbed tray, with no tooltip and a left click opening the menu. Without
+    a StatusNotifier watcher it is pystray's GTK icon."""
+    typelibs = list(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
+    require(bool(typelibs), "gir1.2-ayatanaappindicator3-0.1 is not installed")
+    logdir = tmp_path / "desktop"
+    with desktop_session(logdir, tray=True) as session:
+        session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
+        db = tmp_path / "tc.db"
+        agent = session.start_agent(db)
+        log = logdir / "state" / "traycourier" / "log" / "traycourier.log"
+        try:
+            wait_for(lambda: log.exists() and "tray icon up" in log.read_text(), "the icon", 60)
+        finally:
+            agent.terminate()
+            agent.communicate(timeout=30)
+    assert "tray icon up (pystray._gtk)" in log.read_text()
