@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from traycourier.agent.policy import textfit
 from traycourier.agent.system import autostart, ostype
 from traycourier.store import Database, mutes, queries, settings, timestamps
 from traycourier.store.actions import is_web_url
@@ -153,9 +154,10 @@ def open_with_desktop(target: str, complain: Complaint) -> bool:
     def reap() -> None:
         _out, err = child.communicate()
         if child.returncode != 0:
-            why = " ".join(err.split())[:200] or f"{command[0]} exited {child.returncode}"
-            log.warning("cannot open %s: %s", target, why)
-            complain(f"Cannot open {target}: no application to open it ({why})")
+            why = " ".join(err.split()) or f"{command[0]} exited {child.returncode}"
+            log.warning("cannot open %s: %s", target, why)  # the whole of it
+            shown = textfit.cut(target, 60)
+            complain(f"No application is set to open {shown}. Details are in the log.")
 
     threading.Thread(target=reap, name="opener", daemon=True).start()
     return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from traycourier.agent.policy import textfit
 from traycourier.agent.policy.visibility import Visibility
 from traycourier.store import timestamps
 from traycourier.store.choices import Mute, Settings
@@ -156,8 +157,7 @@ def deliveries_table(rows: list[DeliveryRow]) -> list[str]:
 
 def textfit_line(text: str, width: int) -> str:
     """One line of at most `width` characters (an ellipsis where it was cut)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return textfit.cut(" ".join(text.split()), width)
 
 
 def story_lines(found: Story) -> list[str]:

@@ -17,6 +17,7 @@ from traycourier.agent.engine import controls
 from traycourier.agent.engine.loop import AgentLoop
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.agent.notifiers.backends import NullNotifier
+from traycourier.agent.policy import textfit
 from traycourier.agent.policy.menu_actions import (
     MarkAllRead,
     PauseFor,
@@ -153,10 +154,10 @@ def test_only_web_addresses_are_opened(url: str, opened: bool) -> None:
 
 
 def test_an_opener_that_fails_is_reaped_and_reported(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Where no file manager is installed xdg-open exits 3: the user hears of it, and no
-    zombie child is left behind."""
+    """Where no file manager is installed xdg-open exits 3: the user hears of it in a short
+    readable popup, the log has xdg-open's own words, and no zombie child is left behind."""
     fake = tmp_path / "xdg-open"
     fake.write_text("#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n")
     fake.chmod(0o755)
@@ -166,7 +167,9 @@ def test_an_opener_that_fails_is_reaped_and_reported(
     done = threading.Event()
     assert controls.open_path(tmp_path, lambda what: (told.append(what), done.set())) is True
     assert done.wait(30)
-    assert "no method available for opening" in told[0]
+    shown = textfit.cut(str(tmp_path), 60)  # a long path is cut, the sentence kept whole
+    assert told == [f"No application is set to open {shown}. Details are in the log."]
+    assert "xdg-open: no method available for opening" in caplog.text
     children = subprocess.run(
         ["ps", "--ppid", str(os.getpid()), "-o", "stat="], capture_output=True, text=True
     ).stdout.split()
