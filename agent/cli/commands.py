@@ -152,15 +152,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_deliveries(args: argparse.Namespace) -> int:
     with database(args, reading=True) as db:
         rows = queries.list_deliveries(db, status=args.status, limit=args.limit, source=args.source)
-    if args.json:
-        _print_json([asdict(r) for r in rows])
-        return 0
-    if not rows:
-        print("no deliveries")
-        return 0
-    for line in deliveries_table(rows):
-        print(line)
-    return 0
+    table = deliveries_table(rows) if rows else ["no deliveries"]
+    return _report(args, [asdict(r) for r in rows], table)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -170,11 +163,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         found = story(db, args.id)
     if found is None:
         raise InvalidInput(f"no notification {args.id!r} (ids are what `send` printed)")
+    return _report(args, asdict(found), story_lines(found))
+
+
+def _report(args: argparse.Namespace, value: Any, lines: list[str]) -> int:
+    """`--json`: the value as JSON; else the lines, as a user reads them."""
     if args.json:
-        _print_json(asdict(found))
-        return 0
-    for line in story_lines(found):
-        print(line)
+        _print_json(value)
+    else:
+        print("\n".join(lines))
     return 0
 
 
