@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable
 
 from traycourier.agent.system import ostype
@@ -145,20 +146,24 @@ def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
             pass
 
 
-def reclaim_sigint(backend: str, quit_app: Callable[[], None]) -> None:
+def reclaim_sigint(backend: str, quit_app: Callable[[], None]) -> threading.Event | None:
     """Called once the icon's loop runs: pystray's GTK backends set SIGINT back to the
     default as that loop starts ("do not inhibit Ctrl-C"), and the default ends the process
     at once (exit -2, no "stopped", leases left to expire). Python's handler is set again
-    from the loop's own thread (the main one); PyGObject's loop wakes for it."""
+    from the loop's own thread (the main one); PyGObject's loop wakes for it. The event is
+    set once it is in place: the caller says "Ctrl-C to quit" only then."""
     if not backend.endswith(("._gtk", "._appindicator")):
-        return
+        return None
     try:
         from gi.repository import GLib
     except ImportError:
-        return
+        return None
+    done = threading.Event()
 
     def again() -> bool:
         signal.signal(signal.SIGINT, lambda _signum, _frame: quit_app())
+        done.set()
         return False  # once
 
     GLib.idle_add(again)
+    return done

@@ -303,7 +303,9 @@ class TrayApp:
         return self.exit_status
 
     def _setup(self, icon: Any) -> None:
-        trayhost.reclaim_sigint(type(icon).__module__, self.quit)
+        reclaimed = trayhost.reclaim_sigint(type(icon).__module__, self.quit)
+        if reclaimed is not None:
+            reclaimed.wait(5.0)  # before the icon shows and the terminal says "Ctrl-C to quit"
         if self.runtime.stop.is_set():  # a signal came while the icon was being made
             icon.stop()
             return
