@@ -146,9 +146,11 @@ class Runtime:
             timeout = min(timeout, (heartbeat_due - now).total_seconds())
         # the tick's own snapshot: a later change is a commit, and a commit wakes the loop
         moment = visibility.Moment(self._settings or Settings(), now, quiet=self._quiet)
-        paused = moment.settings.is_paused(now)
+        # switched off or paused, nothing waiting is shown (a snooze kept while off stays
+        # due): a commit that switches them on again wakes the loop, not the rows' times
+        held = not moment.settings.enable_notifications or moment.settings.is_paused(now)
         next_event = self.db.next_event_at(
-            waiting=not paused,
+            waiting=not held,
             max_rank=self._max_rank(moment),
             device=self.config.device,
         )

@@ -169,3 +169,25 @@ def test_a_snoozed_one_is_shown_again_when_due_and_quiet_hours_hold_it(db: Datab
     clock.now = at_berlin(2026, 11, 29, 7, 0)
     runtime.tick()
     assert len(notifier.shown) == 3
+
+
+def test_switched_off_with_a_kept_snooze_due_it_sleeps_instead_of_spinning(
+    db: Database,
+) -> None:
+    """Switching off keeps a snooze (issue 26); while off, its due time must not wake the
+    loop again and again, and on again it is shown."""
+    clock = Clock()
+    notifier = ScriptedNotifier()
+    runtime = make(db, notifier, clock)
+    ntf = enqueue(db, "call back", priority="urgent").id
+    runtime.tick()
+    controls.snooze(db, ntf, clock.now + timedelta(minutes=10), clock.now)
+    settings(db, enable_notifications=False)
+    runtime.tick()
+    clock.now += timedelta(minutes=11)  # the snooze is due, while off
+    runtime.tick()
+    assert statuses(db) == [("call back", "queued", 1, "snoozed")]
+    assert runtime.next_wake_s() > 1  # was 0.001: the due row woke the loop at once
+    settings(db, enable_notifications=True)
+    runtime.tick()
+    assert statuses(db) == [("call back", "sent", 2, None)]
