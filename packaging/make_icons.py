@@ -1,7 +1,10 @@
-"""Every OS's icon files from the one source in assets/, with Pillow, at build time.
+"""Every OS's icon files, and the application's picture in assets/, drawn by the agent's
+own `render` (each size drawn at that size, so 16 px is as sharp as 256), with Pillow.
 
     python packaging/make_icons.py build/icons
 -> traycourier.ico (16-256), traycourier.icns, hicolor/<size>x<size>/apps/traycourier.png
+    python packaging/make_icons.py --asset
+-> assets/traycourier.png (the picture popups show; kept in git, checked by a test)
 """
 
 from __future__ import annotations
@@ -9,33 +12,39 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PIL import Image
-
-from traycourier.agent.system.icons import ICO_SIZES
+from traycourier.agent.system.icons import ICO_SIZES, render
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "assets" / "traycourier.png"
-HICOLOR = [16, 24, 32, 48, 64, 128, 256]
+ASSET = ROOT / "assets" / "traycourier.png"
+HICOLOR = [16, 22, 24, 32, 48, 64, 128, 256]
 
 
 def make(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    with Image.open(SOURCE) as src:
-        image = src.convert("RGBA")
     written = []
     ico = out / "traycourier.ico"
-    image.save(ico, sizes=ICO_SIZES)
+    biggest = render("on", 256)
+    smaller = [render("on", w) for w, _h in ICO_SIZES if w < 256]
+    biggest.save(ico, sizes=ICO_SIZES, append_images=smaller)
     icns = out / "traycourier.icns"
-    image.resize((512, 512), Image.Resampling.LANCZOS).save(icns)
+    render("on", 512).save(icns)
     written += [ico, icns]
     for size in HICOLOR:
         target = out / "hicolor" / f"{size}x{size}" / "apps" / "traycourier.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        image.resize((size, size), Image.Resampling.LANCZOS).save(target)
+        render("on", size).save(target)
         written.append(target)
     return written
 
 
+def asset() -> Path:
+    render("on", 256).save(ASSET, optimize=True)
+    return ASSET
+
+
 if __name__ == "__main__":
-    for path in make(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "icons")):
-        print(path)
+    if sys.argv[1:] == ["--asset"]:
+        print(asset())
+    else:
+        for path in make(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "icons")):
+            print(path)

@@ -10,7 +10,8 @@
 # mate-notification-daemon, lxqt-notificationd; TC_TRAY=0 (no tray host),
 # TC_MONITOR=0 (no dbus-monitor log of Notify calls), TC_NOTIFY_HOOK=0 (dunst runs no
 # script per notification, so TC_NOTIFY_LOG stays empty: for benchmarks),
-# TC_LOGDIR=DIR (keep logs there), TC_SCREEN=1024x768x24, TC_START_TIMEOUT=15.
+# TC_LOGDIR=DIR (keep logs there), TC_SCREEN=1024x768x24, TC_START_TIMEOUT=15,
+# TC_TRAY_HEIGHT=32 (the panel's height: its icons' size), TC_TRAY_TINT=0xRRGGBB (its colour).
 # Exported to COMMAND: DISPLAY, DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR, TC_NOTIFY_LOG,
 # TC_LOGDIR, TC_DUNST_PID; also written to $TC_LOGDIR/session.env once the session is up.
 set -euo pipefail
@@ -168,8 +169,13 @@ elif [[ "$notifyd" != 0 ]]; then
 fi
 
 if [[ "${TC_TRAY:-1}" == 1 ]]; then
-  trayer --edge top --align right --widthtype request --height 32 --SetDockType true \
-    --SetPartialStrut true --transparent false >"$log_dir/trayer.log" 2>&1 </dev/null &
+  background=(--transparent false)
+  if [[ -n "${TC_TRAY_TINT:-}" ]]; then  # a panel of that colour (0xRRGGBB)
+    background=(--transparent true --alpha 0 --tint "$TC_TRAY_TINT")
+  fi
+  trayer --edge top --align right --widthtype request --height "${TC_TRAY_HEIGHT:-32}" \
+    --SetDockType true --SetPartialStrut true "${background[@]}" \
+    >"$log_dir/trayer.log" 2>&1 </dev/null &
   pids+=($!)
   panel_up() { xwininfo -root -tree | grep -q '"panel"'; }
   wait_until "trayer" panel_up

@@ -69,6 +69,10 @@ class Settings:
     paused_until: str | None = None
     max_age_seconds: int = 86400
     burst_limit: int = 3
+    """At most this many popups of one source within `burst_window_seconds`; the rest are
+    folded into that source's summary (`agent.policy.burst`). 0: never fold."""
+    burst_window_seconds: int = 10
+    """The storm window; 0 counts only what is due at once (the contract's burst)."""
     quiet_hours: str = ""
     """A daily local window, `22:00-07:00`; "" for none."""
     quiet_weekdays_only: bool = False

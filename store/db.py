@@ -42,6 +42,9 @@ class Database(Transitions, ABC):
 
     dialect: ClassVar[Dialect]
     is_server: ClassVar[bool] = False
+    read_options: ClassVar[dict[str, object]] = {"traycourier_read": True}
+    """How `read` opens its transaction so that it is one snapshot (SQLite: a deferred BEGIN,
+    which holds one snapshot from its first statement)."""
     """A server several machines share: each is a device, its clock is the one every agent
     reads times by, and it keeps its own integrity."""
     path: Path | None = None
@@ -160,7 +163,7 @@ class Database(Transitions, ABC):
         """A read transaction: one consistent snapshot, takes no write lock."""
         try:
             with (
-                self.engine.connect().execution_options(traycourier_read=True) as conn,
+                self.engine.connect().execution_options(**self.read_options) as conn,
                 conn.begin(),
             ):
                 yield conn

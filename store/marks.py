@@ -16,7 +16,7 @@ from traycourier.store import timestamps
 from traycourier.store.db import Database
 from traycourier.store.deliveries import CLEAR_LEASE, insert_attempts
 from traycourier.store.dialects import Both, ids
-from traycourier.store.model import DeliveryStatus, MarkReport, Outcome, OutcomeKind
+from traycourier.store.model import Code, DeliveryStatus, MarkReport, Outcome, OutcomeKind
 from traycourier.store.refusals import one_by_one_if_refused
 
 log = logging.getLogger(__name__)
@@ -59,14 +59,17 @@ def _fenced(update: str) -> Both:
     )
 
 
-_SENT = _fenced(
-    f"UPDATE notification_deliveries SET status = '{S.SENT}', attempts = attempts + 1, "
-    "delivered_at = :now, external_id = :external_id, next_attempt_at = NULL, "
-    f"last_error_code = NULL, last_error = NULL, {CLEAR_LEASE}"
-)
+def _sent(code: str) -> Both:
+    return _fenced(
+        f"UPDATE notification_deliveries SET status = '{S.SENT}', attempts = attempts + 1, "
+        "delivered_at = :now, external_id = :external_id, next_attempt_at = NULL, "
+        f"last_error_code = {code}, last_error = NULL, {CLEAR_LEASE}"
+    )
+
+
 _MARK = {
-    OutcomeKind.SENT: _SENT,
-    OutcomeKind.COALESCED: _SENT,
+    OutcomeKind.SENT: _sent("NULL"),
+    OutcomeKind.COALESCED: _sent(f"'{Code.COALESCED}'"),  # in its source's storm summary
     OutcomeKind.RETRY: _fenced(
         f"UPDATE notification_deliveries SET status = '{S.RETRY_WAIT}', "
         "attempts = attempts + 1, next_attempt_at = :next, last_error_code = :code, "

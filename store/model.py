@@ -114,6 +114,7 @@ class Code(StrEnum):
     REFUSED = "refused"  # the database refused the agent's write (a producer's trigger)
     READ = "read"  # read before it was routed (by a producer, or in a followed source)
     READ_ELSEWHERE = "read_elsewhere"  # read in the program it was followed from, unshown
+    COALESCED = "coalesced"  # on a `sent` one: shown as part of its source's storm summary
 
 
 def rank_of(priority: object) -> int:

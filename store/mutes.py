@@ -77,8 +77,9 @@ def skip_waiting(db: Database, muted: Mute, now: datetime) -> int:
     from traycourier.store.housekeeping import update_each
 
     params = {"source": muted.source, "urgent_too": muted.urgent_too, "now": timestamps.fmt(now)}
-    with db.write() as conn:
+    with db.read() as conn:  # usually none: the write lock is taken only when some wait
         found = list(conn.execute(_WAITING_FROM, params).scalars())
-        if not found:
-            return 0
+    if not found:
+        return 0
+    with db.write() as conn:  # the UPDATE checks again that each still waits
         return len(update_each(db, conn, _SKIP_MUTED, found, params).results)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import Connection
 
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 class ServerDatabase(Database):
     dialect = "postgresql"
     is_server = True
+    read_options: ClassVar[dict[str, object]] = {"isolation_level": "REPEATABLE READ"}
+    """PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: an agent
+    starting while another migrated saw no schema version, then the other's tables, and took
+    them for another program's. REPEATABLE READ makes a read one snapshot; a read-only
+    transaction at that level never fails to serialize."""
 
     def __init__(self, url: str) -> None:
         super().__init__(pg.engine_for(url), pg.shown(url))

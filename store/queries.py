@@ -17,6 +17,7 @@ from traycourier.store.model import (
     DELIVERY_STATUSES,
     DESKTOP,
     DeliveryStatus,
+    Priority,
 )
 from traycourier.store.rows import AgentRow, DeliveryRow, NotificationRow, Status, TraySummary
 
@@ -218,11 +219,16 @@ def tray_summary(db: Database, device: str = "") -> TraySummary:
     return TraySummary(int(pending), int(failed), text_or_none(last))
 
 
-def recent_notifications(db: Database, limit: int = 10, device: str = "") -> list[NotificationRow]:
-    """Newest first, archived ones left out, each with what became of its desktop
-    delivery on this device (shown, waiting, skipped and why)."""
+IMPORTANT_AMONG = 500
+"""How far back (in notifications) Recent looks for urgent unread and failed ones that a
+storm pushed out of its newest entries: bounded, so the cost does not grow with history."""
+
+
+def _recent_query(device: str) -> Select[*tuple[Any, ...]]:
+    """Notifications newest first, archived ones left out, each with what became of its
+    desktop delivery on this device."""
     n, d = schema.notifications, schema.deliveries
-    query = (
+    return (
         select(
             as_text(n.c.id),
             as_text(n.c.title),
@@ -249,8 +255,37 @@ def recent_notifications(db: Database, limit: int = 10, device: str = "") -> lis
         )
         .where(n.c.archived_at.is_(None))
         .order_by(n.c.seq.desc())
-        .limit(limit)
     )
+
+
+def recent_notifications(db: Database, limit: int = 10, device: str = "") -> list[NotificationRow]:
+    """The newest `limit`, each with what became of its desktop delivery on this device
+    (shown, waiting, skipped and why)."""
+    with db.read() as conn:
+        return [NotificationRow(*row) for row in conn.execute(_recent_query(device).limit(limit))]
+
+
+IMPORTANT_AMONG = 500
+"""How far back (in notifications) Recent looks for urgent unread and failed ones that a
+storm pushed out of its newest entries: bounded, so the cost does not grow with history."""
+
+
+def pushed_out(db: Database, newest: int, limit: int, device: str = "") -> list[NotificationRow]:
+    """Up to `limit` of the `IMPORTANT_AMONG` notifications after the `newest` ones that
+    must stay in view: urgent and unread, or failed on this device (`agent.policy.recent`
+    puts them back among the newest)."""
+    n, d = schema.notifications, schema.deliveries
+    past = (
+        select(n.c.seq)
+        .where(n.c.archived_at.is_(None))
+        .order_by(n.c.seq.desc())
+        .offset(newest)
+        .limit(IMPORTANT_AMONG)
+    )
+    important = ((n.c.priority == Priority.URGENT.value) & n.c.read_at.is_(None)) | (
+        d.c.status == S.FAILED
+    )
+    query = _recent_query(device).where(n.c.seq.in_(past)).where(important).limit(limit)
     with db.read() as conn:
         return [NotificationRow(*row) for row in conn.execute(query)]
 

@@ -58,7 +58,11 @@ def validate(key: str, value: Any) -> Any:
     return value
 
 
-INTEGER_LIMITS = {"max_age_seconds": 100 * 365 * 86400, "burst_limit": 10_000}
+INTEGER_LIMITS = {
+    "max_age_seconds": 100 * 365 * 86400,
+    "burst_limit": 10_000,
+    "burst_window_seconds": 86400,
+}
 """Past these a value means nothing more (a century; more summaries than a screen holds),
 and every value up to them is one the agent can compute with."""
 
@@ -133,12 +137,10 @@ _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 def _next_clock(hour: int, minute: int, now: datetime) -> datetime:
     """The next local HH:MM after `now`: today's if it is still ahead, else tomorrow's."""
     day = now.astimezone().date()
-    for _ in range(2):
-        moment = datetime.combine(day, time(hour, minute)).astimezone()  # local wall clock
-        if moment > now:
-            return moment.astimezone(UTC)
-        day += timedelta(days=1)
-    return now + timedelta(days=1)  # unreachable: tomorrow's is always ahead of now
+    moment = datetime.combine(day, time(hour, minute)).astimezone()  # local wall clock
+    if moment <= now:
+        moment = datetime.combine(day + timedelta(days=1), time(hour, minute)).astimezone()
+    return moment.astimezone(UTC)
 
 
 def _pause_end(raw: str, lowered: str, now: datetime) -> datetime:

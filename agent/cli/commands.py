@@ -74,8 +74,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         followed = store_sources.listed(db)
         muted = mutes.active(db, now)
         held = visibility.holding(visibility.Moment.at(current, now, muted))
-    gone = [a for a in state.live_agents if device.process_gone(a.host, a.pid)]
-    state = replace(state, live_agents=tuple(a for a in state.live_agents if a not in gone))
+    running, gone = device.still_running(state.live_agents)
+    state = replace(state, live_agents=tuple(running))
     if args.json:
         _print_json(
             {

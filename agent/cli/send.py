@@ -39,11 +39,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         )
         now = timestamps.utcnow()
         muted = mutes.active(db, now)
-        live = [
-            agent
-            for agent in queries.live_agents(db, now, STALE_AFTER)
-            if not device.process_gone(agent.host, agent.pid)
-        ]
+        live, _gone = device.still_running(queries.live_agents(db, now, STALE_AFTER))
     print(result.id)
     notice = None
     if result.settings is not None:

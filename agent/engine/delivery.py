@@ -91,15 +91,22 @@ class Attempts:
             return self.failure(item, err)
         return Outcome(item, OutcomeKind.SENT, external_id=external_id)
 
-    def attempt_summary(self, members: tuple[Claimed, ...]) -> list[Outcome]:
-        """One notification standing for all `members` ("N more notifications")."""
-        title, body = burst.summary_text([m.title or "(no title)" for m in members])
+    def attempt_summary(self, summary: burst.Summary[Claimed]) -> list[Outcome]:
+        """One notification standing for all of `summary`'s members ("27 more from ci"),
+        shown in place of the popup it replaces; a quiet one is recorded as folded into the
+        summary already on screen, with no call."""
+        members = summary.members
+        if summary.quiet:
+            return [
+                Outcome(m, OutcomeKind.COALESCED, external_id=summary.replaces) for m in members
+            ]
+        title, body = summary.text()
         top = min(members, key=lambda m: m.rank)
-        summary = replace(
+        shown = replace(
             top, title=title, message=body, source="", actions_json="[]", tag=None,
-            progress=None, replaces=None,
+            progress=None, replaces=summary.replaces,
         )  # fmt: skip
-        outcome = self.attempt(summary)
+        outcome = self.attempt(shown)
         if outcome.kind == OutcomeKind.SENT:
             return [
                 Outcome(m, OutcomeKind.COALESCED, external_id=outcome.external_id) for m in members

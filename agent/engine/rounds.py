@@ -63,6 +63,9 @@ class Round:
     clock: Callable[[], datetime]
     stop: threading.Event
     popups: PopupActions | None
+    shown: list[Outcome] = field(default_factory=list)
+    """What reached the screen in this round: each one shown on its own, and the first
+    member of each summary (`Rounds` remembers them for the storm window)."""
 
     def run(self) -> Ran:
         """Each call is marked started just before it is made (unless the claim did), and
@@ -79,15 +82,16 @@ class Round:
             spent, calls = spent + time.monotonic() - began, calls + 1
             self._on_screen(outcome)
             marker.add(outcome)
-        coalesced = self.plan.coalesced
-        if coalesced and self._must_hold(coalesced[0], marker.hold_until):
-            for item in coalesced:
-                marker.add(self._release(item, marker.hold_until))
-        elif coalesced:
-            self._mark_started(coalesced)
+        for summary in self.plan.summaries:
+            if self._must_hold(summary.members[0], marker.hold_until):
+                for item in summary.members:
+                    marker.add(self._release(item, marker.hold_until))
+                continue
+            self._mark_started(summary.members)
             began = time.monotonic()
-            outcomes = self.attempts.attempt_summary(coalesced)
-            spent, calls = spent + time.monotonic() - began, calls + 1
+            outcomes = self.attempts.attempt_summary(summary)
+            if not summary.quiet:
+                spent, calls = spent + time.monotonic() - began, calls + 1
             for outcome in outcomes:
                 marker.add(outcome)
             self._on_screen(outcomes[0])
@@ -95,6 +99,8 @@ class Round:
         return Ran(marker.kinds, marker.fenced, marker.hold_until, spent / calls if calls else None)
 
     def _on_screen(self, outcome: Outcome) -> None:
+        if outcome.kind in (OutcomeKind.SENT, OutcomeKind.COALESCED):
+            self.shown.append(outcome)
         if self.popups is not None and outcome.external_id is not None:
             self.popups.shown(outcome.external_id)
 
@@ -131,6 +137,8 @@ class Rounds:
         self.db, self.attempts, self.config, self.clock, self.stop = (
             db, attempts, config, clock, stop,
         )  # fmt: skip
+        self.storms: dict[str, burst.Storm] = {}
+        """Each source's popups within the storm window (`agent.policy.burst`)."""
         self.popups: PopupActions | None = None
         """What the user does with the popups, when the notifier tells (`agent.engine.popups`)."""
         self._call_s = 1.0 if attempts.notifier.may_block else 0.0
@@ -142,10 +150,11 @@ class Rounds:
         kinds: list[OutcomeKind] = []
         fenced = 0
         while not self.stop.is_set():
-            round_ = self.claim(max_rank, settings.burst_limit)
+            round_ = self.claim(max_rank, settings)
             if round_ is None:
                 break
             ran = round_.run()
+            self._remember(round_, settings.burst_window_seconds)
             if ran.call_s is not None:  # the cost of one call decides the next round's mode
                 self._call_s = 0.5 * self._call_s + 0.5 * ran.call_s
             kinds += ran.kinds
@@ -159,7 +168,7 @@ class Rounds:
             self.stop.wait(self.config.yield_s)
         return Delivered(kinds, fenced)
 
-    def claim(self, max_rank: int, burst_limit: int) -> Round | None:
+    def claim(self, max_rank: int, settings: Settings) -> Round | None:
         """The next round, planned; None when nothing is due. A fast notifier gets rounds
         five times larger, their calls marked started by the claim: fewer transactions, and
         a whole round of its calls still takes less than one flush interval."""
@@ -168,13 +177,32 @@ class Rounds:
         claimed = self._claim(size, started=bulk, max_rank=max_rank)
         if not claimed:
             return None
-        if burst_limit and len(claimed) > burst_limit:  # the summary stands for all that is due
+        limit = settings.burst_limit
+        storms = {
+            source: storm.within(self.clock(), settings.burst_window_seconds)
+            for source, storm in self.storms.items()
+        }
+        can_replace = not storms or self.attempts.notifier.capabilities().replace
+        plan = burst.plan(claimed, limit, storms, can_replace)
+        if plan.summaries and len(claimed) == size:  # a summary stands for all that is due
             while len(more := self._claim(CLAIM_MORE, started=False, max_rank=max_rank)):
                 claimed += more
                 if len(more) < CLAIM_MORE:
                     break
-        plan = burst.plan(claimed, burst_limit)
+            plan = burst.plan(claimed, limit, storms, can_replace)
         return Round(plan, self.db, self.attempts, self.config, self.clock, self.stop, self.popups)
+
+    def _remember(self, round_: Round, window_s: int) -> None:
+        """Each source's popups of this round, for the next rounds' storm control."""
+        summaries = {id(s.members[0]): s for s in round_.plan.summaries}
+        shown, summarised = [], []
+        for outcome in round_.shown:
+            item = outcome.claimed
+            if id(item) in summaries:
+                summarised.append((summaries[id(item)], outcome.external_id))
+            elif outcome.kind == OutcomeKind.SENT:
+                shown.append((item.source, outcome.external_id, item.title or "(no title)"))
+        self.storms = burst.remember(self.storms, self.clock(), window_s, shown, summarised)
 
     def _claim(self, size: int, *, started: bool, max_rank: int) -> list[Claimed]:
         return self.db.claim(

@@ -3,6 +3,7 @@ it (shown, held, below the minimum, ...). Pure: `now` comes in as a value."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,30 @@ class RecentItem:
     def shown(self) -> bool:
         """Shown, so it can be shown again (snoozed)."""
         return self.delivery_status == "sent"
+
+
+def must_stay(item: RecentItem) -> bool:
+    """Urgent and unread, or failed: kept in Recent through a storm (`store.queries.
+    pushed_out` finds them by the same rule)."""
+    return (item.priority == "urgent" and not item.read) or item.delivery_status == "failed"
+
+
+def in_view(
+    newest: Sequence[NotificationRow], pushed: Sequence[NotificationRow], limit: int
+) -> tuple[RecentItem, ...]:
+    """Recent's entries, newest first: the newest ones, except that the urgent and failed
+    ones a burst pushed out (`pushed`, older) take the places of the oldest entries that
+    may go."""
+    kept = [from_row(row) for row in newest[:limit]]
+    back: list[RecentItem] = []
+    for item in map(from_row, pushed):
+        may_go = [i for i, entry in enumerate(kept) if not must_stay(entry)]
+        if len(kept) + len(back) < limit:
+            back.append(item)
+        elif may_go:
+            del kept[may_go[-1]]
+            back.append(item)
+    return (*kept, *back)
 
 
 def clock(moment: datetime, now: datetime) -> str:
@@ -83,6 +108,8 @@ def outcome(item: RecentItem, paused: bool, now: datetime) -> str:
         return "shown again"
     if status == "sent" and item.closed_reason in CLOSED:
         return CLOSED[item.closed_reason]
+    if status == "sent" and item.delivery_code == "coalesced":
+        return "in a summary"
     return OUTCOMES.get(status, status)
 
 

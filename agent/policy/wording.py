@@ -78,7 +78,11 @@ def describe_settings(current: Settings, now: datetime) -> str:
     else:
         parts.append("no quiet hours")
     parts.append(f"max age {current.max_age_seconds} s")
-    parts.append(f"burst limit {current.burst_limit}")
+    parts.append(
+        f"at most {current.burst_limit} popups per source in {current.burst_window_seconds} s"
+        if current.burst_limit
+        else "no storm control"
+    )
     return ", ".join(parts)
 
 
@@ -121,7 +125,8 @@ def what_became(row: DeliveryRow) -> str:
         case "sent":
             again = " (shown again after a snooze)" if row.snoozed_until else ""
             closed = f", then {row.closed_reason}" if row.closed_reason else ""
-            return f"shown {short_time(row.delivered_at)}{again}{closed}"
+            how = "in its source's summary " if row.last_error_code == Code.COALESCED else ""
+            return f"shown {how}{short_time(row.delivered_at)}{again}{closed}"
         case "queued" if row.last_error_code == Code.SNOOZED:
             return f"snoozed until {short_time(row.next_attempt_at)}"
         case "queued":

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import platformdirs
 from traycourier.agent import APP_NAME
 from traycourier.agent.system import ostype
 from traycourier.store import Database, private
+from traycourier.store.rows import AgentRow
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,16 @@ def process_gone(host: object, pid: object) -> bool:
     except OSError:  # PermissionError: alive, and someone else's
         return False
     return False
+
+
+def still_running(agents: Iterable[AgentRow]) -> tuple[list[AgentRow], list[AgentRow]]:
+    """The agents whose heartbeat is fresh, split into those still running and those whose
+    process is gone (`process_gone`): what `status` lists and `send` counts on."""
+    running: list[AgentRow] = []
+    gone: list[AgentRow] = []
+    for agent in agents:
+        (gone if process_gone(agent.host, agent.pid) else running).append(agent)
+    return running, gone
 
 
 def device_file() -> Path:

@@ -86,7 +86,8 @@ class TrayApp:
     def load_state(self) -> tray_model.TrayState:
         device = self.runtime.config.device
         summary = queries.tray_summary(self.db, device)
-        recent_rows = queries.recent_notifications(self.db, tray_model.RECENT, device)
+        newest = queries.recent_notifications(self.db, tray_model.RECENT, device)
+        pushed = queries.pushed_out(self.db, tray_model.RECENT, tray_model.RECENT, device)
         settings = read_settings(self.db)
         now = timestamps.utcnow()
         hold = quiet.quiet_now(settings.quiet_window(), settings.quiet_weekdays_only, now)
@@ -98,7 +99,7 @@ class TrayApp:
             pending=summary.pending,
             failed=summary.failed,
             last_delivered=timestamps.parse_or_none(summary.last_delivered_at),
-            recent=tuple(recent.from_row(r) for r in recent_rows),
+            recent=recent.in_view(newest, pushed, tray_model.RECENT),
             autostart=controls.autostart_enabled(),
             notifier_broken=self.runtime.notifier.problem() is not None,
             agent_failing=self.loop.failing,

@@ -81,6 +81,7 @@ class Desktop:
                     body=match["body"],
                     urgency=int(urgency[1]) if urgency else None,
                     timeout_ms=int(timeout[1]) if timeout else None,
+                    replaces=int(match["replaces"]),
                 )
             )
         return calls
@@ -99,10 +100,12 @@ class NotifyCall:
     body: str
     urgency: int | None
     timeout_ms: int | None
+    replaces: int = 0
+    """The popup this call updates in place (0: a new popup)."""
 
 
 _NOTIFY_ARGS = re.compile(
-    r'   string "(?P<app>.*?)"\n   uint32 \d+\n   string "(?P<icon>.*?)"\n'
+    r'   string "(?P<app>.*?)"\n   uint32 (?P<replaces>\d+)\n   string "(?P<icon>.*?)"\n'
     r'   string "(?P<summary>.*?)"\n   string "(?P<body>.*?)"\n   array \[',
     re.DOTALL,
 )
@@ -110,9 +113,15 @@ _NOTIFY_ARGS = re.compile(
 
 @contextmanager
 def desktop_session(
-    logdir: Path, *, notifyd: bool | str = True, tray: bool = False, notify_hook: bool = True
+    logdir: Path,
+    *,
+    notifyd: bool | str = True,
+    tray: bool = False,
+    notify_hook: bool = True,
+    knobs: dict[str, str] | None = None,
 ) -> Iterator[Desktop]:
-    """`notifyd`: True for dunst, False for none, or a daemon's name (desktop-session.sh)."""
+    """`notifyd`: True for dunst, False for none, or a daemon's name; `knobs`: more of
+    desktop-session.sh's environment knobs (the panel's height and colour)."""
     for tool in ("Xvfb", "dbus-daemon", "dunst", "xdpyinfo", "import"):
         require_tool(tool)
     if tray:
@@ -124,6 +133,7 @@ def desktop_session(
         "TC_TRAY": "1" if tray else "0",
         "TC_NOTIFY_HOOK": "1" if notify_hook else "0",
         "PYTHONPATH": str(ROOT),
+        **(knobs or {}),
     }
     env.pop("TRAYCOURIER_DB", None)
     proc = subprocess.Popen(
@@ -152,6 +162,9 @@ def desktop_session(
     dunst_pid = int(values["TC_DUNST_PID"]) if values.get("TC_DUNST_PID") else None
     try:
         yield Desktop(env, logdir, Path(values["TC_NOTIFY_LOG"]), dunst_pid)
+    except BaseException:
+        _print_agent_logs(logdir)
+        raise
     finally:
         if dunst_pid:
             os.kill(dunst_pid, signal.SIGCONT) if _alive(dunst_pid) else None
@@ -160,6 +173,14 @@ def desktop_session(
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _print_agent_logs(logdir: Path) -> None:
+    """When a test fails inside a desktop, the last lines each agent logged there (pytest
+    shows them with the failure): what a CI run's flake needs to be understood."""
+    for log in sorted((logdir / "state").rglob("*.log")):
+        lines = log.read_text(errors="replace").splitlines()[-40:]
+        print(f"--- the last lines of {log}:", *lines, sep="\n", file=sys.stderr)
 
 
 def assert_left_cleanly(db: Path) -> None:

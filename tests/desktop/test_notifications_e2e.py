@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import html
 import itertools
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import require, wait_for
 from tests.desktop.conftest import Desktop
 
 pytestmark = pytest.mark.desktop
@@ -137,12 +139,22 @@ def test_without_a_notification_daemon_it_retries_with_backoff_then_fails(
     assert "nothing owns org.freedesktop.Notifications" in doctor.stdout
 
 
+LATE_DAEMONS = {
+    "dunst": "dunst",
+    "xfce4-notifyd": "/usr/lib/*/xfce4/notifyd/xfce4-notifyd",
+    "notification-daemon": "/usr/lib/notification-daemon/notification-daemon",
+}
+
+
+@pytest.mark.parametrize("daemon", list(LATE_DAEMONS))
 def test_when_the_daemon_comes_back_what_failed_for_its_absence_is_shown_unasked(
-    desktop_without_daemon: Desktop, tmp_path: Path
+    desktop_without_daemon: Desktop, tmp_path: Path, daemon: str
 ) -> None:
     """Issue 26: a daemon outage ended in `failed` and needed a manual Retry. Once the bus
     name has an owner again, a failed-because-unreachable notification gets one more
-    attempt by itself: dunst, started late, receives it."""
+    attempt by itself: the daemon, started late, receives it."""
+    program = sorted(glob.glob(LATE_DAEMONS[daemon])) or [shutil.which(LATE_DAEMONS[daemon])]
+    require(program[0] is not None and Path(program[0]).exists(), f"{daemon} is not installed")
     session = desktop_without_daemon
     db = tmp_path / "tc.db"
     assert session.cli("send", "while you were out", "--priority", "urgent", db=db).returncode == 0
@@ -152,8 +164,9 @@ def test_when_the_daemon_comes_back_what_failed_for_its_absence_is_shown_unasked
         wait_for(lambda: status_of(db) == "failed", "the delivery to fail", 60)
         before = [c for c in session.notify_calls() if c.summary == "while you were out"]
         late = subprocess.Popen(
-            ["dunst"], env=session.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+            [str(program[0])], env=session.env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         wait_for(lambda: status_of(db) == "sent", "the delivery to be retried and shown", 30)
         calls = [c for c in session.notify_calls() if c.summary == "while you were out"]
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -360,23 +361,41 @@ def _typelib_installed() -> bool:
     return any(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
 
 
+@pytest.mark.parametrize("host", ["trayer", "tint2"])
 def test_an_xembed_tray_gets_the_gtk_icon_even_with_appindicator_installed(
-    tmp_path: Path,
+    tmp_path: Path, host: str
 ) -> None:
     """Issue 26: with the AppIndicator library installed (as `make setup-run` does) the agent
     picked it on an XEmbed tray, with no tooltip and a left click opening the menu. Without
-    a StatusNotifier watcher it is pystray's GTK icon."""
+    a StatusNotifier watcher it is pystray's GTK icon, and a left click shows the status."""
+    from tests.desktop.hosts import XEMBED_HOSTS
+
     typelibs = list(Path("/usr/lib").glob("*/girepository-1.0/AyatanaAppIndicator3-0.1.typelib"))
     require(bool(typelibs), "gir1.2-ayatanaappindicator3-0.1 is not installed")
     logdir = tmp_path / "desktop"
-    with desktop_session(logdir, tray=True) as session:
+    with desktop_session(logdir, tray=False) as session, XEMBED_HOSTS[host](session):
         session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
         db = tmp_path / "tc.db"
         agent = session.start_agent(db)
         log = logdir / "state" / "traycourier" / "log" / "traycourier.log"
         try:
             wait_for(lambda: log.exists() and "tray icon up" in log.read_text(), "the icon", 60)
+            wait_for(lambda: bool(app_windows(session)), "the icon docked", 60)
+            x, y = icon_window(session)
+            xdo(session, "mousemove", "0", "400")
+            time.sleep(0.2)
+            xdo(session, "mousemove", str(x), str(y), "click", "1")
+            wait_for(
+                lambda: any(c.summary == "traycourier — on" for c in session.notify_calls()),
+                "the status shown by a left click",
+            )
+            (status,) = [c for c in session.notify_calls() if c.summary == "traycourier — on"]
+            assert status.body == "0 pending · last shown never"
+            assert not menu_is_open(session)  # a left click is not the menu
         finally:
-            agent.terminate()
-            agent.communicate(timeout=30)
+            agent.send_signal(signal.SIGINT)  # Ctrl-C, as `make run` is ended
+            out, err = agent.communicate(timeout=30)
     assert "tray icon up (pystray._gtk)" in log.read_text()
+    # the Gdk-CRITICAL a user saw on `make run` came from AppIndicator's own XEmbed fallback
+    running = f"traycourier: running in your tray (database {db}, log {log}); Ctrl-C to quit"
+    assert (agent.returncode, out, err.splitlines()) == (0, "", [running, "traycourier: stopped"])

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import execute, query
 from tests.fakes import Shown
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
-from traycourier.store import Database, enqueue
+from traycourier.store import Database, enqueue, write_setting
 from traycourier.store.housekeeping import next_event_at, retry_failed
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -66,6 +66,7 @@ def test_the_same_on_postgresql_where_its_types_allow_the_value(pg_url: str, cas
 
 def fails_alone(db: Database, case: str) -> None:
     change, reason, _ = BROKEN[case]
+    write_setting(db, "burst_limit", 0, T0)  # every one shown on its own, to count them
     victim = enqueue(db, "victim", priority="urgent", now=T0).id
     shown = Shown()
     agent = runtime(db, shown)

@@ -109,3 +109,53 @@ def test_agents_starting_together_migrate_once(pg_url: str) -> None:
             1,
             LATEST_VERSION,
         )
+
+
+def test_an_agent_that_starts_while_another_commits_its_migration_is_not_refused(
+    pg_url: str,
+) -> None:
+    """The race CI met with two agents starting on one empty server: the second looked for
+    the version table (none yet), the first committed, and the second then found the first's
+    tables and refused them as another program's. Here the first commits at exactly that
+    moment, every time."""
+    from sqlalchemy import Engine, event
+
+    from traycourier.store import pg
+    from traycourier.store.migrations_pg import PG_MIGRATIONS
+
+    first = pg.engine_for(pg_url)
+    migrating = first.connect()
+    transaction = migrating.begin()
+    pg.migrate(migrating, PG_MIGRATIONS, LATEST_VERSION)  # created, not yet committed
+
+    def commit_the_first(conn, cursor, statement, params, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "information_schema.tables" in statement and transaction.is_active:
+            transaction.commit()
+
+    event.listen(Engine, "before_cursor_execute", commit_the_first)
+    try:
+        Database.open(pg_url).close()
+    finally:
+        event.remove(Engine, "before_cursor_execute", commit_the_first)
+        migrating.close()
+        first.dispose()
+    assert not transaction.is_active  # the moment came
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*), max(version) FROM traycourier_schema").fetchone() == (
+            1,
+            LATEST_VERSION,
+        )
+
+
+def test_a_read_on_a_server_is_one_snapshot(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    db = Database.open(pg_url)
+    try:
+        with db.read() as conn, psycopg.connect(pg_url, autocommit=True) as other:
+            before = conn.execute(text("SELECT count(*) FROM notifications")).scalar_one()
+            other.execute("INSERT INTO notifications (title) VALUES ('meanwhile')")
+            after = conn.execute(text("SELECT count(*) FROM notifications")).scalar_one()
+        assert (before, after) == (0, 0)
+    finally:
+        db.close()

@@ -1,4 +1,4 @@
-"""The tray's state icons, drawn from the one source image."""
+"""The tray's state icons and the application's picture, drawn by one piece of code."""
 
 from __future__ import annotations
 
@@ -10,12 +10,62 @@ from PIL import Image
 from traycourier.agent.system import icons
 
 
-def test_each_icon_state_is_drawn_differently_from_one_source() -> None:
-    drawn = {s: icons.render(s, 32).tobytes() for s in icons.STATES}
-    assert len(set(drawn.values())) == len(icons.STATES)
-    assert all(icons.render(s, 32).size == (32, 32) for s in icons.STATES)
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG's contrast ratio of two sRGB colours."""
+
+    def luminance(rgb: tuple[int, int, int]) -> float:
+        linear = [(c / 255 / 12.92) if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def pixels(img: Image.Image) -> list[tuple[int, ...]]:
+    raw = img.tobytes()
+    return [tuple(raw[i : i + 4]) for i in range(0, len(raw), 4)]
+
+
+def test_an_unknown_state_is_refused() -> None:
     with pytest.raises(ValueError):
         icons.render("sparkly")
+
+
+@pytest.mark.parametrize("state", icons.STATES)
+def test_each_state_reads_at_16_px(state: str) -> None:
+    """A white glyph on a full-colour tile: enough contrast for small text (4.5:1), enough
+    glyph pixels to be seen, and no faded (see-through) tile, which is what went muddy on
+    a dark panel."""
+    assert contrast(icons.TILES[state], (255, 255, 255)) >= 4.5
+    img = icons.render(state, 16)
+    assert img.size == (16, 16)
+    drawn = pixels(img)
+    white = [p for p in drawn if min(p[:3]) > 200 and p[3] == 255]
+    assert len(white) >= 20, f"{len(white)} glyph pixels"
+    centre = img.crop((3, 3, 13, 13))
+    assert all(p[3] == 255 for p in pixels(centre))
+
+
+@pytest.mark.parametrize("size", [16, 22, 24, 32])
+def test_the_states_differ_at_every_panel_size(size: int) -> None:
+    drawn = {s: pixels(icons.render(s, size)) for s in icons.STATES}
+    for a in icons.STATES:
+        for b in icons.STATES:
+            if a < b:
+                differing = sum(
+                    sum((x - y) ** 2 for x, y in zip(p, q, strict=True)) > 60**2
+                    for p, q in zip(drawn[a], drawn[b], strict=True)
+                )
+                assert differing >= size * size // 4, (a, b, differing)
+
+
+def test_the_application_picture_is_the_on_icon() -> None:
+    """assets/traycourier.png (popups, menus, installers) is drawn by the same code:
+    `python packaging/make_icons.py --asset` after a change to the drawing."""
+    from traycourier.agent.system import paths
+
+    with Image.open(paths.asset_path(icons.SOURCE)) as img:
+        assert img.convert("RGBA").tobytes() == icons.render("on", 256).tobytes()
 
 
 def test_the_windows_icon_is_an_ico_made_from_the_png(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The pure policy: backoff, routing, error classes, burst planning. Table-driven."""
+"""The pure policy: backoff, routing, error classes. Table-driven (storms: test_burst.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from traycourier.agent.policy import backoff, burst, errors, recent, routing
+from traycourier.agent.policy import backoff, errors, recent, routing
 from traycourier.store import Database, timestamps
 from traycourier.store.choices import Mute, Settings
 from traycourier.store.model import DeliveryStatus, RouteDecision, Unrouted
@@ -183,31 +183,6 @@ def test_a_time_given_as_seconds_since_1970_is_understood(created_at: float | st
 )
 def test_error_classes(type_name: str, message: str, code: str, transient: bool) -> None:
     assert errors.classify(type_name, message) == errors.ErrorClass(code, transient)
-
-
-@pytest.mark.parametrize(
-    ("due", "limit", "individual", "coalesced"),
-    [
-        (3, 3, 3, 0),
-        (4, 3, 2, 2),
-        (10, 3, 2, 8),
-        (10, 0, 10, 0),  # 0 = never coalesce
-        (2, 1, 0, 2),  # 1 = only a summary
-        (0, 3, 0, 0),
-    ],
-)
-def test_burst_plan(due: int, limit: int, individual: int, coalesced: int) -> None:
-    items = list(range(due))
-    plan = burst.plan(items, limit)
-    assert (len(plan.individual), len(plan.coalesced)) == (individual, coalesced)
-    assert list(plan.individual) + list(plan.coalesced) == items  # every row accounted for
-
-
-def test_burst_summary_text() -> None:
-    assert burst.summary_text(["a"]) == ("1 more notification", "• a")
-    title, body = burst.summary_text(["a", "b", "c", "d", "e"])
-    assert title == "5 more notifications"
-    assert body == "• a\n• b\n• c\nand 2 more"
 
 
 def _muted(until_s: float | None = None, urgent_too: bool = True) -> dict[str, Mute]:

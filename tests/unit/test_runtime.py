@@ -57,7 +57,7 @@ def test_a_burst_shows_the_most_important_and_one_summary(db: Database) -> None:
     notifier, clock = ScriptedNotifier(), Clock()
     make(db, notifier, clock).tick()
     assert [n.title for n in notifier.shown] == ["n4", "n0", "4 more notifications"]
-    assert notifier.shown[-1].body == "• n1\n• n2\n• n3\nand 1 more"
+    assert notifier.shown[-1].body == "• n5\n• n3\n• n2\nand 1 more"  # the newest first
     assert all(s[1] == "sent" for s in statuses(db))
     outcomes = query(
         db, "SELECT outcome, count(*) FROM notification_delivery_attempts GROUP BY outcome"

@@ -1,0 +1,72 @@
+"""The tray's Recent through a storm: the urgent unread and the failed ones a burst pushed
+out of the newest entries are found again (`queries.pushed_out`) and put back in view
+(`agent.policy.recent.in_view`), on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.conftest import execute
+from traycourier.agent.policy import recent, routing
+from traycourier.store import Database, Settings, enqueue, queries
+
+T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    return any_db
+
+
+def route(db: Database) -> None:
+    settings = Settings(max_age_seconds=0)
+    db.route(lambda item: routing.decide_desktop(item, settings, T0), T0)
+
+
+def in_view(db: Database, limit: int = 10) -> list[str]:
+    newest = queries.recent_notifications(db, limit)
+    pushed = queries.pushed_out(db, limit, limit)
+    return [item.title for item in recent.in_view(newest, pushed, limit)]
+
+
+def test_an_urgent_and_a_failed_one_stay_in_view_through_a_storm(db: Database) -> None:
+    enqueue(db, "Build failed", priority="urgent", source="deploy")
+    broken = enqueue(db, "Backup broken", source="backup")
+    enqueue(db, "Old news", source="news")
+    for i in range(30):
+        enqueue(db, f"ci {i}", source="ci")
+    route(db)
+    execute(db, "UPDATE notification_deliveries SET status = 'failed' "
+                f"WHERE notification_id = '{broken.id}'")  # fmt: skip
+    newest = [f"ci {i}" for i in range(29, 21, -1)]
+    assert in_view(db) == [*newest, "Backup broken", "Build failed"]
+
+
+def test_once_read_an_urgent_one_may_leave(db: Database) -> None:
+    urgent = enqueue(db, "Build failed", priority="urgent", source="deploy")
+    for i in range(12):
+        enqueue(db, f"ci {i}", source="ci")
+    route(db)
+    assert "Build failed" in in_view(db)
+    queries.mark_read(db, urgent.id, T0)
+    assert in_view(db) == [f"ci {i}" for i in range(11, 1, -1)]
+
+
+def test_with_more_important_ones_than_places_the_newest_important_ones_win(db: Database) -> None:
+    for i in range(6):
+        enqueue(db, f"urgent {i}", priority="urgent", source="deploy")
+    for i in range(8):
+        enqueue(db, f"ci {i}", source="ci")
+    route(db)
+    shown = in_view(db, limit=4)
+    assert shown == ["urgent 5", "urgent 4", "urgent 3", "urgent 2"]
+
+
+def test_beyond_the_window_nothing_is_looked_for(db: Database) -> None:
+    enqueue(db, "Ancient alarm", priority="urgent")
+    for i in range(queries.IMPORTANT_AMONG + 10):
+        enqueue(db, f"ci {i}", source="ci")
+    route(db)
+    assert queries.pushed_out(db, 10, 10) == []
