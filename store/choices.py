@@ -28,6 +28,9 @@ class Mute:
         return self.urgent_too or priority != Priority.URGENT.value
 
 
+TRAY_ICONS = ("color", "white", "black")
+
+
 _WINDOW = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
 
 
@@ -78,6 +81,9 @@ class Settings:
     quiet_weekdays_only: bool = False
     quiet_breakthrough: str = Priority.URGENT.value
     """During quiet hours this priority and above are shown as usual."""
+    tray_icon: str = "color"
+    """The tray icon's look: `color` (a coloured tile, for any panel), or a monochrome
+    glyph, `white` for a dark panel or `black` for a light one (`TRAY_ICONS`)."""
 
     def is_paused(self, now: datetime) -> bool:
         return self.paused_until is not None and timestamps.parse(self.paused_until) > now

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from traycourier.store import dialects, schema, timestamps
-from traycourier.store.choices import DEFAULTS, Settings, parse_window
+from traycourier.store.choices import DEFAULTS, TRAY_ICONS, Settings, parse_window
 from traycourier.store.db import Database
 from traycourier.store.errors import InvalidInput
 from traycourier.store.model import PRIORITIES
@@ -34,6 +34,10 @@ def validate(key: str, value: Any) -> Any:
     if key in ("min_priority", "quiet_breakthrough"):
         if value not in PRIORITIES:
             raise InvalidInput(f"{key} must be one of {', '.join(PRIORITIES)}")
+        return value
+    if key == "tray_icon":
+        if value not in TRAY_ICONS:
+            raise InvalidInput(f"tray_icon must be one of {', '.join(TRAY_ICONS)}")
         return value
     if key == "quiet_hours":
         try:
@@ -97,7 +101,7 @@ def parse_text(key: str, text: str, now: datetime) -> Any:
         if lowered in ("false", "off", "no", "0"):
             return False
         raise InvalidInput(f"{key} takes true or false, not {raw!r}")
-    if key in ("min_priority", "quiet_breakthrough", "quiet_hours"):
+    if key in ("min_priority", "quiet_breakthrough", "quiet_hours", "tray_icon"):
         return validate(key, lowered)
     if key == "paused_until":
         if lowered in ("off", "none", "null", "resume", ""):

@@ -36,6 +36,13 @@ class SetMinPriority:
 
 
 @dataclass(frozen=True)
+class SetTrayIcon:
+    """The icon's look: `color`, or a monochrome `white` or `black` (`tray_icon`)."""
+
+    look: str
+
+
+@dataclass(frozen=True)
 class OpenRecent:
     """Mark it read; open its link, or say it has none."""
 
@@ -128,6 +135,7 @@ MenuAction = (
     | PauseUntilMorning
     | Resume
     | SetMinPriority
+    | SetTrayIcon
     | OpenRecent
     | AnswerRecent
     | Snooze

@@ -31,6 +31,7 @@ from traycourier.agent.policy.menu_actions import (
     SetEnabled,
     SetMinPriority,
     SetQuietHours,
+    SetTrayIcon,
     ShowStatus,
     Snooze,
     Unmute,
@@ -278,9 +279,26 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
         Entry("Open data folder", action=OpenDataFolder()),
         Entry("Open log", action=OpenLog()),
         Entry("Start at login", action=SetAutostart(not state.autostart), checked=state.autostart),
+        Entry("Tray icon", children=tray_icon_entries(current)),
         Entry(f"About {APP_NAME} {state.version}", action=About()),
         SEPARATOR,
         Entry("Quit", action=Quit()),
+    )
+
+
+TRAY_ICON_LOOKS = (
+    ("color", "Coloured (any panel)"),
+    ("white", "White (a dark panel)"),
+    ("black", "Black (a light panel)"),
+)
+
+
+def tray_icon_entries(current: Settings) -> tuple[Entry, ...]:
+    """The icon's look: the coloured tile, or a monochrome glyph for panels whose own icons
+    are monochrome."""
+    return tuple(
+        Entry(text, action=SetTrayIcon(look), checked=current.tray_icon == look, radio=True)
+        for look, text in TRAY_ICON_LOOKS
     )
 
 

@@ -28,11 +28,15 @@ TILES = {
 }
 """Each state's tile: full colour, never faded, and dark enough that the white glyph keeps
 a contrast of at least 4.5 to 1 (a test measures it at 16 px)."""
-WHITE = (255, 255, 255, 255)
 SUPERSAMPLE = 4
 
 
-def render(state: str, size: int = 64) -> Image.Image:
+GLYPHS = {"white": (255, 255, 255, 255), "black": (20, 20, 20, 255)}
+"""The monochrome looks (`tray_icon` white or black): the glyph alone, no tile, for panels
+whose own icons are monochrome."""
+
+
+def render(state: str, size: int = 64, look: str = "color") -> Image.Image:
     """A rounded tile in the state's colour with a white glyph: an inbox tray, and above it
     what the state is: a letter dropping into the tray (on), pause bars (paused), a crescent moon
     (quiet), an exclamation mark (attention), or the tray struck through (off). No bell,
@@ -40,11 +44,13 @@ def render(state: str, size: int = 64) -> Image.Image:
     thick, so each state reads at 16 px on a light or a dark panel."""
     if state not in STATES:
         raise ValueError(f"unknown icon state {state!r}")
-    return _draw(state, size)
+    if look != "color" and look not in GLYPHS:
+        raise ValueError(f"unknown icon look {look!r}")
+    return _draw(state, size, look)
 
 
 @cache
-def _draw(state: str, size: int) -> Image.Image:
+def _draw(state: str, size: int, look: str) -> Image.Image:
     big = size * SUPERSAMPLE
     img = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
@@ -52,27 +58,31 @@ def _draw(state: str, size: int) -> Image.Image:
     def at(*xy: float) -> list[float]:
         return [v * big for v in xy]
 
-    tile = (*TILES[state], 255)
-    draw.rounded_rectangle(at(0.02, 0.02, 0.98, 0.98), radius=0.22 * big, fill=tile)
+    if look == "color":
+        tile = (*TILES[state], 255)
+        draw.rounded_rectangle(at(0.02, 0.02, 0.98, 0.98), radius=0.22 * big, fill=tile)
+        ink = GLYPHS["white"]
+    else:  # the glyph alone: what is cut out of it is see-through
+        tile, ink = (0, 0, 0, 0), GLYPHS[look]
     stroke = round(0.11 * big)
-    draw.line(at(0.22, 0.50, 0.22, 0.80, 0.78, 0.80, 0.78, 0.50), fill=WHITE, width=stroke,
+    draw.line(at(0.22, 0.50, 0.22, 0.80, 0.78, 0.80, 0.78, 0.50), fill=ink, width=stroke,
               joint="curve")  # fmt: skip
     if state == "on":  # a letter dropping into the tray
-        draw.rounded_rectangle(at(0.34, 0.12, 0.66, 0.56), radius=0.04 * big, fill=WHITE)
+        draw.rounded_rectangle(at(0.34, 0.12, 0.66, 0.56), radius=0.04 * big, fill=ink)
         draw.line(at(0.34, 0.18, 0.5, 0.32, 0.66, 0.18), fill=tile, width=round(0.07 * big),
                   joint="curve")  # fmt: skip
     elif state == "paused":
         for left in (0.33, 0.55):
-            draw.rectangle(at(left, 0.14, left + 0.12, 0.62), fill=WHITE)
+            draw.rectangle(at(left, 0.14, left + 0.12, 0.62), fill=ink)
     elif state == "quiet":
-        draw.ellipse(at(0.28, 0.10, 0.72, 0.54), fill=WHITE)
+        draw.ellipse(at(0.28, 0.10, 0.72, 0.54), fill=ink)
         draw.ellipse(at(0.42, 0.02, 0.84, 0.44), fill=tile)
     elif state == "attention":
-        draw.rounded_rectangle(at(0.43, 0.10, 0.57, 0.48), radius=0.05 * big, fill=WHITE)
-        draw.ellipse(at(0.42, 0.54, 0.58, 0.70), fill=WHITE)
+        draw.rounded_rectangle(at(0.43, 0.10, 0.57, 0.48), radius=0.05 * big, fill=ink)
+        draw.ellipse(at(0.42, 0.54, 0.58, 0.70), fill=ink)
     if state == "off":
-        draw.line(at(0.14, 0.86, 0.86, 0.14), fill=tile, width=round(0.22 * big))
-        draw.line(at(0.18, 0.82, 0.82, 0.18), fill=WHITE, width=round(0.09 * big))
+        draw.line(at(0.14, 0.86, 0.86, 0.14), fill=tile, width=round(0.26 * big))
+        draw.line(at(0.18, 0.82, 0.82, 0.18), fill=ink, width=round(0.12 * big))
     return img.resize((size, size), Image.Resampling.BOX)
 
 

@@ -42,6 +42,7 @@ from traycourier.agent.policy.menu_actions import (
     SetEnabled,
     SetMinPriority,
     SetQuietHours,
+    SetTrayIcon,
     ShowStatus,
     Snooze,
     Unmute,
@@ -145,7 +146,7 @@ class TrayApp:
         icon = self._icon
         if icon is None:
             return
-        icon.icon = icons.render(tray_model.icon_state(state, now))
+        icon.icon = icons.render(tray_model.icon_state(state, now), look=state.settings.tray_icon)
         icon.title = trayquirks.title_for(icon, tray_model.tooltip(state, now))
         built = traymenu.build(entries, self._fire)
         if type(icon).__module__ == "pystray._gtk":
@@ -212,6 +213,8 @@ class TrayApp:
                 controls.resume(self.db, now)
             case SetMinPriority(priority):
                 controls.set_min_priority(self.db, priority, now)
+            case SetTrayIcon(look):
+                controls.set_setting(self.db, "tray_icon", look, now)
             case OpenRecent(notification_id, url, _title):
                 controls.mark_read(self.db, notification_id, now)
                 if url:
@@ -288,7 +291,7 @@ class TrayApp:
         now = timestamps.utcnow()
         try:
             state = self._state = self.load_state()
-            image = icons.render(tray_model.icon_state(state, now))
+            image = icons.render(tray_model.icon_state(state, now), look=state.settings.tray_icon)
             title = tray_model.tooltip(state, now)
             self._shown = traymenu.build(tray_model.build_menu(state, now), self._fire)
             menu = self._shown.menu

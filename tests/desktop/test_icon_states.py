@@ -17,7 +17,7 @@ from PIL import Image
 from tests.conftest import require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
 from tests.desktop.test_quiet_hours import window_around_now
-from tests.desktop.test_tray_e2e import app_windows, menu
+from tests.desktop.test_tray_e2e import app_windows, menu, open_menu, setting, xdo
 from traycourier.agent.system import icons
 
 pytestmark = pytest.mark.desktop
@@ -68,13 +68,22 @@ def drawn(session: Desktop) -> Image.Image:
         return img.convert("RGB")
 
 
-def tile_share(img: Image.Image, state: str) -> float:
-    """The share of the icon's pixels in the state's tile colour."""
-    tile = icons.TILES[state]
+def share(img: Image.Image, colour: tuple[int, ...]) -> float:
+    """The share of the icon's pixels in that colour."""
+    tile = colour[:3]
     raw = img.tobytes()
     pixels = [tuple(raw[i : i + 3]) for i in range(0, len(raw), 3)]
     near = [p for p in pixels if sum(abs(a - b) for a, b in zip(p, tile, strict=True)) < 60]
     return len(near) / len(pixels)
+
+
+def panel_session(logdir: Path, size: int, panel: str):  # type: ignore[no-untyped-def]
+    knobs = {"TC_TRAY_HEIGHT": str(size), "TC_TRAY_TINT": PANELS[panel]}
+    return desktop_session(logdir, tray=True, knobs=knobs)
+
+
+def save(img: Image.Image, path: Path) -> None:
+    img.resize((img.width * 8, img.height * 8), Image.Resampling.NEAREST).save(path)
 
 
 @pytest.mark.parametrize("size", [16, 22, 24, 32])
@@ -84,8 +93,7 @@ def test_each_state_reads_on_a_real_panel(
 ) -> None:
     require_tool("xdotool")
     logdir, db = tmp_path / "desktop", tmp_path / "tc.db"
-    knobs = {"TC_TRAY_HEIGHT": str(size), "TC_TRAY_TINT": PANELS[panel]}
-    with desktop_session(logdir, tray=True, knobs=knobs) as session:
+    with panel_session(logdir, size, panel) as session:
         session.env["PYSTRAY_BACKEND"] = "gtk"
         session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
         agent = session.start_agent(db)
@@ -95,13 +103,50 @@ def test_each_state_reads_on_a_real_panel(
                 into(db, state)
                 wait_for(lambda state=state: menu(session)["icon"] == state, f"the {state} icon")
                 # the panel redraws the icon just after the agent sets it
-                wait_for(lambda state=state: tile_share(drawn(session), state) > 0.3, state)
+                wait_for(lambda state=state: share(drawn(session), icons.TILES[state]) > 0.3, state)
                 img = drawn(session)
                 assert max(img.size) <= size + 2  # drawn at the panel's size
-                img.resize((img.width * 8, img.height * 8), Image.Resampling.NEAREST).save(
-                    logdir / f"icon-{state}-{size}px-{panel}.png"
-                )
+                save(img, logdir / f"icon-{state}-{size}px-{panel}.png")
                 time.sleep(0.1)
+        finally:
+            agent.terminate()
+            _out, err = agent.communicate(timeout=60)
+        assert agent.returncode == 0, err
+    _artifacts(request, logdir)
+
+
+@pytest.mark.parametrize(
+    ("panel", "look", "position"), [("dark", "white", 2), ("light", "black", 3)]
+)
+def test_a_monochrome_look_chosen_in_the_menu_reads_on_its_panel(
+    request: pytest.FixtureRequest, tmp_path: Path, panel: str, look: str, position: int
+) -> None:
+    """Tray icon → White (a dark panel) or Black (a light panel), picked with the pointer
+    and keys as a user does; then every state in that ink on that panel, at 22 px."""
+    require_tool("xdotool")
+    logdir, db = tmp_path / "desktop", tmp_path / "tc.db"
+    with panel_session(logdir, 22, panel) as session:
+        session.env["PYSTRAY_BACKEND"] = "gtk"
+        session.env["TRAYCOURIER_MENU_DUMP"] = str(logdir / "menu.json")
+        agent = session.start_agent(db)
+        try:
+            wait_for(lambda: (logdir / "menu.json").exists(), "the tray", 60)
+            open_menu(session)  # Tray icon is the third item from the end
+            xdo(session, "key", "Up", "Up", "Up", "Right", *["Down"] * (position - 1), "Return")
+            wait_for(lambda: setting(db, "tray_icon") == f'"{look}"', f"the {look} look chosen")
+            ink, before = icons.GLYPHS[look], b""
+            for state in ("on", "paused", "quiet", "off", "attention"):
+                into(db, state)
+                wait_for(lambda state=state: menu(session)["icon"] == state, f"the {state} icon")
+
+                def redrawn(before: bytes = before) -> bool:  # in the ink, and a new shape
+                    img = drawn(session)
+                    return share(img, ink) > 0.05 and img.tobytes() != before
+
+                wait_for(redrawn, f"{state} in {look}")
+                img = drawn(session)
+                before = img.tobytes()
+                save(img, logdir / f"icon-{state}-22px-{panel}-{look}.png")
         finally:
             agent.terminate()
             _out, err = agent.communicate(timeout=60)

@@ -59,6 +59,23 @@ def test_the_states_differ_at_every_panel_size(size: int) -> None:
                 assert differing >= size * size // 4, (a, b, differing)
 
 
+@pytest.mark.parametrize("look", list(icons.GLYPHS))
+def test_a_monochrome_look_is_the_glyph_alone_in_its_ink(look: str) -> None:
+    """For panels whose own icons are monochrome: no tile, see-through around and inside
+    the glyph, every drawn pixel in the one ink, and the five states still told apart."""
+    ink = icons.GLYPHS[look]
+    drawn = {s: icons.render(s, 22, look) for s in icons.STATES}
+    for state, img in drawn.items():
+        solid = [p for p in pixels(img) if p[3] == 255]
+        assert len(solid) >= 30, state
+        assert all(p[:3] == ink[:3] for p in solid), state
+        assert img.getpixel((0, 0))[3] == img.getpixel((21, 21))[3] == 0  # no tile
+    masks = {s: bytes(img.getchannel("A").tobytes()) for s, img in drawn.items()}
+    assert len(set(masks.values())) == len(icons.STATES)
+    with pytest.raises(ValueError):
+        icons.render("on", 22, "green")
+
+
 def test_the_application_picture_is_the_on_icon() -> None:
     """assets/traycourier.png (popups, menus, installers) is drawn by the same code:
     `python packaging/make_icons.py --asset` after a change to the drawing."""

@@ -21,6 +21,8 @@ NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
         ("enable_notifications", "0", False),
         ("min_priority", "Urgent", "urgent"),
         ("min_priority", "info", "info"),
+        ("tray_icon", "White", "white"),
+        ("burst_window_seconds", "300", 300),
         ("paused_until", "30m", "2026-11-28 12:30:00.000000"),
         ("paused_until", "2h", "2026-11-28 14:00:00.000000"),
         ("paused_until", "1d", "2026-11-29 12:00:00.000000"),
@@ -40,6 +42,8 @@ def test_parse_text_accepts(key: str, text: str, expected: object) -> None:
     [
         ("enable_notifications", "maybe", "true or false"),
         ("min_priority", "critical", "one of urgent, action, warning, info"),
+        ("tray_icon", "green", "one of color, white, black"),
+        ("burst_window_seconds", "86401", "from 0 to 86400"),
         ("paused_until", "tomorrowish", "30m, 2h, 08:00, an ISO time or off"),
         ("paused_until", "2026-11-28T11:00:00Z", "already past"),
         ("paused_until", "24:00", "30m, 2h, 08:00"),

@@ -19,6 +19,7 @@ from traycourier.agent.policy.menu_actions import (
     SetEnabled,
     SetMinPriority,
     SetQuietHours,
+    SetTrayIcon,
     ShowStatus,
     Snooze,
     Unmute,
@@ -88,6 +89,7 @@ def test_the_menu_lists_what_the_contract_names() -> None:
         "Open data folder",
         "Open log",
         "Start at login",
+        "Tray icon",
         "About traycourier 9.9",
         "Quit",
     ]
@@ -107,6 +109,19 @@ def test_minimum_priority_is_a_radio_group_with_one_checked(minimum: str) -> Non
     assert all(e.radio for e in group)
     assert [e.text.lower() for e in group if e.checked] == [minimum]
     assert [e.action for e in group] == [SetMinPriority(p) for p in Priority]
+
+
+@pytest.mark.parametrize("look", ["color", "white", "black"])
+def test_the_tray_icon_look_is_a_radio_group_with_one_checked(look: str) -> None:
+    current = state(settings=Settings(tray_icon=look))
+    group = find(build_menu(current, NOW), "Tray icon").children
+    assert [e.text for e in group] == [
+        "Coloured (any panel)",
+        "White (a dark panel)",
+        "Black (a light panel)",
+    ]
+    assert all(e.radio for e in group)
+    assert [e.action for e in group if e.checked] == [SetTrayIcon(look)]
 
 
 def test_pause_submenu_and_resume_only_while_paused() -> None:
