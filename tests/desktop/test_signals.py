@@ -80,3 +80,30 @@ def test_make_run_says_where_the_agent_is_and_how_to_stop_it(
     ), err
     assert lines[-1] == "traycourier: stopped", err
     assert "Gdk-CRITICAL" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("host", ["xfce4-panel", "gtk-sni-tray"])
+def test_ctrl_c_on_a_statusnotifier_host_stops_it_cleanly(tmp_path: Path, host: str) -> None:
+    """The same Ctrl-C where the agent chooses AppIndicator by itself (a StatusNotifier
+    watcher runs): xfce4-panel, and a StatusNotifier-only host."""
+    from tests.desktop.conftest import desktop_session
+    from tests.desktop.hosts import SNI_HOSTS
+
+    db, logdir = tmp_path / "tc.db", tmp_path / "desktop"
+    log = logdir / "state" / "traycourier" / "log" / "traycourier.log"
+    with desktop_session(logdir, tray=False) as session, SNI_HOSTS[host](session):
+        session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
+        agent = session.start_agent(db)
+        try:
+            wait_for(lambda: log.exists() and "tray icon up" in log.read_text(), "the icon", 60)
+            agent.send_signal(signal.SIGINT)
+            agent.wait(timeout=60)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            out, err = agent.communicate(timeout=30)
+    assert "tray icon up (pystray._appindicator)" in log.read_text()
+    running = f"traycourier: running in your tray (database {db}, log {log}); Ctrl-C to quit"
+    assert (agent.returncode, out, err.splitlines()) == (0, "", [running, "traycourier: stopped"])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT stopped_at IS NOT NULL FROM agents").fetchall() == [(1,)]
