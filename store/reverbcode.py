@@ -59,11 +59,14 @@ class ForeignRow:
 
 @dataclass(frozen=True)
 class Unread:
-    """One unread row at a look: its rowid and id, and the row whole when it is new."""
+    """What one look found unread: every id (any type: a release or a hand may have written
+    anything), oldest first; whole, the rows above the last look's rowid; and the highest
+    rowid read. Plain lists: a look reads every unread id, so it costs per id only what it
+    must."""
 
-    rowid: int
-    id: object
-    row: ForeignRow | None
+    ids: list[object]
+    rows: dict[object, ForeignRow]
+    top: int
 
 
 def default_path(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
@@ -164,18 +167,18 @@ class ReverbCodeFile:
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
 
-    def unread(self, after: int) -> list[Unread]:
-        """The unread rows, oldest first: ids of all (any type: a release or a hand may have
-        written anything), and whole those with a rowid above `after`."""
+    def unread(self, after: int) -> Unread:
+        """The unread rows, in one statement (one snapshot): the ids of all, and whole those
+        with a rowid above `after`."""
         try:
             self._recheck_schema()
-            found = self._conn.execute(self._look, {"after": after, "limit": MAX_UNREAD})
-            return [
-                Unread(row[0], row[1], ForeignRow(row[1], *row[2:]) if row[0] > after else None)
-                for row in found.fetchall()
-            ]
+            found = self._conn.execute(self._look, {"after": after, "limit": MAX_UNREAD}).fetchall()
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
+        rows = {row[1]: ForeignRow(row[1], *row[2:]) for row in found if row[0] > after}
+        return Unread(
+            [row[1] for row in found], rows, max((row[0] for row in found), default=after)
+        )
 
     def rows(self, ids: Sequence[str]) -> list[ForeignRow]:
         """The rows with these ids, whole (unread again behind the last look's rowid)."""

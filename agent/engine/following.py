@@ -49,7 +49,7 @@ class Reader(Protocol):
 
     def replaced(self) -> bool: ...
     def version(self) -> int: ...
-    def unread(self, after: int) -> list[Unread]: ...
+    def unread(self, after: int) -> Unread: ...
     def rows(self, ids: list[str]) -> list[ForeignRow]: ...
     def mark_read(self, ids: list[str]) -> None: ...
     def close(self) -> None: ...
@@ -92,6 +92,9 @@ class _Followed:
     version: int | None = None
     unread: dict[str, str] = field(default_factory=dict)
     """Keys of rows unread there (and imported here) -> their ids there."""
+    keys: dict[object, str | None] = field(default_factory=dict)
+    """Ids there -> keys here (None: not usable) of the last look: a look reads every
+    unread id, and only a new one costs a `key_of`."""
     looked: bool = False
     """`unread` is what the last look found (not only what this agent imported)."""
     after: int = 0
@@ -169,42 +172,48 @@ class Follower:
     def _look(self, state: _Followed, kind: Kind, now: datetime) -> int:
         """What is unread there: rows not seen unread at the last look are handed over (how
         many); a duplicate import is a no-op (`dedupe_key`)."""
-        found = state.reader.unread(state.after) if state.reader is not None else []
+        if state.reader is None:
+            return 0
+        found = state.reader.unread(state.after)
         name = state.source.name
         there: dict[str, str] = {}
+        keys: dict[object, str | None] = {}
         fresh: list[ForeignRow] = []
         behind: list[str] = []  # unread again below the last look's rowid: read by id
         unusable = 0
-        for unread in found:
-            key = kind.key_of(unread.id, name)
+        seen, imported = state.keys, state.unread
+        for row_id in found.ids:
+            key = seen[row_id] if row_id in seen else kind.key_of(row_id, name)
+            keys[row_id] = key
             if key is None:
                 unusable += 1
                 continue
-            there[key] = str(unread.id)
-            if key in state.unread:
+            there[key] = str(row_id)
+            if key in imported:
                 continue
-            if unread.row is not None:
-                fresh.append(unread.row)
+            row = found.rows.get(row_id)
+            if row is not None:
+                fresh.append(row)
             else:
-                behind.append(str(unread.id))
+                behind.append(str(row_id))
         if unusable != state.unusable:
             log.warning("source %s: %d unread rows have an id that is not text; left out",
                         name, unusable)  # fmt: skip
             state.unusable = unusable
-        if behind and state.reader is not None:
+        if behind:
             fresh += state.reader.rows(behind)
         for row in fresh:
             item = kind.to_notification(row, name, state.source.options)
             if item is not None:
                 self._incoming[item.key] = item
-        if len(found) < kind.limit:  # every unread row was read: the others were read there
+        if len(found.ids) < kind.limit:  # every unread row was read: the others were read there
             before = set(state.unread) if state.looked else sources.unread_here(
                 self.db, state.source.key_prefix
             )  # fmt: skip
             gone = sorted(before - there.keys())
             sources.read_elsewhere(self.db, gone, f"read in {state.source.kind} first", now)
-        state.unread, state.looked = there, True
-        state.after = max([state.after] + [u.rowid for u in found])
+        state.unread, state.keys, state.looked = there, keys, True
+        state.after = max(state.after, found.top)
         log.debug("source %s: %d new", name, len(fresh))
         return len(fresh)
 
