@@ -12,14 +12,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from traycourier.store import schema, timestamps
 from traycourier.store.db import Database
-from traycourier.store.deliveries import MAX_ACTIONS_READ, WAITING
+from traycourier.store.deliveries import WAITING
 from traycourier.store.model import (
     DELIVERY_STATUSES,
-    DESKTOP,
     DeliveryStatus,
-    Priority,
 )
-from traycourier.store.rows import AgentRow, DeliveryRow, NotificationRow, Status, TraySummary
+from traycourier.store.rows import AgentRow, DeliveryRow, Status, TraySummary
 
 S = DeliveryStatus
 
@@ -222,72 +220,6 @@ def tray_summary(db: Database, device: str = "") -> TraySummary:
 IMPORTANT_AMONG = 500
 """How far back (in notifications) Recent looks for urgent unread and failed ones that a
 storm pushed out of its newest entries: bounded, so the cost does not grow with history."""
-
-
-def _recent_query(device: str) -> Select[*tuple[Any, ...]]:
-    """Notifications newest first, archived ones left out, each with what became of its
-    desktop delivery on this device."""
-    n, d = schema.notifications, schema.deliveries
-    return (
-        select(
-            as_text(n.c.id),
-            as_text(n.c.title),
-            as_text(n.c.message, 1000),
-            as_text(n.c.priority, 20),
-            as_text(n.c.source),
-            as_text(n.c.actions_json, MAX_ACTIONS_READ),
-            as_text(n.c.created_at, 40),
-            as_text(n.c.read_at, 40),
-            as_text(d.c.status, 20),
-            as_text(d.c.last_error_code, 40),
-            as_text(d.c.snoozed_until, 40),
-            as_text(n.c.answer),
-            as_text(n.c.answered_device),
-            as_text(d.c.closed_reason, 20),
-        )
-        .select_from(
-            n.outerjoin(
-                d,
-                (d.c.notification_id == n.c.id)
-                & (d.c.sink == DESKTOP)
-                & (d.c.destination_key == device),
-            )
-        )
-        .where(n.c.archived_at.is_(None))
-        .order_by(n.c.seq.desc())
-    )
-
-
-def recent_notifications(db: Database, limit: int = 10, device: str = "") -> list[NotificationRow]:
-    """The newest `limit`, each with what became of its desktop delivery on this device
-    (shown, waiting, skipped and why)."""
-    with db.read() as conn:
-        return [NotificationRow(*row) for row in conn.execute(_recent_query(device).limit(limit))]
-
-
-IMPORTANT_AMONG = 500
-"""How far back (in notifications) Recent looks for urgent unread and failed ones that a
-storm pushed out of its newest entries: bounded, so the cost does not grow with history."""
-
-
-def pushed_out(db: Database, newest: int, limit: int, device: str = "") -> list[NotificationRow]:
-    """Up to `limit` of the `IMPORTANT_AMONG` notifications after the `newest` ones that
-    must stay in view: urgent and unread, or failed on this device (`agent.policy.recent`
-    puts them back among the newest)."""
-    n, d = schema.notifications, schema.deliveries
-    past = (
-        select(n.c.seq)
-        .where(n.c.archived_at.is_(None))
-        .order_by(n.c.seq.desc())
-        .offset(newest)
-        .limit(IMPORTANT_AMONG)
-    )
-    important = ((n.c.priority == Priority.URGENT.value) & n.c.read_at.is_(None)) | (
-        d.c.status == S.FAILED
-    )
-    query = _recent_query(device).where(n.c.seq.in_(past)).where(important).limit(limit)
-    with db.read() as conn:
-        return [NotificationRow(*row) for row in conn.execute(query)]
 
 
 _MARK_ALL_READ = text("UPDATE notifications SET read_at = :now WHERE read_at IS NULL")

@@ -265,7 +265,7 @@ def self_test() -> dict[str, object]:
 
     from traycourier.agent import __version__
     from traycourier.agent.system import paths
-    from traycourier.store import enqueue, queries
+    from traycourier.store import enqueue, history
 
     report: dict[str, object] = {
         "version": __version__,
@@ -293,7 +293,7 @@ def self_test() -> dict[str, object]:
         try:
             db = Database.open(Path(scratch) / "self-test.db")
             sent = enqueue(db, "self-test")
-            found = [n.id for n in queries.recent_notifications(db, 1)]
+            found = [n.id for n in history.recent_notifications(db, 1)]
             db.close()
             report["database_ok"] = found == [sent.id]
         except StoreError as err:

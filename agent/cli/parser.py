@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from traycourier.agent import APP_NAME, __version__
-from traycourier.agent.cli import commands
+from traycourier.agent.cli import commands, history
 from traycourier.agent.cli import send as sending
 from traycourier.agent.engine import sources
 from traycourier.agent.notifiers.backends import SPEC_HELP
@@ -247,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", help="the notification's id (as `send` printed it)")
     show.add_argument("--json", action="store_true", help=JSON_HELP)
     show.set_defaults(func=commands.cmd_show)
+    history.add_parser(command, JSON_HELP, _positive_int)
 
     run = command("run", help="run the agent (tray icon, or --headless)")
     run.add_argument("--headless", action="store_true", help="no tray icon; log to stderr")

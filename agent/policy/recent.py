@@ -39,8 +39,8 @@ class RecentItem:
 
 
 def must_stay(item: RecentItem) -> bool:
-    """Urgent and unread, or failed: kept in Recent through a storm (`store.queries.
-    pushed_out` finds them by the same rule)."""
+    """Urgent and unread, or failed: kept in Recent through a storm
+    (`store.history.pushed_out` finds them by the same rule)."""
     return (item.priority == "urgent" and not item.read) or item.delivery_status == "failed"
 
 

@@ -54,6 +54,7 @@ from traycourier.agent.tray import sni
 from traycourier.store import (
     Database,
     StoreError,
+    history,
     mutes,
     private,
     queries,
@@ -87,8 +88,8 @@ class TrayApp:
     def load_state(self) -> tray_model.TrayState:
         device = self.runtime.config.device
         summary = queries.tray_summary(self.db, device)
-        newest = queries.recent_notifications(self.db, tray_model.RECENT, device)
-        pushed = queries.pushed_out(self.db, tray_model.RECENT, tray_model.RECENT, device)
+        newest = history.recent_notifications(self.db, tray_model.RECENT, device)
+        pushed = history.pushed_out(self.db, tray_model.RECENT, tray_model.RECENT, device)
         settings = read_settings(self.db)
         now = timestamps.utcnow()
         hold = quiet.quiet_now(settings.quiet_window(), settings.quiet_weekdays_only, now)
@@ -256,8 +257,7 @@ class TrayApp:
         self.refresh(force=True)
 
     def _icon_notify(self, title: str, body: str) -> None:
-        """The tray's own messages (About, status, what a click could not do), shown like
-        any notification, with the app's icon."""
+        """The tray's own messages (About, status, a click that failed), as any other."""
         message = OsNotification(title, body, "info", icon=self.runtime.config.icon)
         try:
             show_within(self.runtime.notifier, message, 5)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conftest import execute, query
 from traycourier.agent.policy import routing
-from traycourier.store import Database, Settings, enqueue, queries
+from traycourier.store import Database, Settings, enqueue, history, queries
 from traycourier.store.deliveries import MAX_BODY_READ, MAX_TITLE_READ, route_batch
 from traycourier.store.housekeeping import retry_failed
 from traycourier.store.leases import claim
@@ -95,7 +95,7 @@ def test_a_claim_reads_no_more_text_than_can_be_shown(any_db: Database) -> None:
     (c,) = claim(db, "A", T0, TTL, 10)
     assert c.title is not None and len(c.title) == MAX_TITLE_READ
     assert c.message is not None and len(c.message) == MAX_BODY_READ
-    (recent,) = queries.recent_notifications(db, 10)
+    (recent,) = history.recent_notifications(db, 10)
     assert len(recent.title) <= 200 and len(recent.message) <= 1000
     (listed,) = queries.list_deliveries(db)
     assert len(listed.title) <= 200
@@ -107,7 +107,7 @@ def test_a_blob_title_is_claimed_as_no_title(db: Database) -> None:
     retry_failed(db, T0)  # force it through the claim
     (c,) = claim(db, "A", T0, TTL, 10)
     assert c.title is None
-    (recent,) = queries.recent_notifications(db, 10)
+    (recent,) = history.recent_notifications(db, 10)
     assert recent.title == "x'ff'"
 
 
@@ -132,10 +132,10 @@ def test_reading_a_10_mb_row_keeps_kilobytes_in_the_agent(any_db: Database) -> N
     db = any_db  # a SQLite file and a PostgreSQL server
     enqueue(db, "t" * 10_000_000, "m" * 10_000_000, priority="urgent")
     route(db)
-    queries.recent_notifications(db, 10)  # warm the connection pool and the schema
+    history.recent_notifications(db, 10)  # warm the connection pool and the schema
     tracemalloc.start()
     try:
-        (recent,) = queries.recent_notifications(db, 10)
+        (recent,) = history.recent_notifications(db, 10)
         (claimed,) = claim(db, "A", T0, TTL, 10)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
@@ -148,7 +148,7 @@ def test_reading_a_10_mb_row_keeps_kilobytes_in_the_agent(any_db: Database) -> N
 def test_a_cut_counts_characters_not_bytes(any_db: Database) -> None:
     db = any_db  # a SQLite file and a PostgreSQL server
     enqueue(db, "é" * 150 + "x" * 10_000, priority="urgent")
-    (recent,) = queries.recent_notifications(db, 10)
+    (recent,) = history.recent_notifications(db, 10)
     assert recent.title == "é" * 150 + "x" * 50
 
 

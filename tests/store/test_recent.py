@@ -1,5 +1,5 @@
 """The tray's Recent through a storm: the urgent unread and the failed ones a burst pushed
-out of the newest entries are found again (`queries.pushed_out`) and put back in view
+out of the newest entries are found again (`store.history.pushed_out`) and put back in view
 (`agent.policy.recent.in_view`), on both backends."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import execute
 from traycourier.agent.policy import recent, routing
-from traycourier.store import Database, Settings, enqueue, queries
+from traycourier.store import Database, Settings, enqueue, history, queries
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -26,8 +26,8 @@ def route(db: Database) -> None:
 
 
 def in_view(db: Database, limit: int = 10) -> list[str]:
-    newest = queries.recent_notifications(db, limit)
-    pushed = queries.pushed_out(db, limit, limit)
+    newest = history.recent_notifications(db, limit)
+    pushed = history.pushed_out(db, limit, limit)
     return [item.title for item in recent.in_view(newest, pushed, limit)]
 
 
@@ -66,7 +66,29 @@ def test_with_more_important_ones_than_places_the_newest_important_ones_win(db: 
 
 def test_beyond_the_window_nothing_is_looked_for(db: Database) -> None:
     enqueue(db, "Ancient alarm", priority="urgent")
-    for i in range(queries.IMPORTANT_AMONG + 10):
+    for i in range(history.IMPORTANT_AMONG + 10):
         enqueue(db, f"ci {i}", source="ci")
     route(db)
-    assert queries.pushed_out(db, 10, 10) == []
+    assert history.pushed_out(db, 10, 10) == []
+
+
+def test_history_narrows_by_source_search_and_age_on_both_backends(db: Database) -> None:
+    from datetime import timedelta
+
+    enqueue(db, "100% done_", "backup finished", source="backup")
+    enqueue(db, "Build failed", "PROD is down", priority="urgent", source="deploy")
+    old = enqueue(db, "Old news", source="news").id
+    route(db)
+    execute(db, "UPDATE notifications SET created_at = '2026-12-04 12:00:00.000000' "
+                f"WHERE id = '{old}'")  # fmt: skip
+
+    def titles(**narrow: object) -> list[str]:
+        return [row.title for row in history.history(db, **narrow)]  # type: ignore[arg-type]
+
+    assert titles() == ["Old news", "Build failed", "100% done_"]
+    assert titles(search="100%") == ["100% done_"]
+    assert titles(search="prod") == ["Build failed"]
+    assert titles(search="%") == ["100% done_"]
+    assert titles(source="news") == ["Old news"]
+    assert titles(since=T0 - timedelta(days=1)) == ["Build failed", "100% done_"]  # created now
+    assert titles(limit=1) == ["Old news"]
