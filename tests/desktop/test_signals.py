@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,21 @@ def registered(db: Path) -> bool:
             return bool(conn.execute("SELECT count(*) FROM agents").fetchone()[0])
         except sqlite3.OperationalError:  # the schema is still being made
             return False
+
+
+def signalled(agent: subprocess.Popen[str], ready: Callable[[], bool], signum: int) -> str:
+    """Once `ready`, send `signum` and wait for the agent to end (killed if it does not);
+    what it printed on stderr."""
+    try:
+        wait_for(ready, "the agent to be ready", 60)
+        agent.send_signal(signum)
+        agent.wait(timeout=60)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        out, err = agent.communicate(timeout=30)
+    assert out == ""
+    return err
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP, signal.SIGTERM])
@@ -65,14 +82,7 @@ def test_make_run_says_where_the_agent_is_and_how_to_stop_it(
 ) -> None:
     db = tmp_path / "tc.db"
     agent = tray_desktop.start_agent(db)
-    try:
-        wait_for(lambda: (tray_desktop.logdir / "menu.json").exists(), "the tray", 60)
-        agent.send_signal(signal.SIGINT)
-        agent.wait(timeout=60)
-    finally:
-        if agent.poll() is None:
-            agent.kill()
-        _out, err = agent.communicate(timeout=30)
+    err = signalled(agent, (tray_desktop.logdir / "menu.json").exists, signal.SIGINT)
     lines = err.splitlines()
     assert any(
         line.startswith("traycourier: running in your tray (") and "Ctrl-C to quit" in line
@@ -94,16 +104,11 @@ def test_ctrl_c_on_a_statusnotifier_host_stops_it_cleanly(tmp_path: Path, host: 
     with desktop_session(logdir, tray=False) as session, SNI_HOSTS[host](session):
         session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
         agent = session.start_agent(db)
-        try:
-            wait_for(lambda: log.exists() and "tray icon up" in log.read_text(), "the icon", 60)
-            agent.send_signal(signal.SIGINT)
-            agent.wait(timeout=60)
-        finally:
-            if agent.poll() is None:
-                agent.kill()
-            out, err = agent.communicate(timeout=30)
+        err = signalled(
+            agent, lambda: log.exists() and "tray icon up" in log.read_text(), signal.SIGINT
+        )
     assert "tray icon up (pystray._appindicator)" in log.read_text()
     running = f"traycourier: running in your tray (database {db}, log {log}); Ctrl-C to quit"
-    assert (agent.returncode, out, err.splitlines()) == (0, "", [running, "traycourier: stopped"])
+    assert (agent.returncode, err.splitlines()) == (0, [running, "traycourier: stopped"])
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT stopped_at IS NOT NULL FROM agents").fetchall() == [(1,)]
