@@ -81,11 +81,15 @@ class ServerWaker(Wakeable):
         self._changed_flag = True
         super().poke()
 
+    def _news(self) -> bool:
+        """A notification from the server (or a poke), or a commit in a followed file."""
+        return self._changed_flag or self._take_source_change()
+
     def wait(self, timeout_s: float, stop: threading.Event) -> bool:
         self._poked = False
         deadline = time.monotonic() + max(timeout_s, 0.0)
         while not stop.is_set():
-            if self._changed_flag or self._take_source_change():
+            if self._news():
                 self._changed_flag = False
                 return True
             remaining = deadline - time.monotonic()
@@ -98,8 +102,11 @@ class ServerWaker(Wakeable):
             elif not self._event.wait(remaining):
                 continue
             self._event.clear()
-            if self._source_changed and self._settle_source(stop):
-                return True
+            if self._source_changed:  # a followed file was written: does its commit show?
+                if self._settle(self._news, stop, deadline):
+                    self._changed_flag = False
+                    return True
+                self._forget_source_writes()
         return False
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from traycourier.store.sqlitefile import DataVersionProbe, FileSet
-from traycourier.store.wake import RECHECKS_S, FileEvents, Wakeable
+from traycourier.store.wake import FileEvents, Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +106,9 @@ class FileWaker(Wakeable):
             if not self._event.wait(remaining):
                 continue
             self._event.clear()
-            for pause in RECHECKS_S:
-                if stop.is_set():
-                    break
-                if self._changed():
-                    return True
-                if self._event.wait(pause):
-                    self._event.clear()
+            if self._settle(self._changed, stop, deadline):
+                self._poked = False
+                return True
             self._forget_source_writes()
         return False
 

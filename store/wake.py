@@ -20,7 +20,13 @@ from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger(__name__)
 
-RECHECKS_S = (0.002, 0.004, 0.008, 0.016, 0.032)
+RECHECKS_S = (0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512)
+"""The pauses after a write before asking again whether its commit shows (about 1 s in all).
+A commit shows a moment after its last write, and nothing announces that moment: the writer
+updates the -shm, which is mapped in memory and raises no event. With `synchronous = FULL`
+(the sqlite3 shell's and most drivers' default) the writer first waits for its fsync, which
+on a busy disk takes far longer than the few milliseconds the series once covered: such a
+commit waited for the next unrelated event, up to the safety timer."""
 
 
 class FileEvents(FileSystemEventHandler):
@@ -108,17 +114,23 @@ class Wakeable(ABC):
             if self._source_events == self._probed:
                 self._source_changed = False
 
-    def _settle_source(self, stop: threading.Event) -> bool:
-        """A followed file was written: whether its commit shows within the re-checks."""
-        for pause in RECHECKS_S:
-            if stop.is_set():
-                break
-            if self._take_source_change():
+    def _settle(self, changed: Callable[[], bool], stop: threading.Event, deadline: float) -> bool:
+        """A write was seen: whether a commit (or a poke) shows within the re-checks. Each new
+        write starts the series again, so a write that comes during the last pause gets its
+        own series rather than being taken as looked at."""
+        step = 0
+        while step < len(RECHECKS_S) and not stop.is_set():
+            if self._poked or changed():
                 return True
+            pause = min(RECHECKS_S[step], deadline - time.monotonic())
+            if pause <= 0:
+                return False  # the caller's timeout: the loop ticks anyway
             if self._event.wait(pause):
                 self._event.clear()
-        self._forget_source_writes()
-        return False
+                step = 0
+            else:
+                step += 1
+        return not stop.is_set() and (self._poked or changed())
 
     def _stop_following(self) -> None:
         if self._source_observer is not None:
