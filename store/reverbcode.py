@@ -13,6 +13,7 @@ drops or renames one of the columns read here is a `SourceUnavailable` naming th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -33,6 +34,7 @@ MAX_UNREAD = 2000
 MAX_VALUE = 4000
 """Characters read of any one value: a 10 MB title stays in the file."""
 _MAGIC = b"SQLite format 3\x00"
+_IDS = "SELECT rowid, id FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT ?"
 
 
 class SourceUnavailable(StoreError):
@@ -117,20 +119,16 @@ class ReverbCodeFile:
 
     @staticmethod
     def _statements(columns: set[str]) -> tuple[str, str]:
-        """The look (every unread id, oldest first, and whole only the rows added after a
-        rowid: one statement where most looks find one new row) and the read of rows by id
-        (for a row that turned unread again behind that rowid)."""
-        whole = [_column(f.name, columns) for f in fields(ForeignRow)]
-        look = (
-            "SELECT rowid, id, "
-            + ", ".join(f"CASE WHEN rowid > :after THEN {expr} END" for expr in whole[1:])
-            + " FROM notifications WHERE status = 'unread' ORDER BY rowid LIMIT :limit"
+        """The whole rows added after a rowid (most looks find one new row), and the read of
+        rows by id (for a row that turned unread again behind that rowid). Every unread id
+        is read by `_IDS`, which reads nothing else: a look costs per unread row only that."""
+        whole = ", ".join(_column(f.name, columns) for f in fields(ForeignRow))
+        added = (
+            f"SELECT rowid, {whole} FROM notifications "
+            "WHERE rowid > :after AND rowid <= :top AND status = 'unread' ORDER BY rowid"
         )
-        by_id = (
-            "SELECT " + ", ".join(whole)
-            + " FROM notifications WHERE id IN (SELECT value FROM json_each(?))"
-        )  # fmt: skip
-        return look, by_id
+        by_id = f"SELECT {whole} FROM notifications WHERE id IN (SELECT value FROM json_each(?))"
+        return added, by_id
 
     def _recheck_schema(self) -> None:
         """A migration of a newer release (a column added, renamed or gone) is noticed at
@@ -168,17 +166,24 @@ class ReverbCodeFile:
             raise _unavailable(self.path, err) from err
 
     def unread(self, after: int) -> Unread:
-        """The unread rows, in one statement (one snapshot): the ids of all, and whole those
-        with a rowid above `after`."""
+        """The unread rows, in one read transaction (one snapshot): the ids of all, and whole
+        those with a rowid above `after`."""
+        conn = self._conn
         try:
-            self._recheck_schema()
-            found = self._conn.execute(self._look, {"after": after, "limit": MAX_UNREAD}).fetchall()
+            conn.execute("BEGIN")
+            try:
+                self._recheck_schema()
+                found = conn.execute(_IDS, (MAX_UNREAD,)).fetchall()
+                top = found[-1][0] if found else after
+                added = []
+                if top > after:
+                    added = conn.execute(self._look, {"after": after, "top": top}).fetchall()
+            finally:
+                _end_read(conn)
         except sqlite3.Error as err:
             raise _unavailable(self.path, err) from err
-        rows = {row[1]: ForeignRow(row[1], *row[2:]) for row in found if row[0] > after}
-        return Unread(
-            [row[1] for row in found], rows, max((row[0] for row in found), default=after)
-        )
+        rows = {row[1]: ForeignRow(*row[1:]) for row in added}
+        return Unread([row[1] for row in found], rows, max(top, after))
 
     def rows(self, ids: Sequence[str]) -> list[ForeignRow]:
         """The rows with these ids, whole (unread again behind the last look's rowid)."""
@@ -212,6 +217,14 @@ class ReverbCodeFile:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _end_read(conn: sqlite3.Connection) -> None:
+    """A read has nothing to undo; a connection closed by the look (not ReverbCode's table
+    any more) has no transaction left, and what the look raised is what counts."""
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("COMMIT")
 
 
 def _column(name: str, present: set[str]) -> str:
