@@ -117,9 +117,14 @@ _PENDING = Both.build(
 def pending(db: Database, now: datetime, device: str = "") -> Pending:
     """One cheap read that tells a tick which write transactions it needs at all: an idle
     tick then takes no write lock, so it never makes a producer wait."""
-    params = {"now": timestamps.fmt(now), "device": device, **db.refused.params()}
     with db.read() as conn:
-        row = conn.execute(_PENDING.on(conn), params).one()
+        return pending_in(conn, db, now, device)
+
+
+def pending_in(conn: Connection, db: Database, now: datetime, device: str = "") -> Pending:
+    """`pending`, inside a read the caller holds (`store.glance`)."""
+    params = {"now": timestamps.fmt(now), "device": device, **db.refused.params()}
+    row = conn.execute(_PENDING.on(conn), params).one()
     return Pending(*(bool(value) for value in row))
 
 

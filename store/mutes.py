@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Connection, delete, select, text
 
 from traycourier.store import dialects, schema, timestamps
 from traycourier.store.choices import Mute
@@ -40,9 +40,14 @@ def unmute(db: Database, source: str) -> bool:
 
 def active(db: Database, now: datetime) -> dict[str, Mute]:
     """The mutes in force now, by source."""
-    m = schema.mutes
     with db.read() as conn:
-        rows = conn.execute(select(m.c.source, m.c.until, m.c.urgent_too)).all()
+        return active_in(conn, now)
+
+
+def active_in(conn: Connection, now: datetime) -> dict[str, Mute]:
+    """`active`, inside a read the caller holds (`store.glance`)."""
+    m = schema.mutes
+    rows = conn.execute(select(m.c.source, m.c.until, m.c.urgent_too)).all()
     found = {}
     for source, until, urgent_too in rows:
         if not isinstance(source, str) or not (until is None or isinstance(until, str)):

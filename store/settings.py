@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from traycourier.store import dialects, schema, timestamps
 from traycourier.store.choices import DEFAULTS, TRAY_ICONS, Settings, parse_window
@@ -180,7 +180,12 @@ def read_settings(db: Database) -> Settings:
     """All settings, defaults filled in. A value a foreign writer broke falls back to its
     default rather than stopping the agent."""
     with db.read() as conn:
-        rows = conn.execute(_READ).all()
+        return settings_in(conn)
+
+
+def settings_in(conn: Connection) -> Settings:
+    """`read_settings`, inside a read the caller holds (`store.glance`)."""
+    rows = conn.execute(_READ).all()
     values: dict[str, Any] = dict(DEFAULTS)
     for key, text in rows:
         if not isinstance(key, str) or key not in DEFAULTS:

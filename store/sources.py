@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Connection, delete, select, text
 
 from traycourier.store import dialects, schema, timestamps
 from traycourier.store.db import Database
@@ -81,7 +81,12 @@ _LISTED = text(
 
 def listed(db: Database) -> list[Source]:
     with db.read() as conn:
-        rows = conn.execute(_LISTED).all()
+        return listed_in(conn)
+
+
+def listed_in(conn: Connection) -> list[Source]:
+    """`listed`, inside a read the caller holds (`store.glance`)."""
+    rows = conn.execute(_LISTED).all()
     found = []
     for name, kind, location, options, added_at, problem, problem_at in rows:
         if not all(isinstance(v, str) for v in (name, kind, location)) or ":" in name:

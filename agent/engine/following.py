@@ -113,9 +113,10 @@ class Follower:
         self._incoming: dict[str, Imported] = {}
         """Rows read from sources and not yet added here, by key."""
 
-    def step(self, now: datetime) -> list[Imported]:
-        """Follow every source once; the rows to import (new there, or not landed yet)."""
-        listed = {s.name: s for s in sources.listed(self.db)}
+    def step(self, now: datetime, listed_now: list[Source]) -> list[Imported]:
+        """Follow every source once (the list as the tick read it); the rows to import (new
+        there, or not landed yet)."""
+        listed = {s.name: s for s in listed_now}
         for name in list(self._followed):
             if name not in listed or listed[name].location != self._followed[name].source.location:
                 self._forget(name)

@@ -3,7 +3,8 @@ next change. The clock and the random source are injected so tests can drive tim
 
 One tick (`Runtime.tick`), each step a call downwards and never back up:
 1. follow the sources: what other programs' databases hold, to import (`engine.following`);
-2. read the user's choices: settings and mutes (another process may have changed them);
+2. read the user's choices: settings and mutes (another process may have changed them),
+   in the same read as the sources and what is pending (`store.glance`);
 3. housekeeping: fail rows another program broke, end dead agents' leases (an attempt, with
    backoff), and switched off, cancel what waits;
 4. route every unrouted notification (and the imports) in batches (`policy.routing`);
@@ -30,14 +31,7 @@ from traycourier.agent.engine.presence import Presence
 from traycourier.agent.engine.rounds import Rounds
 from traycourier.agent.notifiers.notifier import Notifier
 from traycourier.agent.policy import quiet, routing, visibility
-from traycourier.store import (
-    Database,
-    Settings,
-    devices,
-    mutes,
-    read_settings,
-    timestamps,
-)
+from traycourier.store import Database, Settings, devices, glance, timestamps
 from traycourier.store.choices import Mute
 from traycourier.store.imports import Imported
 from traycourier.store.model import ANY_RANK, OutcomeKind, Pending, RouteDecision, Unrouted
@@ -176,9 +170,10 @@ class Runtime:
     def tick(self) -> TickReport:
         """The steps in the order the module's docstring gives them."""
         now = self.clock()
-        incoming = self.follower.step(now)  # imported, routed and shown by this same tick
-        settings, muted = self._read_choices(now)
-        todo = self.db.pending(now, self.config.device)
+        seen = glance.take(self.db, now, self.config.device)  # one read for the four
+        incoming = self.follower.step(now, seen.sources)  # routed and shown by this tick
+        settings, muted = self._take_choices(seen, now)
+        todo = seen.pending
         report = self._housekeep(todo, settings, now)
         if todo.unrouted or incoming:
             routed = self._route_all(settings, now, muted, incoming)
@@ -191,11 +186,11 @@ class Runtime:
         self._heartbeat()
         return report
 
-    def _read_choices(self, now: datetime) -> tuple[Settings, dict[str, Mute]]:
+    def _take_choices(self, seen: glance.Glance, now: datetime) -> tuple[Settings, dict[str, Mute]]:
         """The user's settings and mutes as of now (another process may have changed them),
         kept for the next wake-up and the tray: whether quiet hours hold, when a mute ends."""
-        settings = self._settings = read_settings(self.db)
-        muted = mutes.active(self.db, now)
+        settings = self._settings = seen.settings
+        muted = seen.mutes
         for source, mute in muted.items():  # a new mute applies to what waits as well
             if self._mutes_seen.get(source) != mute:
                 self.db.skip_muted(mute, now)
