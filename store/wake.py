@@ -20,7 +20,7 @@ from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger(__name__)
 
-RECHECKS_S = (0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512)
+RECHECKS_S = (0.001, 0.001, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512)
 """The pauses after a write before asking again whether its commit shows (about 1 s in all).
 A commit shows a moment after its last write, and nothing announces that moment: the writer
 updates the -shm, which is mapped in memory and raises no event. With `synchronous = FULL`
