@@ -32,6 +32,8 @@ if [[ $what == test ]]; then
     tint2 openbox xfce4-panel xfconf sway grim
     # the throw-away PostgreSQL server the store and runtime tests also run against
     postgresql
+    # the browser the history window is tested in (selenium drives it through chromedriver)
+    chromium chromium-driver
   )
 fi
 

@@ -39,6 +39,7 @@ def _recent_query(device: str, archived: bool = False) -> Select[*tuple[Any, ...
             as_text(n.c.answer),
             as_text(n.c.answered_device),
             as_text(d.c.closed_reason, 20),
+            n.c.seq,
         )
         .select_from(
             n.outerjoin(
@@ -61,14 +62,25 @@ def history(
     since: datetime | None = None,
     limit: int = 20,
     device: str = "",
+    priority: str | None = None,
+    unread: bool = False,
+    before: int | None = None,
 ) -> list[NotificationRow]:
     """Every notification, archived ones too, newest first: only `source`'s, only those
     whose title, body or source holds `search` (any case, taken literally), only those
-    created since `since`."""
+    created since `since`, only of `priority`, only unread ones, only those older than the
+    row `before` (a page further: by the index, so the 1,000th page costs what the first
+    does)."""
     n = schema.notifications
     query = _recent_query(device, archived=True).limit(limit)
     if source is not None:
         query = query.where(n.c.source == source)
+    if priority is not None:
+        query = query.where(n.c.priority == priority)
+    if unread:
+        query = query.where(n.c.read_at.is_(None))
+    if before is not None:
+        query = query.where(n.c.seq < before)
     if search:
         literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{literal}%"

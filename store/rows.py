@@ -66,6 +66,8 @@ class NotificationRow:
     answer: str | None = None
     answered_device: str | None = None
     closed_reason: str | None = None
+    seq: int | None = None
+    """Its place in the history: later rows have higher ones (the history window pages by it)."""
 
 
 @dataclass(frozen=True)

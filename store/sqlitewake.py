@@ -3,7 +3,8 @@ Linux, via watchdog) sees the write to the database's -wal file; `PRAGMA data_ve
 tells whether another connection really committed. The WAL write can become visible a
 moment after its event (the commit lands in the mmapped -shm, which raises no event), so an
 unchanged version is re-checked over about a second (`wake.RECHECKS_S`), waiting on the
-event so a newer write still wakes at once. A timeout (the next due time, or the heartbeat) covers the rest.
+event so a newer write still wakes at once. A timeout (the next due time, or the heartbeat)
+covers the rest.
 """
 
 from __future__ import annotations

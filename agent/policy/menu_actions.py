@@ -125,6 +125,11 @@ class ShowStatus:
 
 
 @dataclass(frozen=True)
+class ShowHistory:
+    """Open the history window (the agent's local page) in the browser."""
+
+
+@dataclass(frozen=True)
 class Quit:
     pass
 
@@ -150,5 +155,6 @@ MenuAction = (
     | SetAutostart
     | About
     | ShowStatus
+    | ShowHistory
     | Quit
 )

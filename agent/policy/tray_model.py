@@ -32,6 +32,7 @@ from traycourier.agent.policy.menu_actions import (
     SetMinPriority,
     SetQuietHours,
     SetTrayIcon,
+    ShowHistory,
     ShowStatus,
     Snooze,
     Unmute,
@@ -240,6 +241,7 @@ def build_menu(state: TrayState, now: datetime) -> tuple[Entry, ...]:
     )
     return (
         Entry(status_line(state, now), action=ShowStatus(), default=True),
+        Entry("Show all notifications…", action=ShowHistory()),
         SEPARATOR,
         Entry(
             "Notifications enabled",

@@ -16,13 +16,13 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traycourier.agent import APP_NAME, __version__
-from traycourier.agent.engine import controls, popups, sources
+from traycourier.agent.engine import controls, popups
 from traycourier.agent.engine.loop import AgentLoop
 from traycourier.agent.notifiers.notifier import OsNotification, show_within
-from traycourier.agent.policy import quiet, recent, tray_model
+from traycourier.agent.policy import tray_model
 from traycourier.agent.policy.menu_actions import (
     About,
     AnswerRecent,
@@ -43,6 +43,7 @@ from traycourier.agent.policy.menu_actions import (
     SetMinPriority,
     SetQuietHours,
     SetTrayIcon,
+    ShowHistory,
     ShowStatus,
     Snooze,
     Unmute,
@@ -51,16 +52,11 @@ from traycourier.agent.system import icons, ostype, paths, trayhost
 from traycourier.agent.tray import menu as traymenu
 from traycourier.agent.tray import quirks as trayquirks
 from traycourier.agent.tray import sni
-from traycourier.store import (
-    Database,
-    StoreError,
-    history,
-    mutes,
-    private,
-    queries,
-    read_settings,
-    timestamps,
-)
+from traycourier.agent.tray import state as traystate
+from traycourier.store import Database, StoreError, private, timestamps
+
+if TYPE_CHECKING:
+    from traycourier.agent.web.server import HistoryServer
 
 log = logging.getLogger(__name__)
 
@@ -82,32 +78,13 @@ class TrayApp:
         self._icon: Any = None
         self._shown: traymenu.Built | None = None
         """The menu the user sees (or would see on opening it)."""
+        self._history: HistoryServer | None = None
+        """The history window's server, once it was first opened."""
 
     # -- state ----------------------------------------------------------------------------
 
     def load_state(self) -> tray_model.TrayState:
-        device = self.runtime.config.device
-        summary = queries.tray_summary(self.db, device)
-        newest = history.recent_notifications(self.db, tray_model.RECENT, device)
-        pushed = history.pushed_out(self.db, tray_model.RECENT, tray_model.RECENT, device)
-        settings = read_settings(self.db)
-        now = timestamps.utcnow()
-        hold = quiet.quiet_now(settings.quiet_window(), settings.quiet_weekdays_only, now)
-        return tray_model.TrayState(
-            settings=settings,
-            quiet_until=hold.ends_at,
-            mutes=tuple(mutes.active(self.db, now).values()),
-            sources=tuple(sources.tray_lines(self.db)),
-            pending=summary.pending,
-            failed=summary.failed,
-            last_delivered=timestamps.parse_or_none(summary.last_delivered_at),
-            recent=recent.in_view(newest, pushed, tray_model.RECENT),
-            autostart=controls.autostart_enabled(),
-            notifier_broken=self.runtime.notifier.problem() is not None,
-            agent_failing=self.loop.failing,
-            version=__version__,
-            db_path=self.db.location,
-        )
+        return traystate.load(self.db, self.loop)
 
     def refresh(self, force: bool = False) -> None:
         """Redraw from the database. Never raises: it runs after every tick and every click,
@@ -247,6 +224,8 @@ class TrayApp:
                 controls.set_autostart(enabled, self.db.path or self.db.url)
             case About():
                 self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.location}")
+            case ShowHistory():
+                controls.open_url(self.history_window().start(), self._complain)
             case ShowStatus():
                 if self._state is not None:
                     self._icon_notify(
@@ -255,6 +234,21 @@ class TrayApp:
                     )
         self.waker.poke()
         self.refresh(force=True)
+
+    def history_window(self) -> HistoryServer:
+        """Made (and its modules loaded) when first opened: an agent whose window is never
+        opened pays nothing for it. It does what it is asked as the menu does."""
+        if self._history is None:
+            from traycourier.agent import web
+
+            self._history = web.for_database(self.db, self.runtime.config.device, self.perform)
+        return self._history
+
+    def ticked(self, _report: object = None) -> None:
+        """After each tick (each change of the database): the icon, the menu, open pages."""
+        self.refresh()
+        if self._history is not None:
+            self._history.changed()
 
     def _icon_notify(self, title: str, body: str) -> None:
         """The tray's own messages (About, status, a click that failed), as any other."""
@@ -284,7 +278,7 @@ class TrayApp:
         # before the icon exists: GTK may dock it before the main loop runs, and a SIGTERM
         # then (a quick logout) must still quit cleanly
         trayhost.quit_on_signals(pystray.Icon.__module__, self.quit)
-        self.loop.on_tick = lambda _report: self.refresh()
+        self.loop.on_tick = self.ticked
         # the real menu exists before the icon is shown: a StatusNotifier host that sees the
         # item with an empty menu can leave it hidden (xfce4-panel, sway: pystray's first
         # menu update raises inside its loop and the item stays Passive)
@@ -346,5 +340,7 @@ class TrayApp:
     def _finish(self) -> None:
         self.runtime.stop.set()
         self.waker.poke()
+        if self._history is not None:
+            self._history.stop()
         if self._worker is not None:
             self._worker.join(timeout=30)

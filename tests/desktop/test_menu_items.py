@@ -18,7 +18,7 @@ pytestmark = pytest.mark.desktop
 
 # keyboard positions: Down from nothing highlights the status line; the disabled
 # "Retry failed (0)" is skipped
-RECENT, OPEN_DATA_FOLDER, ABOUT = 6, 8, 12
+RECENT, OPEN_DATA_FOLDER, ABOUT = 7, 9, 13
 
 
 def press_item(session: Desktop, downs: int, *then: str) -> None:

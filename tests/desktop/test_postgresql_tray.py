@@ -15,7 +15,7 @@ from tests.pgserver import PASSWORD, psycopg
 
 pytestmark = pytest.mark.desktop
 
-ENABLED = 2  # keyboard position: the status line, then "Notifications enabled"
+ENABLED = 3  # keyboard position: the status line, Show all notifications…, the switch
 
 
 def server_setting(url: str, key: str) -> str | None:

@@ -18,7 +18,7 @@ from tests.desktop.test_tray_e2e import menu, open_menu, setting, xdo
 
 pytestmark = pytest.mark.desktop
 
-QUIET_HOURS = 4  # keyboard position: status line, switch, Pause, Quiet hours
+QUIET_HOURS = 5  # keyboard position: status line, Show all…, switch, Pause, Quiet hours
 
 
 def window_around_now() -> str:
@@ -65,7 +65,7 @@ def test_quiet_hours_hold_the_quiet_ones_and_the_menu_lets_them_out(
     assert agent.returncode == 0, err
 
 
-MUTED_SOURCES = 7  # keyboard position of "Muted sources"
+MUTED_SOURCES = 8  # keyboard position of "Muted sources"
 
 
 def test_a_muted_source_never_reaches_the_daemon_and_the_menu_unmutes_it(
@@ -111,7 +111,7 @@ def test_a_muted_source_never_reaches_the_daemon_and_the_menu_unmutes_it(
     assert agent.returncode == 0, err
 
 
-RECENT = 6  # keyboard position of "Recent notifications"
+RECENT = 7  # keyboard position of "Recent notifications"
 SNOOZE_10, MUTE_1H = 1, 3  # in an entry's submenu, after "Mark read" (separators skipped)
 
 

@@ -111,8 +111,8 @@ def test_the_tray_docks_and_its_menu_drives_the_agent(
 
         open_menu(session)
         session.screenshot(shots / "menu-open.png")
-        # the first item is the status line (left click's default); the second is the switch
-        xdo(session, "key", "Down", "Down", "Return")
+        # the status line (left click's default), Show all notifications…, then the switch
+        xdo(session, "key", "Down", "Down", "Down", "Return")
         wait_for(lambda: setting(db, "enable_notifications") == "false", "the switch to flip")
         wait_for(lambda: menu(session)["icon"] == "off", "the off icon")
         session.screenshot(shots / "icon-off.png")
@@ -203,7 +203,7 @@ def test_an_open_menu_follows_a_change_and_a_click_does_what_it_shows(
         wait_for(lambda: menu(session)["icon"] == "off", "the tray to see the change")
         time.sleep(0.5)  # the open menu is updated on GTK's main loop, when it is idle
         session.screenshot(session.logdir / "open-menu-followed.png")
-        xdo(session, "key", "Down", "Down", "Return")
+        xdo(session, "key", "Down", "Down", "Down", "Return")
         wait_for(
             lambda: setting(db, "enable_notifications") == "true",
             "the unchecked switch to switch notifications on",

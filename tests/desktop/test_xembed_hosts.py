@@ -66,7 +66,7 @@ def test_the_host_docks_the_icon_on_every_start_and_its_menu_works(
                 icon_window(session)
                 open_menu(session)
                 session.screenshot(session.logdir / "menu-open.png")
-                xdo(session, "key", "Down", "Down", "Return")
+                xdo(session, "key", "Down", "Down", "Down", "Return")
                 wait_for(
                     lambda: setting(db, "enable_notifications") == "false",
                     "the switch to flip from the host's menu",

@@ -92,3 +92,24 @@ def test_history_narrows_by_source_search_and_age_on_both_backends(db: Database)
     assert titles(source="news") == ["Old news"]
     assert titles(since=T0 - timedelta(days=1)) == ["Build failed", "100% done_"]  # created now
     assert titles(limit=1) == ["Old news"]
+
+
+def test_history_pages_by_seq_and_narrows_by_priority_and_unread_on_both_backends(
+    db: Database,
+) -> None:
+    """The history window's filters and its pages: the next page starts below the last row
+    shown, whatever was added meanwhile."""
+    ids = [enqueue(db, f"n{i}", priority="urgent" if i % 3 == 0 else "info").id for i in range(7)]
+    route(db)
+    execute(db, f"UPDATE notifications SET read_at = created_at WHERE id = '{ids[6]}'")
+
+    def titles(**narrow: object) -> list[str]:
+        return [row.title for row in history.history(db, **narrow)]  # type: ignore[arg-type]
+
+    first = history.history(db, limit=3)
+    assert [r.title for r in first] == ["n6", "n5", "n4"]
+    enqueue(db, "newer")  # arrives while the user reads the first page
+    assert first[-1].seq is not None
+    assert titles(limit=3, before=first[-1].seq) == ["n3", "n2", "n1"]
+    assert titles(priority="urgent") == ["n6", "n3", "n0"]
+    assert titles(priority="urgent", unread=True) == ["n3", "n0"]

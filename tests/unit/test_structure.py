@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("agent", "store")
 MAX_LINES = 350
 
-LAYERS = ("policy", "system", "notifiers", "engine", "tray", "cli")
+LAYERS = ("policy", "system", "notifiers", "engine", "web", "tray", "cli")
 """The agent's folders, lowest first: a module imports only from its own folder and those
 before it (`agent/__init__.py`, the name and version, from anywhere)."""
 PURE_POLICY = {p.relative_to(ROOT).as_posix() for p in (ROOT / "agent" / "policy").glob("*.py")} - {

@@ -79,6 +79,7 @@ def test_the_menu_lists_what_the_contract_names() -> None:
     texts = [e["text"] for e in as_plain(build_menu(state(), NOW)) if "text" in e]
     assert texts == [
         "2 pending · last shown never",
+        "Show all notifications…",
         "Notifications enabled",
         "Pause",
         "Quiet hours",
