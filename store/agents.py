@@ -16,13 +16,21 @@ _REGISTER = text(
     "ON CONFLICT (owner) DO UPDATE SET pid = excluded.pid, host = excluded.host, "
     "version = excluded.version, mode = excluded.mode, notifier = excluded.notifier, "
     "notifier_problem = excluded.notifier_problem, started_at = excluded.started_at, "
-    "heartbeat_at = excluded.heartbeat_at, stopped_at = NULL"
+    "heartbeat_at = excluded.heartbeat_at, stopped_at = NULL, history_wanted_at = NULL, "
+    "history_address = NULL"
 )
 _HEARTBEAT = text(
     "UPDATE agents SET heartbeat_at = :now, notifier = :notifier, notifier_problem = :problem "
     "WHERE owner = :owner"
 )
-_STOPPED = text("UPDATE agents SET stopped_at = :now, heartbeat_at = :now WHERE owner = :owner")
+_STOPPED = text(
+    "UPDATE agents SET stopped_at = :now, heartbeat_at = :now, history_address = NULL "
+    "WHERE owner = :owner"
+)
+_WANT_HISTORY = text("UPDATE agents SET history_wanted_at = :now WHERE owner = :owner")
+_HISTORY_AT = text(
+    "UPDATE agents SET history_wanted_at = NULL, history_address = :address WHERE owner = :owner"
+)
 
 
 def register(
@@ -97,3 +105,17 @@ def last_error(db: Database) -> tuple[str, str, str] | None:
     with db.read() as conn:
         row = conn.execute(_LAST_ERROR).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def want_history(db: Database, owner: str, now: datetime) -> None:
+    """Ask a running agent to serve its history window (`traycourier history --url`): the
+    commit wakes it, and its next tick sees the request (`store.glance`)."""
+    with db.write() as conn:
+        conn.execute(_WANT_HISTORY, {"owner": owner, "now": timestamps.fmt(now)})
+
+
+def history_at(db: Database, owner: str, address: str | None) -> None:
+    """Where this agent's history window listens now (None: it stopped); the request, if
+    any, is answered."""
+    with db.write() as conn:
+        conn.execute(_HISTORY_AT, {"owner": owner, "address": address})

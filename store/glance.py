@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import text
+
 from traycourier.store import deliveries, mutes, settings, sources
 from traycourier.store.choices import Mute, Settings
 from traycourier.store.db import Database
@@ -25,13 +27,19 @@ class Glance:
     mutes: dict[str, Mute]
     """The mutes in force now, by source."""
     pending: Pending
+    history_wanted: bool = False
+    """Someone asked this agent to serve its history window (`agents.want_history`)."""
 
 
-def take(db: Database, now: datetime, device: str = "") -> Glance:
+_WANTED = text("SELECT history_wanted_at IS NOT NULL FROM agents WHERE owner = :owner")
+
+
+def take(db: Database, now: datetime, device: str = "", owner: str = "") -> Glance:
     with db.read() as conn:
         return Glance(
             sources.listed_in(conn),
             settings.settings_in(conn),
             mutes.active_in(conn, now),
             deliveries.pending_in(conn, db, now, device),
+            bool(conn.execute(_WANTED, {"owner": owner}).scalar()),
         )

@@ -60,6 +60,7 @@ def history(
     source: str | None = None,
     search: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 20,
     device: str = "",
     priority: str | None = None,
@@ -68,9 +69,9 @@ def history(
 ) -> list[NotificationRow]:
     """Every notification, archived ones too, newest first: only `source`'s, only those
     whose title, body or source holds `search` (any case, taken literally), only those
-    created since `since`, only of `priority`, only unread ones, only those older than the
-    row `before` (a page further: by the index, so the 1,000th page costs what the first
-    does)."""
+    created since `since` (and before `until`), only of `priority`, only unread ones, only
+    those older than the row `before` (a page further: by the index, so the 1,000th page
+    costs what the first does)."""
     n = schema.notifications
     query = _recent_query(device, archived=True).limit(limit)
     if source is not None:
@@ -91,6 +92,8 @@ def history(
         )
     if since is not None:
         query = query.where(n.c.created_at >= timestamps.fmt(since))
+    if until is not None:
+        query = query.where(n.c.created_at < timestamps.fmt(until))
     with db.read() as conn:
         return [NotificationRow(*row) for row in conn.execute(query)]
 

@@ -224,6 +224,14 @@ _V9 = [
     "WHERE dedupe_key IS NOT NULL AND read_at IS NULL AND answer IS NULL",
 ]
 
+# Version 10: the history window on demand -- `traycourier history --url/--open` asks a running
+# agent to serve it (`history_wanted_at`), and the agent says where it listens
+# (`history_address`, without the secret: that stays in a private file of the user's).
+_V10 = [
+    "ALTER TABLE agents ADD COLUMN history_wanted_at TEXT",
+    "ALTER TABLE agents ADD COLUMN history_address TEXT",
+]
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V1),
     tuple(_V2),
@@ -234,6 +242,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(_V7),
     tuple(_V8),
     tuple(_V9),
+    tuple(_V10),
 )
 """MIGRATIONS[n] brings a file from version n to version n + 1."""
 

@@ -7,7 +7,7 @@ Statements both dialects read alike are taken from `store.migrations` itself.
 
 from __future__ import annotations
 
-from traycourier.store.migrations import _V2, _V3, _V7, _V8, _V9, malformed
+from traycourier.store.migrations import _V2, _V3, _V7, _V8, _V9, _V10, malformed
 
 PG_NOW = "(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'))"
 TS = 'TEXT COLLATE "C"'
@@ -178,5 +178,12 @@ PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TRIGGER traycourier_wake AFTER INSERT OR UPDATE OR DELETE ON sources "
         "FOR EACH STATEMENT EXECUTE FUNCTION traycourier_notify()",
         _V9[1],
+    ),
+    (
+        f"ALTER TABLE agents ADD COLUMN history_wanted_at {TS}",
+        _V10[1],
+        # a request for the window wakes the agents; their heartbeats do not
+        "CREATE TRIGGER traycourier_wake AFTER UPDATE OF history_wanted_at ON agents "
+        "FOR EACH STATEMENT EXECUTE FUNCTION traycourier_notify()",
     ),
 )

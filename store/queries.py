@@ -146,6 +146,7 @@ def live_agents(db: Database, now: datetime, stale_after: timedelta) -> list[Age
             a.c.last_error,
             a.c.last_error_at,
             a.c.notifier_problem,
+            as_text(a.c.history_address, 100),
         )
         .where(a.c.stopped_at.is_(None), a.c.heartbeat_at >= cutoff)
         .order_by(a.c.started_at)

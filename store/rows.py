@@ -45,6 +45,8 @@ class AgentRow:
     last_error_at: str | None = None
     notifier_problem: str | None = None
     """Why its notifier can show nothing now (no notification daemon), or None."""
+    history_address: str | None = None
+    """Where its history window listens (http://127.0.0.1:port), while it does."""
 
 
 @dataclass(frozen=True)

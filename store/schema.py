@@ -100,6 +100,8 @@ agents = Table(
     Column("last_error", Text),
     Column("last_error_at", Text),
     Column("notifier_problem", Text),
+    Column("history_wanted_at", Text),
+    Column("history_address", Text),
 )
 
 mutes = Table(

@@ -6,6 +6,7 @@ what depends on it), so `pytest -m "not postgresql"` runs the rest from `pip ins
 from __future__ import annotations
 
 import contextlib
+import http.client
 import importlib.util
 import io
 import os
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -146,6 +148,20 @@ def run_in_process(
     with _environment(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(argv)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def fetch_window(url: str) -> tuple[int, str]:
+    """What a browser gets from the address: the secret traded for the cookie, then the page."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    conn.request("GET", f"{parts.path}?{parts.query}")
+    first = conn.getresponse()
+    first.read()
+    cookie = (first.getheader("Set-Cookie") or "").split(";")[0]
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    conn.request("GET", "/", headers={"Cookie": cookie})
+    page = conn.getresponse()
+    return page.status, page.read().decode()
 
 
 # -- PostgreSQL --------------------------------------------------------------------------

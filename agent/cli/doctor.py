@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from traycourier.agent.engine import sources
+from traycourier.agent.engine.presence import STALE_AFTER
 from traycourier.agent.notifiers.backends import default_notifier
 from traycourier.agent.notifiers.notifier import Notifier
 from traycourier.agent.system import ostype, trayhost
@@ -22,6 +23,7 @@ from traycourier.store import (
     timestamps,
     url_has_password,
 )
+from traycourier.store.rows import AgentRow
 
 Level = Literal["ok", "warn", "fail"]
 
@@ -51,6 +53,7 @@ def check_database(path: Path | str) -> list[Check]:
         triggers = queries.foreign_triggers(db)
         server_now, local_now = db.server_time(), timestamps.utcnow()
         followed = sources.doctor_lines(db)
+        live = queries.live_agents(db, local_now, STALE_AFTER)
     except StoreError as err:
         return [Check("database", "fail", str(err), "close the process that holds the lock")]
     finally:
@@ -84,6 +87,7 @@ def check_database(path: Path | str) -> list[Check]:
         detail = "the URL holds a password, which every user of this machine sees in ps"
         checks.append(Check("credentials", "warn", detail, "put it in ~/.pgpass instead"))
     checks += [Check(*line) for line in followed]
+    checks.append(history_window(live))
     if server_now is not None and abs(server_now - local_now) > CLOCK_OFF:
         off = abs(server_now - local_now).total_seconds()
         detail = f"this machine's clock is {off:.0f} s off the server's; agents use the server's"
@@ -92,6 +96,15 @@ def check_database(path: Path | str) -> list[Check]:
 
 
 CLOCK_OFF = timedelta(seconds=2)
+
+
+def history_window(live: list[AgentRow]) -> Check:
+    """Whether a history window is served, and where (its secret is not in the database)."""
+    served = [f"{a.history_address} ({a.owner} on {a.host})" for a in live if a.history_address]
+    if served:
+        return Check("history window", "ok", "served at " + ", ".join(served))
+    how = "open it from the tray (Show all notifications…) or with `traycourier history --open`"
+    return Check("history window", "ok", f"not open; {how}")
 
 
 def check_notifier(notifier: Notifier) -> Check:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import argparse
 import re
+import socket
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from traycourier.agent.cli.commands import _report, database
+from traycourier.agent.engine import controls
+from traycourier.agent.engine.presence import STALE_AFTER
 from traycourier.agent.policy import recent, textfit
 from traycourier.agent.system import device
-from traycourier.store import InvalidInput, timestamps
+from traycourier.agent.web.window import address_file
+from traycourier.store import Database, InvalidInput, agents, queries, timestamps
 from traycourier.store.history import history as read_history
 from traycourier.store.rows import NotificationRow
 
@@ -60,7 +66,64 @@ def clean(text: str) -> str:
     return textfit.strip_controls(text, single_line=True)
 
 
+WINDOW_WAIT_S = 10.0
+"""How long `--url`/`--open` waits for the agent to serve its window: a tick follows the
+request at once; a busy database (a long producer transaction) can hold it a little."""
+
+
+class NoAgent(Exception):
+    """No agent runs on this database on this machine: nothing can serve the window."""
+
+
+def window_address(db: Database, now: datetime) -> str:
+    """The history window's address (with its secret) of the agent on this machine serving
+    `db`; asked for first when none is served yet."""
+    running, _gone = device.still_running(queries.live_agents(db, now, STALE_AFTER))
+    here = [a for a in running if a.host == socket.gethostname()]
+    if not here:
+        raise NoAgent("no agent runs on this database here: start one (`traycourier run`)")
+    deadline = time.monotonic() + WINDOW_WAIT_S
+    agent = here[-1]
+    if agent.history_address is None:
+        agents.want_history(db, agent.owner, now)
+    while True:
+        address = agent.history_address
+        if address is not None:
+            try:
+                return address_file(address).read_text(encoding="ascii").strip()
+            except OSError:
+                pass  # written a moment after the address, or by another user's agent
+        if time.monotonic() > deadline:
+            raise NoAgent(f"agent {agent.owner} did not open the history window in "
+                          f"{WINDOW_WAIT_S:.0f} s (see its log: traycourier doctor)")  # fmt: skip
+        time.sleep(0.1)
+        found = [a for a in queries.live_agents(db, now, STALE_AFTER) if a.owner == agent.owner]
+        if not found:
+            raise NoAgent(f"agent {agent.owner} stopped")
+        agent = found[0]
+
+
+def cmd_window(args: argparse.Namespace) -> int:
+    """`history --url` prints the address; `--open` hands it to the browser too."""
+    with database(args, reading=True) as db:
+        try:
+            url = window_address(db, timestamps.utcnow())
+        except NoAgent as err:
+            print(f"traycourier: {err}", file=sys.stderr)
+            return 1
+    if args.open:
+        problems: list[str] = []
+        if not controls.open_url(url, problems.append) or problems:
+            print(f"traycourier: {problems[0] if problems else 'cannot open'}", file=sys.stderr)
+            return 1
+        return 0
+    print(url)
+    return 0
+
+
 def cmd_history(args: argparse.Namespace) -> int:
+    if args.url or args.open:
+        return cmd_window(args)
     now = timestamps.utcnow()
     start = since(args.since, now) if args.since else None
     with database(args, reading=True) as db:
@@ -89,4 +152,12 @@ def add_parser(
         "--limit", type=count, default=20, metavar="N", help="at most this many (default: 20)"
     )
     history.add_argument("--json", action="store_true", help=json_help)
+    window = history.add_mutually_exclusive_group()
+    window.add_argument(
+        "--url", action="store_true", help="print the history window's address (the agent "
+        "running on this database here serves it; exit 1 when none runs)",
+    )  # fmt: skip
+    window.add_argument(
+        "--open", action="store_true", help="open the history window in the browser"
+    )
     history.set_defaults(func=cmd_history)

@@ -131,7 +131,7 @@ def run_agent(options: RunOptions) -> int:
         if options.once:
             log.info("tick: %s", agent.tick())
         elif headless:
-            _run_headless(AgentLoop(agent, waker))
+            _run_headless(AgentLoop(agent, waker), tell_by(notifier))
         elif not waiting or _headless_until_a_host_appears(AgentLoop(agent, waker)):
             from traycourier.agent.tray import app as tray
 
@@ -178,9 +178,22 @@ def when_free(step: Callable[[], T], pauses: Iterable[float] = (1, 2, 4, 8, 15, 
             time.sleep(pause)
 
 
-def _run_headless(loop: AgentLoop) -> None:
+def _run_headless(loop: AgentLoop, tell: Callable[[str, str], None]) -> None:
+    """Without a tray the history window is still served when asked for (`history --open`)."""
+    from traycourier.agent.web.window import Window
+
+    runtime = loop.runtime
+
+    def complain(why: str) -> None:
+        tell(APP_NAME, why)
+
+    window = Window(runtime.db, runtime.config, loop.waker.poke, tell, complain)
+    loop.on_tick = window.ticked
     _stop_on_signals(loop)
-    loop.run()
+    try:
+        loop.run()
+    finally:
+        window.stop()
 
 
 def _stop_on_signals(loop: AgentLoop) -> None:

@@ -27,6 +27,14 @@ def set_setting(db: Database, key: str, value: Any, now: datetime) -> Any:
     return settings.write_setting(db, key, value, now)
 
 
+def set_burst(db: Database, limit: int, window_seconds: int, now: datetime) -> None:
+    """Both of a storm's limits, or neither: each is checked before either is stored."""
+    settings.validate("burst_limit", limit)
+    settings.validate("burst_window_seconds", window_seconds)
+    set_setting(db, "burst_limit", limit, now)
+    set_setting(db, "burst_window_seconds", window_seconds, now)
+
+
 def set_enabled(db: Database, enabled: bool, now: datetime) -> None:
     set_setting(db, "enable_notifications", enabled, now)
 

@@ -77,6 +77,9 @@ class TickReport:
     failed: int = 0
     released: int = 0
     fenced_off: int = 0
+    history_wanted: bool = False
+    """`traycourier history --url/--open` asked for the history window (the tray or the
+    headless process serves it)."""
 
 
 class Runtime:
@@ -170,7 +173,7 @@ class Runtime:
     def tick(self) -> TickReport:
         """The steps in the order the module's docstring gives them."""
         now = self.clock()
-        seen = glance.take(self.db, now, self.config.device)  # one read for the four
+        seen = glance.take(self.db, now, self.config.device, self.config.owner)  # one read
         incoming = self.follower.step(now, seen.sources)  # routed and shown by this tick
         settings, muted = self._take_choices(seen, now)
         todo = seen.pending
@@ -184,7 +187,7 @@ class Runtime:
         if self.rounds.popups is not None:
             self.rounds.popups.close_dealt_with()
         self._heartbeat()
-        return report
+        return replace(report, history_wanted=seen.history_wanted)
 
     def _take_choices(self, seen: glance.Glance, now: datetime) -> tuple[Settings, dict[str, Mute]]:
         """The user's settings and mutes as of now (another process may have changed them),

@@ -90,6 +90,15 @@ class Unmute:
 
 
 @dataclass(frozen=True)
+class SetBurst:
+    """A storm's limits (the history window's settings): `limit` popups per source within
+    `window_seconds`."""
+
+    limit: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
 class MarkAllRead:
     pass
 
@@ -148,6 +157,7 @@ MenuAction = (
     | MuteUntilMorning
     | SetQuietHours
     | Unmute
+    | SetBurst
     | MarkAllRead
     | RetryFailed
     | OpenDataFolder

@@ -14,49 +14,33 @@ import os
 import sys
 import threading
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from traycourier.agent import APP_NAME, __version__
-from traycourier.agent.engine import controls, popups
+from traycourier.agent.engine import controls, doing
 from traycourier.agent.engine.loop import AgentLoop
+from traycourier.agent.engine.runtime import TickReport
 from traycourier.agent.notifiers.notifier import OsNotification, show_within
 from traycourier.agent.policy import tray_model
 from traycourier.agent.policy.menu_actions import (
     About,
-    AnswerRecent,
-    MarkAllRead,
     MenuAction,
-    MuteFor,
-    MuteUntilMorning,
     OpenDataFolder,
     OpenLog,
-    OpenRecent,
-    PauseFor,
-    PauseUntilMorning,
     Quit,
-    Resume,
-    RetryFailed,
     SetAutostart,
-    SetEnabled,
-    SetMinPriority,
-    SetQuietHours,
-    SetTrayIcon,
     ShowHistory,
     ShowStatus,
-    Snooze,
-    Unmute,
 )
 from traycourier.agent.system import icons, ostype, paths, trayhost
 from traycourier.agent.tray import menu as traymenu
 from traycourier.agent.tray import quirks as trayquirks
 from traycourier.agent.tray import sni
 from traycourier.agent.tray import state as traystate
+from traycourier.agent.web.window import Window
 from traycourier.store import Database, StoreError, private, timestamps
-
-if TYPE_CHECKING:
-    from traycourier.agent.web.server import HistoryServer
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +62,8 @@ class TrayApp:
         self._icon: Any = None
         self._shown: traymenu.Built | None = None
         """The menu the user sees (or would see on opening it)."""
-        self._history: HistoryServer | None = None
-        """The history window's server, once it was first opened."""
+        self.history = Window(db, self.runtime.config, self.waker.poke, self._icon_notify,
+                              self._complain)  # fmt: skip
 
     # -- state ----------------------------------------------------------------------------
 
@@ -177,44 +161,19 @@ class TrayApp:
         """Run one menu action; the same `controls` functions the CLI uses."""
         log.info("menu: %s", action)
         now = timestamps.utcnow()
+        if isinstance(action, Quit):
+            self.quit()
+            return
+        config = self.runtime.config
+        if not doing.do(self.db, config, action, now, self._icon_notify, self._complain):
+            self._tray_action(action, now)
+        self.waker.poke()
+        self.refresh(force=True)
+
+    def _tray_action(self, action: MenuAction, now: datetime) -> None:
+        """What only the tray does: its folders, start at login, About, the history
+        window, the status."""
         match action:
-            case Quit():
-                self.quit()
-                return
-            case SetEnabled(enabled):
-                controls.set_enabled(self.db, enabled, now)
-            case PauseFor(minutes):
-                controls.pause_for(self.db, minutes, now)
-            case PauseUntilMorning():
-                controls.pause_until_morning(self.db, now)
-            case Resume():
-                controls.resume(self.db, now)
-            case SetMinPriority(priority):
-                controls.set_min_priority(self.db, priority, now)
-            case SetTrayIcon(look):
-                controls.set_setting(self.db, "tray_icon", look, now)
-            case OpenRecent(notification_id, url, _title):
-                controls.mark_read(self.db, notification_id, now)
-                if url:
-                    controls.open_url(url, self._complain)
-            case AnswerRecent(notification_id, choice):
-                device = self.runtime.config.device_name if self.db.is_server else ""
-                popups.answer(self.db, notification_id, choice, device, now, self._icon_notify)
-            case Snooze(notification_id, minutes):
-                until = now + timedelta(minutes=minutes)
-                controls.snooze(self.db, notification_id, until, now, self.runtime.config.device)
-            case MuteFor(source, minutes):
-                controls.mute_for(self.db, source, minutes, now)
-            case MuteUntilMorning(source):
-                controls.mute_until_morning(self.db, source, now)
-            case Unmute(source):
-                controls.unmute(self.db, source)
-            case SetQuietHours(window):
-                controls.set_setting(self.db, "quiet_hours", window, now)
-            case MarkAllRead():
-                controls.mark_all_read(self.db, now)
-            case RetryFailed():
-                controls.retry_failed(self.db, now, self.runtime.config.device)
             case OpenDataFolder():
                 folder = self.db.path.parent if self.db.path else paths.log_dir()
                 controls.open_path(folder, self._complain)
@@ -225,30 +184,18 @@ class TrayApp:
             case About():
                 self._icon_notify(f"{APP_NAME} {__version__}", f"Database: {self.db.location}")
             case ShowHistory():
-                controls.open_url(self.history_window().start(), self._complain)
+                controls.open_url(self.history.open(), self._complain)
             case ShowStatus():
                 if self._state is not None:
                     self._icon_notify(
                         tray_model.tooltip(self._state, now),
                         tray_model.status_line(self._state, now),
                     )
-        self.waker.poke()
-        self.refresh(force=True)
 
-    def history_window(self) -> HistoryServer:
-        """Made (and its modules loaded) when first opened: an agent whose window is never
-        opened pays nothing for it. It does what it is asked as the menu does."""
-        if self._history is None:
-            from traycourier.agent import web
-
-            self._history = web.for_database(self.db, self.runtime.config.device, self.perform)
-        return self._history
-
-    def ticked(self, _report: object = None) -> None:
+    def ticked(self, report: TickReport) -> None:
         """After each tick (each change of the database): the icon, the menu, open pages."""
         self.refresh()
-        if self._history is not None:
-            self._history.changed()
+        self.history.ticked(report)
 
     def _icon_notify(self, title: str, body: str) -> None:
         """The tray's own messages (About, status, a click that failed), as any other."""
@@ -340,7 +287,6 @@ class TrayApp:
     def _finish(self) -> None:
         self.runtime.stop.set()
         self.waker.poke()
-        if self._history is not None:
-            self._history.stop()
+        self.history.stop()
         if self._worker is not None:
             self._worker.join(timeout=30)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from urllib.parse import parse_qs, urlencode
 
 from traycourier.agent.policy import recent, textfit
 from traycourier.store.actions import is_web_url
+from traycourier.store.choices import Mute, Settings
 from traycourier.store.model import Priority
 from traycourier.store.rows import NotificationRow
 
@@ -35,11 +36,18 @@ class Query:
     priority: str = ""
     unread: bool = False
     before: int | None = None
+    since: str = ""
+    """A local date (2026-12-01): only those created that day or later."""
+    until: str = ""
+    """A local date: only those created that day or earlier."""
 
     @classmethod
     def parse(cls, query_string: str) -> Query:
         """From an address's query; a value that makes no sense is ignored, not an error."""
-        values = parse_qs(query_string, keep_blank_values=False, max_num_fields=20)
+        try:
+            values = parse_qs(query_string, keep_blank_values=False, max_num_fields=20)
+        except ValueError:  # more fields than any form of the page has
+            return cls()
 
         def first(key: str) -> str:
             return textfit.strip_controls(values.get(key, [""])[0], single_line=True)[:MAX_FIELD]
@@ -52,13 +60,24 @@ class Query:
             priority=priority if priority in {p.value for p in Priority} else "",
             unread=first("unread") == "1",
             before=int(before) if before.isdigit() and len(before) < 19 else None,
+            since=first("since") if _is_date(first("since")) else "",
+            until=first("until") if _is_date(first("until")) else "",
         )
 
     def as_query_string(self) -> str:
         pairs = [("q", self.search), ("source", self.source), ("priority", self.priority)]
         pairs += [("unread", "1" if self.unread else "")]
+        pairs += [("since", self.since), ("until", self.until)]
         pairs += [("before", str(self.before) if self.before is not None else "")]
         return urlencode([(k, v) for k, v in pairs if v])
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def when(moment: datetime | None) -> str:
@@ -136,8 +155,94 @@ def listing(rows: Sequence[NotificationRow], query: Query, csrf: str, now: datet
     return f'<ul class="items">{items}</ul>{older}'
 
 
-def page(rows: Sequence[NotificationRow], query: Query, csrf: str, now: datetime) -> str:
-    """The whole window: the search and filters, the list, mark-all-read."""
+@dataclass(frozen=True)
+class Choices:
+    """What the user chose, as the settings panel shows it."""
+
+    settings: Settings
+    mutes: tuple[Mute, ...] = ()
+
+
+def _form(csrf: str, back: str, kind: str, inner: str, label: str) -> str:
+    fields = (
+        f'<input type="hidden" name="csrf" value="{escape(csrf, quote=True)}">'
+        f'<input type="hidden" name="back" value="{escape(back, quote=True)}">'
+        f'<input type="hidden" name="kind" value="{kind}">'
+    )
+    button = f'<button type="submit">{label}</button>'
+    return f'<form method="post" action="/act">{fields}{inner}{button}</form>'
+
+
+def settings_panel(choices: Choices, csrf: str, back: str, now: datetime) -> str:
+    """On/off, pause, minimum priority, quiet hours (any window), a storm's limits, mutes
+    with their ends: each a form posting the menu's own action."""
+    current = choices.settings
+    on = current.enable_notifications
+    switch = {"kind": "enabled", "value": "0" if on else "1"}
+    paused = current.is_paused(now)
+    resume = current.paused_until_time()
+    pause_state = f"paused until {recent.clock(resume, now)}" if paused and resume else "not paused"
+    pauses = "".join(
+        _button(csrf, back, label, fields)
+        for label, fields in (
+            ("30 min", {"kind": "pause", "minutes": "30"}),
+            ("1 h", {"kind": "pause", "minutes": "60"}),
+            ("until morning", {"kind": "pause-morning"}),
+            ("Resume", {"kind": "resume"}),
+        )
+        if label != "Resume" or paused
+    )
+    levels = "".join(
+        f'<option value="{p.value}"{" selected" if p.value == current.min_priority else ""}>'
+        f"{p.value}</option>"
+        for p in Priority
+    )
+    muted = (
+        "".join(
+            f"<li>{_text(m.source)} {escape(_mute_end(m, now))}"
+            f"{_button(csrf, back, 'Unmute', {'kind': 'unmute', 'source': m.source})}</li>"
+            for m in choices.mutes
+        )
+        or "<li>none</li>"
+    )
+    spans = '<option value="60">for 1 h</option><option value="480">for 8 h</option>'
+    spans += '<option value="morning">until morning</option>'
+    return (
+        '<details class="settings"><summary>Settings</summary>'
+        f'<div class="row">Notifications are {"on" if on else "off"} '
+        f"{_button(csrf, back, 'Switch off' if on else 'Switch on', switch)}</div>"
+        f'<div class="row">Pause: {escape(pause_state)} {pauses}</div>'
+        + _form(csrf, back, "min-priority",
+                f'Minimum priority <select name="priority">{levels}</select>', "Set")
+        + _form(csrf, back, "quiet",
+                f'Quiet hours <input name="window" value="{_text(current.quiet_hours)}" '
+                'placeholder="22:00-07:00, empty for none" size="14">', "Set")
+        + _form(csrf, back, "burst",
+                f'At most <input type="number" name="limit" min="0" value="{current.burst_limit}"> '
+                f'popups per source in <input type="number" name="seconds" min="1" '
+                f'value="{current.burst_window_seconds}"> s', "Set")
+        + f'<div class="row">Muted sources<ul class="mutes">{muted}</ul></div>'
+        + _form(csrf, back, "mute",
+                f'Mute <input name="source" placeholder="source" required> '
+                f'<select name="minutes">{spans}</select>', "Mute")
+        + "</details>"
+    )  # fmt: skip
+
+
+def _mute_end(mute: Mute, now: datetime) -> str:
+    urgent = "" if mute.urgent_too else ", urgent ones still shown"
+    until = recent.created_time(mute.until)
+    return (f"until {recent.clock(until, now)}" if until else "until unmuted") + urgent
+
+
+def page(
+    rows: Sequence[NotificationRow],
+    query: Query,
+    csrf: str,
+    now: datetime,
+    choices: Choices | None = None,
+) -> str:
+    """The whole window: the search and filters, the settings, the list, mark-all-read."""
     options = "".join(
         f'<option value="{p.value}"{" selected" if p.value == query.priority else ""}>'
         f"{p.value}</option>"
@@ -156,7 +261,10 @@ def page(rows: Sequence[NotificationRow], query: Query, csrf: str, now: datetime
         f'<input type="text" name="source" placeholder="Source" value="{_text(query.source)}">'
         f'<select name="priority"><option value="">any priority</option>{options}</select>'
         f'<label><input type="checkbox" name="unread" value="1"{checked}> unread</label>'
+        f'<label>from <input type="date" name="since" value="{_text(query.since)}"></label>'
+        f'<label>to <input type="date" name="until" value="{_text(query.until)}"></label>'
         f'<button type="submit">Show</button></form>{newest}'
         f"{_button(csrf, query.as_query_string(), 'Mark all read', {'kind': 'read-all'})}"
+        f"{settings_panel(choices, csrf, query.as_query_string(), now) if choices else ''}"
         f'</header><main id="list">{listing(rows, query, csrf, now)}</main></body></html>'
     )

@@ -28,16 +28,9 @@ from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from traycourier.agent.policy.menu_actions import (
-    AnswerRecent,
-    MarkAllRead,
-    MenuAction,
-    MuteFor,
-    OpenRecent,
-    RetryFailed,
-    Snooze,
-)
+from traycourier.agent.policy.menu_actions import MenuAction
 from traycourier.agent.web import assets, page
+from traycourier.agent.web.forms import action_for
 from traycourier.store import InvalidInput, StoreError, timestamps
 from traycourier.store.rows import NotificationRow
 
@@ -56,33 +49,21 @@ Reader = Callable[[page.Query], Sequence[NotificationRow]]
 """The page's rows for a query (newest first, at most `page.PAGE_SIZE`)."""
 Actor = Callable[[MenuAction], None]
 """Does what the user asked, as the tray menu does it (raises when it cannot)."""
-
-
-def action_for(form: dict[str, str]) -> MenuAction | None:
-    """What a posted form asks for, as the menu's own action; None for anything else."""
-    kind, ident = form.get("kind", ""), form.get("id", "")
-    if kind == "read" and ident:
-        return OpenRecent(ident, None, "")
-    if kind == "answer" and ident and form.get("choice"):
-        return AnswerRecent(ident, form["choice"])
-    if kind == "snooze" and ident:
-        return Snooze(ident, 60)
-    if kind == "mute" and form.get("source"):
-        return MuteFor(form["source"], 60)
-    if kind == "read-all":
-        return MarkAllRead()
-    if kind == "retry":
-        return RetryFailed()
-    return None
+Chooser = Callable[[], page.Choices]
+"""The user's settings and mutes now, for the settings panel."""
 
 
 class HistoryServer:
     """One per agent; `start` is called when the window is first opened."""
 
     def __init__(
-        self, read: Reader, act: Actor, clock: Callable[[], datetime] = timestamps.utcnow
+        self,
+        read: Reader,
+        act: Actor,
+        choices: Chooser | None = None,
+        clock: Callable[[], datetime] = timestamps.utcnow,
     ) -> None:
-        self._read, self._act, self._clock = read, act, clock
+        self._read, self._act, self._choices, self._clock = read, act, choices, clock
         self._secret = secrets.token_urlsafe(32)
         self._session = secrets.token_urlsafe(32)
         self.csrf = secrets.token_urlsafe(32)
@@ -108,7 +89,7 @@ class HistoryServer:
     def start(self) -> str:
         """Listen (once) and return the address to open."""
         if self._httpd is None:
-            httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+            httpd = _Server(("127.0.0.1", 0), _handler_for(self))
             httpd.daemon_threads = True
             self._httpd = httpd
             threading.Thread(target=httpd.serve_forever, name="history", daemon=True).start()
@@ -163,6 +144,9 @@ class HistoryServer:
     def act(self, action: MenuAction) -> None:
         self._act(action)
 
+    def choices(self) -> page.Choices | None:
+        return self._choices() if self._choices is not None else None
+
     def now(self) -> datetime:
         return self._clock()
 
@@ -183,6 +167,12 @@ class HistoryServer:
     def close_stream(self) -> None:
         with self._changes:
             self._streams -= 1
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A request that broke goes to the log, never as a traceback on stderr."""
+        log.exception("history window: a request from %s failed", client_address)
 
 
 def _handler_for(server: HistoryServer) -> type[BaseHTTPRequestHandler]:
@@ -251,7 +241,9 @@ class _Handler(BaseHTTPRequestHandler):
         now = self.owner.now
         match target.path:
             case "/":
-                self._send(HTTPStatus.OK, page.page(self._rows(query), query, self._csrf, now()))
+                choices = self.owner.choices()
+                html = page.page(self._rows(query), query, self._csrf, now(), choices)
+                self._send(HTTPStatus.OK, html)
             case "/list":
                 self._send(HTTPStatus.OK, page.listing(self._rows(query), query, self._csrf, now()))
             case "/app.js":
@@ -288,7 +280,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
             return
         raw = self.rfile.read(length).decode("utf-8", "replace")
-        form = {k: v[0] for k, v in parse_qs(raw, max_num_fields=10).items()}
+        try:
+            fields = parse_qs(raw, keep_blank_values=True, max_num_fields=10)
+        except ValueError:
+            self._refuse(HTTPStatus.BAD_REQUEST, "too many fields")
+            return
+        form = {k: v[0] for k, v in fields.items()}  # an empty `back`: the newest page
         if not hmac.compare_digest(form.get("csrf", "").encode(), self._csrf.encode()):
             self._refuse(HTTPStatus.FORBIDDEN, "this page is out of date: open it again")
             return

@@ -17,7 +17,17 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import click, contention, latency, memory, postgres, scale, stats, throughput
+from tests.bench import (
+    click,
+    contention,
+    history_window,
+    latency,
+    memory,
+    postgres,
+    scale,
+    stats,
+    throughput,
+)
 from traycourier.agent import __version__
 
 FULL = {
@@ -34,6 +44,7 @@ FULL = {
         "device_backlog": 2_000,
     },
     "click": {"count": 20},
+    "history_window": {"sizes": [100, 100_000, 1_000_000], "rounds": 3},
 }
 QUICK = {
     "latency": {"count": 20, "idle_s": 2.0, "rounds": 1},
@@ -49,6 +60,7 @@ QUICK = {
         "device_backlog": 200,
     },
     "click": {"count": 3},
+    "history_window": {"sizes": [100, 2_000], "rounds": 1},
 }
 
 
@@ -83,6 +95,7 @@ def run(config: dict[str, dict[str, object]]) -> dict[str, object]:
             int(c["device_backlog"]),
         ),
         "click": lambda c: click.measure(int(c["count"])),
+        "history_window": lambda c: history_window.measure(list(c["sizes"]), int(c["rounds"])),
     }
     for name, step in steps.items():
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -187,6 +200,20 @@ def markdown(r: dict) -> str:  # type: ignore[type-arg]
         f"p99 {k['p99_ms']} ms; xdg-open alone in the same session p50 {k['xdg_open_p50_ms']} "
         f"ms, p99 {k['xdg_open_p99_ms']} ms.",
     ]
+    h = r["history_window"]
+    lines += [
+        "",
+        f"**History window** (first page, {h['rounds']} rounds interleaved; chromium headless)",
+        "",
+        "| history | first byte ms | list shown ms | agent RSS MiB: never opened / open / closed |",
+        "|---|---|---|---|",
+    ]
+    for row in h["rows"]:
+        lines.append(
+            f"| {row['history']:,} | {stats.fmt(row['first_byte_ms'])} | "
+            f"{stats.fmt(row['rendered_ms'])} | {row['rss_idle_mib']} / {row['rss_open_mib']} / "
+            f"{row['rss_closed_mib']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

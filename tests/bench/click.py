@@ -2,7 +2,7 @@
 popup, made with `dunstctl action 0`) to the moment the browser is started with the link.
 
 A private desktop session (Xvfb, DBus, dunst), the headless agent with its real notifier, and
-a stand-in browser (`BROWSER`, which xdg-open starts without a desktop environment) that
+a stand-in browser (the session's default browser, which xdg-open starts) that
 records when it ran. The signal's time is dbus-monitor's, the browser's its own clock.
 Baseline, same session: `xdg-open` run straight with the same link, from its start to the
 browser's; what is left over is the agent's own share.
@@ -24,7 +24,7 @@ _SIGNAL = re.compile(r"^signal time=(?P<t>[\d.]+) .*member=ActionInvoked$")
 
 
 def measure(count: int) -> dict[str, object]:
-    from tests.desktop.conftest import desktop_session
+    from tests.desktop.conftest import default_browser, desktop_session
 
     work = Path(tempfile.mkdtemp(prefix="tc-click-"))
     opened = work / "opened"
@@ -34,7 +34,8 @@ def measure(count: int) -> dict[str, object]:
     db = work / "bench.db"
     latencies: list[float] = []
     with desktop_session(work / "desktop", notify_hook=False) as session:
-        env = {**session.env, "BROWSER": str(browser), "XDG_STATE_HOME": str(work / "state")}
+        env = {**session.env, "XDG_STATE_HOME": str(work / "state")}
+        default_browser(env, browser)
         signals = work / "signals.log"
         monitor = subprocess.Popen(
             ["dbus-monitor", "--session", "type='signal',member='ActionInvoked'"],

@@ -254,9 +254,30 @@ def dunst(tmp_path: Path) -> Iterator[Desktop]:
 
 
 def browsing(session: Desktop, tmp_path: Path) -> Desktop:
-    """`BROWSER` (xdg-open's choice without a desktop environment) records what it gets."""
+    """A stand-in browser, the session's default, records what it gets."""
     browser = tmp_path / "browser"
     browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> {tmp_path / "opened"}\n')
     browser.chmod(0o755)
-    session.env["BROWSER"] = str(browser)
+    default_browser(session.env, browser)
     return session
+
+
+def default_browser(env: dict[str, str], browser: Path) -> None:
+    """Make `browser` the user's web browser, as a desktop's settings do. xdg-open asks the
+    freedesktop defaults first (with a display), where a browser installed on the machine
+    (Debian's chromium, which the history window's test needs) would otherwise answer;
+    `BROWSER` where it does not. The entry's Exec takes no %u, so xdg-open passes the link
+    as one argument, untouched."""
+    env["BROWSER"] = str(browser)
+    apps = Path(env["XDG_DATA_HOME"]) / "applications"
+    apps.mkdir(parents=True, exist_ok=True)
+    (apps / "tc-test-browser.desktop").write_text(
+        "[Desktop Entry]\nType=Application\nName=Test browser\n"
+        f"Exec={browser}\nMimeType=x-scheme-handler/http;x-scheme-handler/https;\n"
+    )
+    config = Path(env["XDG_CONFIG_HOME"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "mimeapps.list").write_text(
+        "[Default Applications]\nx-scheme-handler/http=tc-test-browser.desktop\n"
+        "x-scheme-handler/https=tc-test-browser.desktop\n"
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import fetch_window, wait_for
 from tests.desktop.conftest import Desktop
 from tests.desktop.test_tray_e2e import menu, open_menu, xdo
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.desktop
 
 # keyboard positions: Down from nothing highlights the status line; the disabled
 # "Retry failed (0)" is skipped
-RECENT, OPEN_DATA_FOLDER, ABOUT = 7, 9, 13
+SHOW_ALL, RECENT, OPEN_DATA_FOLDER, ABOUT = 2, 7, 9, 13
 
 
 def press_item(session: Desktop, downs: int, *then: str) -> None:
@@ -93,6 +93,17 @@ def test_recent_about_and_a_folder_nothing_can_open(tray_desktop: Desktop, tmp_p
         (about_icon,) = [icon for s, _, icon in shown(session) if s.startswith("traycourier 0.")]
         assert about_icon.endswith("traycourier.png")
         session.screenshot(session.logdir / "after-about.png")
+
+        # Show all notifications…: the browser is handed the window's address, which serves
+        # the page listing what was sent
+        time.sleep(0.5)
+        press_item(session, SHOW_ALL, "Return")
+        # the opener has had the link and the data folder; now the window's address
+        wait_for(lambda: len(handed.read_text().splitlines()) == 3, "the window's address")
+        address = handed.read_text().splitlines()[2]
+        assert address.startswith("http://127.0.0.1:") and "/?key=" in address
+        status, page = fetch_window(address)
+        assert status == 200 and "Disk almost full" in page
         assert agent.poll() is None
     finally:
         agent.terminate()

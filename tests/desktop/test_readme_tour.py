@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, wait_for
-from tests.desktop.conftest import Desktop
+from tests.desktop.conftest import Desktop, browsing
 from tests.desktop.test_tray_e2e import xdo
 
 pytestmark = pytest.mark.desktop
@@ -30,10 +30,7 @@ def tour_commands() -> list[str]:
 def test_the_readme_tour_works_as_written(tray_desktop: Desktop, tmp_path: Path) -> None:
     session = tray_desktop
     session.env["TRAYCOURIER_DB"] = str(tmp_path / "tour.db")  # a fresh database
-    browser = tmp_path / "browser"  # xdg-open's choice without a desktop environment
-    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> {tmp_path / "opened"}\n')
-    browser.chmod(0o755)
-    session.env["BROWSER"] = str(browser)
+    browsing(session, tmp_path)  # a stand-in default browser writes to tmp_path / "opened"
     script = "set -e\n" + "\n".join(tour_commands()) + "\necho agent=$!\n"
     out_file, err_file = tmp_path / "tour.out", tmp_path / "tour.err"
     with out_file.open("w") as out, err_file.open("w") as errors:  # the agent keeps them open

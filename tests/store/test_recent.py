@@ -91,6 +91,7 @@ def test_history_narrows_by_source_search_and_age_on_both_backends(db: Database)
     assert titles(search="%") == ["100% done_"]
     assert titles(source="news") == ["Old news"]
     assert titles(since=T0 - timedelta(days=1)) == ["Build failed", "100% done_"]  # created now
+    assert titles(until=T0 - timedelta(days=1)) == ["Old news"]
     assert titles(limit=1) == ["Old news"]
 
 

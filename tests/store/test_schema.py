@@ -218,7 +218,7 @@ def test_a_version_1_file_is_upgraded_in_place_without_losing_rows(db_path: Path
 
     db = Database.open(db_path)
     try:
-        assert db.schema_version() == LATEST_VERSION == 9
+        assert db.schema_version() == LATEST_VERSION == 10
     finally:
         db.close()
     conn = sqlite3.connect(db_path)

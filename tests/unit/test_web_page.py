@@ -16,7 +16,8 @@ from traycourier.agent.web import page
 from traycourier.store.rows import NotificationRow
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-TAGS = {"li", "div", "span", "time", "h2", "p", "a", "form", "input", "button", "ul"}
+TAGS = {"li", "div", "span", "time", "h2", "p", "a", "form", "input", "button", "ul", "details",
+        "summary", "select", "option"}  # fmt: skip
 ATTRIBUTES = {"class", "data-id", "href", "target", "rel", "method", "action", "type", "name",
               "value"}  # fmt: skip
 
@@ -120,6 +121,9 @@ def test_the_query_is_read_safely_and_round_trips() -> None:
     assert page.Query.parse(query.as_query_string()) == query
     odd = page.Query.parse("priority=<x>&before=-3&unread=yes&q=" + "a" * 500)
     assert (odd.priority, odd.before, odd.unread, len(odd.search)) == ("", None, False, 200)
+    assert page.Query.parse("&".join(f"q{i}=1" for i in range(50))) == page.Query()
+    dates = page.Query.parse("since=2026-12-01&until=2026-12-31x")
+    assert (dates.since, dates.until) == ("2026-12-01", "")
 
 
 def test_a_full_page_links_to_the_older_ones() -> None:
@@ -129,3 +133,24 @@ def test_a_full_page_links_to_the_older_ones() -> None:
     assert older == [f"?q=x&before={100 - page.PAGE_SIZE + 1}"]
     short = parse(page.listing(rows[:3], page.Query(), "t", NOW))
     assert not [a for t, a in short.tags if a.get("class") == "older"]
+
+
+def test_the_settings_panel_offers_each_choice_with_its_current_value() -> None:
+    from traycourier.store.choices import Mute, Settings
+
+    current = Settings(
+        enable_notifications=False, min_priority="action", quiet_hours="23:00-08:00",
+        burst_limit=5, burst_window_seconds=30,
+    )  # fmt: skip
+    muted = (Mute("backup", None), Mute("<ci>", "2026-12-07 13:00:00.000000", urgent_too=False))
+    found = parse(page.settings_panel(page.Choices(current, muted), "tok", "", NOW))
+    values = {a.get("name"): a.get("value") for t, a in found.tags if t == "input"}
+    assert values["window"] == "23:00-08:00"
+    assert (values["limit"], values["seconds"]) == ("5", "30")
+    kinds = [a["value"] for t, a in found.tags if t == "input" and a["name"] == "kind"]
+    assert kinds.count("unmute") == 2 and "enabled" in kinds and "resume" not in kinds
+    selected = [a["value"] for t, a in found.tags if t == "option" and "selected" in a]
+    assert selected == ["action"]
+    html = page.settings_panel(page.Choices(current, muted), "tok", "", NOW)
+    assert "&lt;ci&gt; until" in html and "urgent ones still shown" in html
+    assert "backup until unmuted" in html and "Switch on" in html

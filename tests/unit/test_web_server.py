@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -22,9 +23,10 @@ from traycourier.agent.notifiers.backends import NullNotifier
 from traycourier.agent.policy.menu_actions import ShowHistory
 from traycourier.agent.tray.app import TrayApp
 from traycourier.agent.web.server import MAX_BODY, HistoryServer
-from traycourier.store import Database, enqueue
+from traycourier.store import Database, enqueue, mutes, read_settings
 from traycourier.store.actions import Action
 from traycourier.store.answers import answer_of
+from traycourier.store.timestamps import utcnow
 
 
 @pytest.fixture
@@ -34,14 +36,18 @@ def app(db: Database) -> TrayApp:
 
 
 @pytest.fixture
-def server(app: TrayApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[HistoryServer]:
+def server(
+    app: TrayApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[HistoryServer]:
     opened: list[str] = []
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the address file
     monkeypatch.setattr(controls, "open_with_desktop", lambda url, _c: opened.append(url) or True)
     app.perform(ShowHistory())  # as the menu item does
-    window = app.history_window()
+    window = app.history.server
+    assert window is not None
     assert opened == [window.url]  # the browser is handed the address with the secret
     yield window
-    window.stop()
+    app.history.stop()
 
 
 def request(
@@ -161,3 +167,30 @@ def _addresses() -> set[str]:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.connect(("192.0.2.1", 9))
         return {udp.getsockname()[0]}
+
+
+def test_the_settings_change_as_from_the_menu_and_a_bad_value_is_one_line(
+    server: HistoryServer, db: Database
+) -> None:
+    cookie = login(server)
+    token = {"csrf": server.csrf, "back": ""}
+    for form in (
+        {"kind": "enabled", "value": "0"},
+        {"kind": "min-priority", "priority": "action"},
+        {"kind": "quiet", "window": "21:30-06:45"},
+        {"kind": "burst", "limit": "5", "seconds": "30"},
+        {"kind": "mute", "source": "ci", "minutes": "480"},
+        {"kind": "pause", "minutes": "30"},
+    ):
+        assert post(server, cookie, **token, **form).status == 303, form
+    current = read_settings(db)
+    assert current.enable_notifications is False and current.min_priority == "action"
+    assert current.quiet_hours == "21:30-06:45" and current.paused_until is not None
+    assert (current.burst_limit, current.burst_window_seconds) == (5, 30)
+    assert "ci" in mutes.active(db, utcnow())
+    bad = post(server, cookie, **token, kind="quiet", window="late-ish")
+    assert bad.status == 400
+    assert bad.read().decode().count("\n") == 1  # the setting's own words, one line
+    assert read_settings(db).quiet_hours == "21:30-06:45"  # nothing half-written
+    page = request(server, "GET", "/", Cookie=cookie).read().decode()
+    assert 'value="21:30-06:45"' in page and "Switch on" in page and "ci until" in page
