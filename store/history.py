@@ -54,6 +54,16 @@ def _recent_query(device: str, archived: bool = False) -> Select[*tuple[Any, ...
     )
 
 
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "shown": (DeliveryStatus.SENT,),
+    "waiting": (DeliveryStatus.QUEUED, DeliveryStatus.RETRY_WAIT, DeliveryStatus.LEASED),
+    "failed": (DeliveryStatus.FAILED,),
+    "skipped": (DeliveryStatus.SKIPPED, DeliveryStatus.CANCELLED),
+}
+"""What became of a notification on this device, as the history window filters by it (also
+`new`: not routed yet, and `answered`)."""
+
+
 def history(
     db: Database,
     *,
@@ -66,12 +76,14 @@ def history(
     priority: str | None = None,
     unread: bool = False,
     before: int | None = None,
+    outcome: str | None = None,
 ) -> list[NotificationRow]:
     """Every notification, archived ones too, newest first: only `source`'s, only those
     whose title, body or source holds `search` (any case, taken literally), only those
     created since `since` (and before `until`), only of `priority`, only unread ones, only
     those older than the row `before` (a page further: by the index, so the 1,000th page
-    costs what the first does)."""
+    costs what the first does), only those whose delivery here came to `outcome`
+    (`OUTCOMES`, `new`, `answered`)."""
     n = schema.notifications
     query = _recent_query(device, archived=True).limit(limit)
     if source is not None:
@@ -82,6 +94,13 @@ def history(
         query = query.where(n.c.read_at.is_(None))
     if before is not None:
         query = query.where(n.c.seq < before)
+    d = schema.deliveries
+    if outcome in OUTCOMES:
+        query = query.where(d.c.status.in_([str(s) for s in OUTCOMES[outcome]]))
+    elif outcome == "new":
+        query = query.where(d.c.status.is_(None), n.c.answer.is_(None))
+    elif outcome == "answered":
+        query = query.where(n.c.answer.is_not(None))
     if search:
         literal = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{literal}%"

@@ -83,16 +83,17 @@ def window_address(db: Database, now: datetime) -> str:
     if not here:
         raise NoAgent("no agent runs on this database here: start one (`traycourier run`)")
     deadline = time.monotonic() + WINDOW_WAIT_S
-    agent = here[-1]
-    if agent.history_address is None:
-        agents.want_history(db, agent.owner, now)
+    agent, asked = here[-1], False
     while True:
         address = agent.history_address
         if address is not None:
-            try:
+            try:  # the agent writes it before it records the address
                 return address_file(address).read_text(encoding="ascii").strip()
             except OSError:
-                pass  # written a moment after the address, or by another user's agent
+                pass  # removed since (a cleaned cache): the agent writes it again when asked
+        if not asked:
+            agents.want_history(db, agent.owner, now)
+            asked = True
         if time.monotonic() > deadline:
             raise NoAgent(f"agent {agent.owner} did not open the history window in "
                           f"{WINDOW_WAIT_S:.0f} s (see its log: traycourier doctor)")  # fmt: skip

@@ -23,6 +23,8 @@ from traycourier.store.model import Priority
 from traycourier.store.rows import NotificationRow
 
 PAGE_SIZE = 50
+STATUSES = ("shown", "waiting", "failed", "skipped", "answered", "new")
+"""What became of a notification, as the status filter offers it (`store.history.history`)."""
 MAX_FIELD = 200
 """A filter longer than this is cut: nobody searches with a paragraph."""
 
@@ -40,6 +42,8 @@ class Query:
     """A local date (2026-12-01): only those created that day or later."""
     until: str = ""
     """A local date: only those created that day or earlier."""
+    status: str = ""
+    """What became of them (`STATUSES`)."""
 
     @classmethod
     def parse(cls, query_string: str) -> Query:
@@ -62,12 +66,13 @@ class Query:
             before=int(before) if before.isdigit() and len(before) < 19 else None,
             since=first("since") if _is_date(first("since")) else "",
             until=first("until") if _is_date(first("until")) else "",
+            status=first("status") if first("status") in STATUSES else "",
         )
 
     def as_query_string(self) -> str:
         pairs = [("q", self.search), ("source", self.source), ("priority", self.priority)]
         pairs += [("unread", "1" if self.unread else "")]
-        pairs += [("since", self.since), ("until", self.until)]
+        pairs += [("status", self.status), ("since", self.since), ("until", self.until)]
         pairs += [("before", str(self.before) if self.before is not None else "")]
         return urlencode([(k, v) for k, v in pairs if v])
 
@@ -248,6 +253,10 @@ def page(
         f"{p.value}</option>"
         for p in Priority
     )
+    outcomes = "".join(
+        f'<option value="{o}"{" selected" if o == query.status else ""}>{o}</option>'
+        for o in STATUSES
+    )
     checked = " checked" if query.unread else ""
     newest = ' <a href="/">Newest</a>' if query.before is not None else ""
     return (
@@ -260,11 +269,13 @@ def page(
         f'<input type="search" name="q" placeholder="Search" value="{_text(query.search)}">'
         f'<input type="text" name="source" placeholder="Source" value="{_text(query.source)}">'
         f'<select name="priority"><option value="">any priority</option>{options}</select>'
+        f'<select name="status"><option value="">any outcome</option>{outcomes}</select>'
         f'<label><input type="checkbox" name="unread" value="1"{checked}> unread</label>'
         f'<label>from <input type="date" name="since" value="{_text(query.since)}"></label>'
         f'<label>to <input type="date" name="until" value="{_text(query.until)}"></label>'
         f'<button type="submit">Show</button></form>{newest}'
         f"{_button(csrf, query.as_query_string(), 'Mark all read', {'kind': 'read-all'})}"
+        f"{_button(csrf, query.as_query_string(), 'Retry failed', {'kind': 'retry'})}"
         f"{settings_panel(choices, csrf, query.as_query_string(), now) if choices else ''}"
         f'</header><main id="list">{listing(rows, query, csrf, now)}</main></body></html>'
     )

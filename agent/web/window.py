@@ -105,6 +105,7 @@ class Window:
             self._db, source=query.source or None, search=query.search or None,
             priority=query.priority or None, unread=query.unread, before=query.before,
             since=_local_day(query.since), until=_local_day(query.until, after=True),
+            outcome=query.status or None,
             limit=page.PAGE_SIZE, device=self._config.device,
         )  # fmt: skip
 

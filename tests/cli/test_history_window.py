@@ -54,6 +54,9 @@ def test_a_headless_agent_serves_its_window_when_asked_and_stops_it_with_itself(
         assert PASSWORD not in page and PASSWORD not in url  # a server's password: never
         again = run_cli("history", "--url", db=any_target, env=env)
         assert again.stdout.strip() == url  # one window per agent run
+        for kept in (tmp_path / "cache").rglob("history-*.url"):
+            kept.unlink()  # a cleaned cache: asked again, the agent writes it again
+        assert run_cli("history", "--url", db=any_target, env=env).stdout.strip() == url
         doctor = run_cli("doctor", db=any_target, env=env)
         origin = url.split("/?")[0]
         assert f"served at {origin}" in doctor.stdout and PASSWORD not in doctor.stdout

@@ -114,3 +114,23 @@ def test_history_pages_by_seq_and_narrows_by_priority_and_unread_on_both_backend
     assert titles(limit=3, before=first[-1].seq) == ["n3", "n2", "n1"]
     assert titles(priority="urgent") == ["n6", "n3", "n0"]
     assert titles(priority="urgent", unread=True) == ["n3", "n0"]
+
+
+def test_history_narrows_by_what_became_of_it_on_both_backends(db: Database) -> None:
+    ids = {t: enqueue(db, t).id for t in ("shown", "failed", "skipped", "waiting", "asked")}
+    route(db)
+    enqueue(db, "not routed yet")
+    for title, status in (("shown", "sent"), ("failed", "failed"), ("skipped", "skipped")):
+        execute(db, f"UPDATE notification_deliveries SET status = '{status}' "
+                    f"WHERE notification_id = '{ids[title]}'")  # fmt: skip
+    execute(db, f"UPDATE notifications SET answer = 'yes' WHERE id = '{ids['asked']}'")
+
+    def titles(outcome: str) -> list[str]:
+        return [row.title for row in history.history(db, outcome=outcome)]
+
+    assert titles("shown") == ["shown"]
+    assert titles("failed") == ["failed"]
+    assert titles("skipped") == ["skipped"]
+    assert titles("waiting") == ["asked", "waiting"]
+    assert titles("answered") == ["asked"]
+    assert titles("new") == ["not routed yet"]

@@ -122,8 +122,9 @@ def test_the_query_is_read_safely_and_round_trips() -> None:
     odd = page.Query.parse("priority=<x>&before=-3&unread=yes&q=" + "a" * 500)
     assert (odd.priority, odd.before, odd.unread, len(odd.search)) == ("", None, False, 200)
     assert page.Query.parse("&".join(f"q{i}=1" for i in range(50))) == page.Query()
-    dates = page.Query.parse("since=2026-12-01&until=2026-12-31x")
-    assert (dates.since, dates.until) == ("2026-12-01", "")
+    dates = page.Query.parse("since=2026-12-01&until=2026-12-31x&status=failed")
+    assert (dates.since, dates.until, dates.status) == ("2026-12-01", "", "failed")
+    assert page.Query.parse("status=deleted").status == ""
 
 
 def test_a_full_page_links_to_the_older_ones() -> None:
