@@ -307,10 +307,37 @@ def self_test() -> dict[str, object]:
             db = Database.open(Path(scratch) / "self-test.db")
             sent = enqueue(db, "self-test")
             found = [n.id for n in history.recent_notifications(db, 1)]
+            report["history_window_ok"] = window_serves(db, "self-test")
             db.close()
             report["database_ok"] = found == [sent.id]
         except StoreError as err:
             report["database_ok"] = False
             report["database_error"] = str(err)
-    report["ok"] = bool(report["notifier_ok"] and report["database_ok"] and icon_ok)
+    window_ok = report.get("history_window_ok", False)
+    report["ok"] = bool(report["notifier_ok"] and report["database_ok"] and icon_ok and window_ok)
     return report
+
+
+def window_serves(db: Database, title: str) -> bool:
+    """This build's history window: served on loopback, its secret traded for the cookie,
+    and a page listing `title` fetched with it (the frozen builds prove they carry it)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from traycourier.agent.web.server import HistoryServer
+    from traycourier.store.history import history
+
+    server = HistoryServer(lambda _query: history(db, limit=5), lambda _action: None)
+    try:
+        address = urlsplit(server.start())
+        conn = http.client.HTTPConnection("127.0.0.1", address.port, timeout=10)
+        conn.request("GET", f"/?{address.query}")
+        cookie = (conn.getresponse().getheader("Set-Cookie") or "").split(";")[0]
+        conn = http.client.HTTPConnection("127.0.0.1", address.port, timeout=10)
+        conn.request("GET", "/", headers={"Cookie": cookie})
+        answer = conn.getresponse()
+        return answer.status == 200 and title in answer.read().decode("utf-8")
+    except OSError:
+        return False
+    finally:
+        server.stop()

@@ -321,3 +321,10 @@ def test_deliveries_is_a_table_in_the_users_words_and_show_tells_the_whole_story
     assert (missing.code, missing.stderr) == (
         2, "traycourier: error: no notification 'ntf_nope' (ids are what `send` printed)\n"
     )  # fmt: skip
+
+
+def test_self_test_serves_and_fetches_the_history_window(tmp_path: Path) -> None:
+    result = run_in_process("self-test", "--out", str(tmp_path / "report.json"))
+    assert result.code == 0, result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["history_window_ok"] is True and report["ok"] is True

@@ -43,6 +43,7 @@ def test_the_deb_is_built_checked_and_installed_on_a_fresh_debian(pg_url: str) -
     report = json.loads(run(str(ROOT / "build/dist/traycourier/traycourier"), "self-test", env=env))
     timings["frozen_self_test_s"] = time.monotonic() - start
     assert report["ok"] and report["frozen"], report
+    assert report["history_window_ok"] is True  # the bundle serves the history window
     assert report["notifier"] == "freedesktop"  # the DBus server spoken to directly
     assert report["tray"].startswith("unavailable: no display")
     # the bundle serves a PostgreSQL server too: psycopg, its libpq and SQLAlchemy's dialect

@@ -34,6 +34,7 @@ def test_the_frozen_program_runs_and_proves_itself(
     wine(env, exe, "--db", db, "self-test", "--out", windows_path(report_file))
     report = json.loads(report_file.read_text(encoding="utf-8"))
     assert report["ok"] is True, report
+    assert report["history_window_ok"] is True  # served and fetched on loopback, under Wine
     assert report["frozen"] is True and report["platform"] == "windows"
     assert report["notifier"] == "windows-balloon"
     assert report["tray"] == "pystray._win32"
