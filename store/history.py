@@ -40,6 +40,7 @@ def _recent_query(device: str, archived: bool = False) -> Select[*tuple[Any, ...
             as_text(n.c.answered_device),
             as_text(d.c.closed_reason, 20),
             n.c.seq,
+            as_text(d.c.last_error, 300),
         )
         .select_from(
             n.outerjoin(

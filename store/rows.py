@@ -70,6 +70,8 @@ class NotificationRow:
     closed_reason: str | None = None
     seq: int | None = None
     """Its place in the history: later rows have higher ones (the history window pages by it)."""
+    delivery_error: str | None = None
+    """The desktop delivery's last error, in the notifier's words (why it failed)."""
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from datetime import date, datetime
 from html import escape
 from urllib.parse import parse_qs, urlencode
 
-from traycourier.agent.policy import recent, textfit
+from traycourier.agent.policy import recent, textfit, visibility
 from traycourier.store.actions import is_web_url
 from traycourier.store.choices import Mute, Settings
-from traycourier.store.model import Priority
+from traycourier.store.model import Code, Priority
 from traycourier.store.rows import NotificationRow
 
 PAGE_SIZE = 50
@@ -111,7 +111,28 @@ def _button(csrf: str, back: str, label: str, fields: dict[str, str], css: str =
     )
 
 
-def item(row: NotificationRow, csrf: str, back: str, now: datetime) -> str:
+def outcome(row: NotificationRow, now: datetime, moment: visibility.Moment | None = None) -> str:
+    """What became of it in the user's words: a failure with its reason; one waiting, held
+    until when and by what (the one visibility rule, at `moment`)."""
+    if row.delivery_status == "failed":
+        return f"failed: {row.delivery_error or row.delivery_code or 'no reason recorded'}"
+    words = recent.outcome(recent.from_row(row), False, now)
+    if words != "waiting" or moment is None:
+        return words
+    seen = visibility.judge(row.priority, row.source, None, moment)
+    if seen.fate != visibility.Fate.HELD:
+        return words
+    why = "paused" if seen.code == Code.PAUSED else "quiet hours"
+    return f"held until {recent.clock(seen.until, now)} ({why})" if seen.until else f"held ({why})"
+
+
+def item(
+    row: NotificationRow,
+    csrf: str,
+    back: str,
+    now: datetime,
+    moment: visibility.Moment | None = None,
+) -> str:
     """One notification: its head (priority, source, time, what became of it), title,
     body, and what can be done with it."""
     it = recent.from_row(row)
@@ -139,19 +160,29 @@ def item(row: NotificationRow, csrf: str, back: str, now: datetime) -> str:
         f'<li class="item {state} prio-{priority}" data-id="{escape(row.id, quote=True)}">'
         f'<div class="head"><span class="prio">{_text(row.priority)}</span>{source}'
         f"<time>{escape(when(it.created))}</time>"
-        f'<span class="outcome">{_text(recent.outcome(it, False, now))}</span></div>'
+        f'<span class="outcome">{_text(outcome(row, now, moment))}</span></div>'
         f'<h2 class="title">{_text(row.title)}</h2>'
         f'<p class="body">{_text(row.message, single_line=False)}</p>'
         f'<div class="acts">{"".join(buttons)}</div></li>'
     )
 
 
-def listing(rows: Sequence[NotificationRow], query: Query, csrf: str, now: datetime) -> str:
+def listing(
+    rows: Sequence[NotificationRow],
+    query: Query,
+    csrf: str,
+    now: datetime,
+    choices: Choices | None = None,
+) -> str:
     """The list and the link to the next page: what `/list` returns for a live update."""
     back = query.as_query_string()
     if not rows:
         return '<p class="empty">No notifications match.</p>'
-    items = "".join(item(row, csrf, back, now) for row in rows)
+    moment = None
+    if choices is not None:
+        muted = {m.source: m for m in choices.mutes}
+        moment = visibility.Moment.at(choices.settings, now, muted)
+    items = "".join(item(row, csrf, back, now, moment) for row in rows)
     older = ""
     last = rows[-1].seq
     if len(rows) >= PAGE_SIZE and last is not None:
@@ -277,5 +308,5 @@ def page(
         f"{_button(csrf, query.as_query_string(), 'Mark all read', {'kind': 'read-all'})}"
         f"{_button(csrf, query.as_query_string(), 'Retry failed', {'kind': 'retry'})}"
         f"{settings_panel(choices, csrf, query.as_query_string(), now) if choices else ''}"
-        f'</header><main id="list">{listing(rows, query, csrf, now)}</main></body></html>'
+        f'</header><main id="list">{listing(rows, query, csrf, now, choices)}</main></body></html>'
     )

@@ -245,7 +245,9 @@ class _Handler(BaseHTTPRequestHandler):
                 html = page.page(self._rows(query), query, self._csrf, now(), choices)
                 self._send(HTTPStatus.OK, html)
             case "/list":
-                self._send(HTTPStatus.OK, page.listing(self._rows(query), query, self._csrf, now()))
+                found = self._rows(query)
+                listed = page.listing(found, query, self._csrf, now(), self.owner.choices())
+                self._send(HTTPStatus.OK, listed)
             case "/app.js":
                 self._send(HTTPStatus.OK, assets.SCRIPT, "text/javascript")
             case "/app.css":

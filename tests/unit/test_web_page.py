@@ -155,3 +155,21 @@ def test_the_settings_panel_offers_each_choice_with_its_current_value() -> None:
     html = page.settings_panel(page.Choices(current, muted), "tok", "", NOW)
     assert "&lt;ci&gt; until" in html and "urgent ones still shown" in html
     assert "backup until unmuted" in html and "Switch on" in html
+
+
+def test_what_became_of_it_says_why_it_failed_and_until_when_it_is_held() -> None:
+    from traycourier.agent.policy.visibility import Moment
+    from traycourier.store.choices import Settings
+
+    failed = row(delivery_status="failed", delivery_code="daemon_unreachable",
+                 delivery_error="no notification daemon on the session bus")  # fmt: skip
+    assert page.outcome(failed, NOW) == "failed: no notification daemon on the session bus"
+    waiting = row(delivery_status="queued", priority="info")
+    paused = Settings(paused_until="2026-12-07 13:30:00.000000")
+    held = page.outcome(waiting, NOW, Moment.at(paused, NOW))
+    assert held.startswith("held until ") and held.endswith(" (paused)")
+    assert page.outcome(waiting, NOW, Moment.at(Settings(), NOW)) == "waiting"
+    quiet = Settings(quiet_hours="00:00-23:59")
+    assert page.outcome(waiting, NOW, Moment.at(quiet, NOW)).endswith("(quiet hours)")
+    urgent = row(delivery_status="queued", priority="urgent")  # breaks through quiet hours
+    assert page.outcome(urgent, NOW, Moment.at(quiet, NOW)) == "waiting"
