@@ -17,7 +17,6 @@ from traycourier.agent.engine import controls
 from traycourier.agent.engine.presence import STALE_AFTER
 from traycourier.agent.policy import recent, textfit
 from traycourier.agent.system import device
-from traycourier.agent.web.window import address_file
 from traycourier.store import Database, InvalidInput, agents, queries, timestamps
 from traycourier.store.history import history as read_history
 from traycourier.store.rows import NotificationRow
@@ -82,6 +81,8 @@ def window_address(db: Database, now: datetime) -> str:
     here = [a for a in running if a.host == socket.gethostname()]
     if not here:
         raise NoAgent("no agent runs on this database here: start one (`traycourier run`)")
+    from traycourier.agent.web.window import address_file  # only here: the agent runs main
+
     deadline = time.monotonic() + WINDOW_WAIT_S
     agent, asked = here[-1], False
     while True:

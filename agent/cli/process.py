@@ -31,6 +31,8 @@ from traycourier.store import Database, DatabaseBusy, InvalidInput, private, sho
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
+    from traycourier.agent.web.window import Window
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -180,14 +182,19 @@ def when_free(step: Callable[[], T], pauses: Iterable[float] = (1, 2, 4, 8, 15, 
 
 def _run_headless(loop: AgentLoop, tell: Callable[[str, str], None]) -> None:
     """Without a tray the history window is still served when asked for (`history --open`)."""
-    from traycourier.agent.web.window import Window
+    from traycourier.agent.web.demand import WindowOnDemand
 
     runtime = loop.runtime
 
     def complain(why: str) -> None:
         tell(APP_NAME, why)
 
-    window = Window(runtime.db, runtime.config, loop.waker.poke, tell, complain)
+    def make() -> Window:
+        from traycourier.agent.web.window import Window
+
+        return Window(runtime.db, runtime.config, loop.waker.poke, tell, complain)
+
+    window = WindowOnDemand(make)
     loop.on_tick = window.ticked
     _stop_on_signals(loop)
     try:

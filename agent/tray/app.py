@@ -16,7 +16,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traycourier.agent import APP_NAME, __version__
 from traycourier.agent.engine import controls, doing
@@ -39,8 +39,11 @@ from traycourier.agent.tray import menu as traymenu
 from traycourier.agent.tray import quirks as trayquirks
 from traycourier.agent.tray import sni
 from traycourier.agent.tray import state as traystate
-from traycourier.agent.web.window import Window
+from traycourier.agent.web.demand import WindowOnDemand
 from traycourier.store import Database, StoreError, private, timestamps
+
+if TYPE_CHECKING:
+    from traycourier.agent.web.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,7 @@ class TrayApp:
         self._icon: Any = None
         self._shown: traymenu.Built | None = None
         """The menu the user sees (or would see on opening it)."""
-        self.history = Window(db, self.runtime.config, self.waker.poke, self._icon_notify,
-                              self._complain)  # fmt: skip
+        self.history = WindowOnDemand(self._make_window)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -191,6 +193,12 @@ class TrayApp:
                         tray_model.tooltip(self._state, now),
                         tray_model.status_line(self._state, now),
                     )
+
+    def _make_window(self) -> Window:
+        from traycourier.agent.web.window import Window
+
+        config, notify = self.runtime.config, self._icon_notify
+        return Window(self.db, config, self.waker.poke, notify, self._complain)
 
     def ticked(self, report: TickReport) -> None:
         """After each tick (each change of the database): the icon, the menu, open pages."""

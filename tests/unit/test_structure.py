@@ -255,3 +255,19 @@ def test_a_producer_loads_no_file_watcher_and_no_agent() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_an_agent_loads_no_history_window_until_it_is_wanted() -> None:
+    """The agent's own modules (the command, the headless loop, the tray) load none of the
+    window, its server or Python's HTTP server: an agent whose window is never opened pays
+    nothing for it (`agent/web/demand.py`)."""
+    code = (
+        "import sys; import traycourier.agent.cli.main, traycourier.agent.cli.process, "
+        "traycourier.agent.tray.app; "
+        "print(sorted(m for m in sys.modules if m.startswith(('traycourier.agent.web.', "
+        "'http.server', 'http.cookies')) and m != 'traycourier.agent.web.demand'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"

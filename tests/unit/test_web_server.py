@@ -43,7 +43,7 @@ def server(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the address file
     monkeypatch.setattr(controls, "open_with_desktop", lambda url, _c: opened.append(url) or True)
     app.perform(ShowHistory())  # as the menu item does
-    window = app.history.server
+    window = app.history.window.server
     assert window is not None
     assert opened == [window.url]  # the browser is handed the address with the secret
     yield window
