@@ -103,7 +103,8 @@ def history_window(live: list[AgentRow]) -> Check:
     served = [f"{a.history_address} ({a.owner} on {a.host})" for a in live if a.history_address]
     if served:
         return Check("history window", "ok", "served at " + ", ".join(served))
-    how = "open it from the tray (Show all notifications…) or with `traycourier history --open`"
+    # plain ASCII: a Windows console's code page has no "…"
+    how = "`traycourier history --open` opens it (or Show all notifications in the menu)"
     return Check("history window", "ok", f"not open; {how}")
 
 
