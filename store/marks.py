@@ -68,7 +68,7 @@ def _sent(code: str) -> Both:
 
 
 _MARK = {
-    OutcomeKind.SENT: _sent("NULL"),
+    OutcomeKind.SENT: _sent(":code"),  # NULL, or how it was shown (`Code.ACTION_CENTER`)
     OutcomeKind.COALESCED: _sent(f"'{Code.COALESCED}'"),  # in its source's storm summary
     OutcomeKind.RETRY: _fenced(
         f"UPDATE notification_deliveries SET status = '{S.RETRY_WAIT}', "

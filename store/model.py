@@ -115,6 +115,7 @@ class Code(StrEnum):
     READ = "read"  # read before it was routed (by a producer, or in a followed source)
     READ_ELSEWHERE = "read_elsewhere"  # read in the program it was followed from, unshown
     COALESCED = "coalesced"  # on a `sent` one: shown as part of its source's storm summary
+    ACTION_CENTER = "action_center"  # on a `sent` one: Windows held the banner (Focus Assist)
 
 
 def rank_of(priority: object) -> int:

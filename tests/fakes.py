@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from traycourier.agent.notifiers.notifier import OsNotification, TextOnly
+from traycourier.agent.notifiers.notifier import Shown as ShownBy
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -38,6 +39,8 @@ class ScriptedNotifier(TextOnly):
         self.shown: list[OsNotification] = []
         self.calls = 0
         self.fail = fail
+        self.quietly = False
+        """Say, as Windows' notifier does in Focus Assist, that only the Action Center got it."""
 
     def describe(self) -> str:
         return self.name
@@ -45,14 +48,15 @@ class ScriptedNotifier(TextOnly):
     def problem(self) -> str | None:
         return None
 
-    def show(self, notification: OsNotification) -> str | None:
+    def show(self, notification: OsNotification) -> str | ShownBy | None:
         self.calls += 1
         if self.fail is not None:
             err = self.fail(notification)
             if err is not None:
                 raise err
         self.shown.append(notification)
-        return f"id{len(self.shown)}"
+        popup = f"id{len(self.shown)}"
+        return ShownBy(popup, quietly=True) if self.quietly else popup
 
 
 class Shown(TextOnly):

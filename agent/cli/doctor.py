@@ -228,37 +228,6 @@ def check_tray() -> Check:
     return Check("tray", "ok", f"backend {os.environ.get('PYSTRAY_BACKEND', backend)}")
 
 
-def check_windows_shell() -> list[Check]:
-    """Windows: the notification icon made and loaded as the balloon will load it, and the
-    taskbar's notification area (where balloons and the tray icon live) present."""
-    import ctypes
-
-    from plyer.platforms.win.libs import win_api_defs
-
-    from traycourier.agent.system import icons, paths
-
-    checks = []
-    try:
-        ico = icons.windows_icon(paths.asset_path("traycourier.png"), paths.cache_dir())
-        handle = win_api_defs.LoadImageW(None, str(ico), ICON_IMAGE, 0, 0, ICON_FROM_FILE)
-        if not handle:
-            raise OSError(f"Windows cannot load {ico}")
-        win_api_defs.DestroyIcon(handle)
-        checks.append(Check("notification icon", "ok", str(ico)))
-    except Exception as err:
-        checks.append(Check("notification icon", "fail", str(err), "reinstall traycourier"))
-    if ctypes.windll.user32.FindWindowW("Shell_TrayWnd", None):  # type: ignore[attr-defined]
-        checks.append(Check("shell tray", "ok", "the taskbar's notification area is there"))
-    else:
-        checks.append(
-            Check("shell tray", "fail", "no taskbar notification area", "sign in to a desktop")
-        )
-    return checks
-
-
-ICON_IMAGE, ICON_FROM_FILE = 1, 0x10 | 0x40  # IMAGE_ICON; LR_LOADFROMFILE | LR_DEFAULTSIZE
-
-
 def run_checks(db_path: Path | str) -> list[Check]:
     """The notifier checked is the one `run` would use (`backends.default_notifier`)."""
     notifier = default_notifier()
@@ -267,7 +236,9 @@ def run_checks(db_path: Path | str) -> list[Check]:
         checks += check_dbus_daemon()
     checks.append(check_tray())
     if ostype.current() == "windows":
-        checks += check_windows_shell()
+        from traycourier.agent.cli import windoctor
+
+        checks += windoctor.checks()
     return checks
 
 

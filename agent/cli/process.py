@@ -112,6 +112,13 @@ def run_agent(options: RunOptions) -> int:
             lock = None
     config = replace(config, mode="headless" if headless else "tray")
     logs.setup(to_stderr=headless, debug=options.debug)
+    if ostype.current() == "windows":  # before any window or icon exists
+        from traycourier.agent.system import windesktop
+
+        adopted = windesktop.adopt()
+        log.info(
+            "app identity %s: %s", windesktop.AUMID, "adopted" if adopted else "not registered"
+        )
     db = when_free(lambda: Database.open(options.db))
     me = when_free(lambda: device.this_device(db))
     config = replace(config, device=me.id, device_name=me.name)

@@ -24,7 +24,7 @@ from traycourier.agent.notifiers.notifier import (
 )
 from traycourier.agent.policy import backoff, burst, errors, textfit
 from traycourier.store import Database, timestamps
-from traycourier.store.model import Claimed, Outcome, OutcomeKind, Priority
+from traycourier.store.model import Claimed, Code, Outcome, OutcomeKind, Priority
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,11 @@ class Attempts:
         try:
             if isinstance(message, InvalidNotification):
                 raise NotifyError(errors.INVALID, str(message))
-            external_id = show_within(self.notifier, message, self.timeout_s)
+            shown = show_within(self.notifier, message, self.timeout_s)
         except NotifyError as err:
             return self.failure(item, err)
-        return Outcome(item, OutcomeKind.SENT, external_id=external_id)
+        code = Code.ACTION_CENTER if shown.quietly else None
+        return Outcome(item, OutcomeKind.SENT, error_code=code, external_id=shown.popup)
 
     def attempt_summary(self, summary: burst.Summary[Claimed]) -> list[Outcome]:
         """One notification standing for all of `summary`'s members ("27 more from ci"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import socket
 import threading
 from collections.abc import Callable
@@ -20,14 +19,12 @@ from datetime import datetime, timedelta
 
 from traycourier.agent.engine import controls
 from traycourier.agent.engine.presence import STALE_AFTER
-from traycourier.agent.notifiers.notifier import Notifier
+from traycourier.agent.notifiers.notifier import CLICK, Notifier
+from traycourier.agent.system import device
 from traycourier.store import Database, StoreError, answers, read_settings
 from traycourier.store.actions import first_link, parse
 
 log = logging.getLogger(__name__)
-
-CLICK = "default"
-"""The spec's action key for a click on the popup itself."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -73,7 +70,7 @@ class PopupActions:
             return None
         now = self.clock()
         listed = answers.candidates(self.db, found.shown_by, self.host, now, STALE_AFTER)
-        acting = next((owner for owner, pid in listed if running(pid)), None)
+        acting = next((owner for owner, pid in listed if device.process_alive(pid)), None)
         return found if acting == self.owner else None
 
     def action(self, popup: str, key: str) -> None:
@@ -144,20 +141,6 @@ class PopupActions:
             return
         for popup in answers.dealt_with(self.db, open_now, self.device):
             self.notifier.close(popup)
-
-
-def running(pid: int) -> bool:
-    """Whether a process of this host still runs: an agent killed a moment ago keeps its
-    heartbeat for a while, and must not be the one waited for."""
-    if pid <= 0:  # no process has it (and 0 would ask our own group)
-        return False
-    try:
-        os.kill(pid, 0)
-    except PermissionError:  # another user's
-        return True
-    except (ProcessLookupError, OverflowError):
-        return False
-    return True
 
 
 def answer(

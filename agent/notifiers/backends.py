@@ -2,7 +2,7 @@
 
 - `FreedesktopNotifier` (`agent.notifiers.freedesktop`): Linux, the notification server over DBus.
 - `NotifySendNotifier`: Linux without jeepney, plyer's notify-send path (degraded).
-- `BalloonNotifier`: Windows, plyer's balloon code on the agent's thread.
+- `BalloonNotifier` (`agent.notifiers.winballoon`): Windows, balloons of the agent's one icon.
 - `PlyerNotifier`: plyer's facade where it is the way (macOS with pyobjus).
 - `OsascriptNotifier`: macOS, where plyer's path gives nothing in a frozen or unsigned app.
 - `RecordingNotifier` and `NullNotifier`: for tests and benchmarks (`--notifier record:PATH`,
@@ -22,7 +22,6 @@ import time
 import warnings
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from traycourier.agent import APP_NAME
 from traycourier.agent.notifiers.notifier import Notifier, OsNotification, TextOnly
@@ -112,43 +111,6 @@ class NotifySendNotifier(TextOnly):
             expire_time=str(-1 if seconds is None else seconds * 1000),
             hint="string:desktop-entry:" + APP_NAME,
         )
-        return None
-
-
-class BalloonNotifier(TextOnly):
-    """Windows: plyer's balloon code on the notifier's own thread (`notifiers.winballoon`),
-    with an .ico made from the one PNG, so a failure reaches the delivery (plyer's `notify`
-    runs it in a thread of its own and returns as if it had worked)."""
-
-    name = "windows-balloon"
-    available = True
-    degraded = False
-    needs_session_bus = False
-    may_block = True
-    platform = "windows"
-
-    def __init__(self) -> None:
-        self._balloons: Any = None
-
-    def describe(self) -> str:
-        return f"{self.name} (plyer's WindowsBalloonTip, on the agent's thread)"
-
-    def problem(self) -> str | None:
-        return None
-
-    def show(self, notification: OsNotification) -> str | None:
-        from traycourier.agent.notifiers import winballoon
-        from traycourier.agent.system import icons, paths
-
-        text = textfit.FittedText(notification.title, notification.body)
-        if self._balloons is None:
-            self._balloons = winballoon.Balloons()
-        ico = ""  # plyer's default: the application's icon
-        if notification.icon:
-            ico = str(icons.windows_icon(Path(notification.icon), paths.cache_dir()))
-        seconds = notification.display_s
-        keep_s = winballoon.URGENT_KEEP_S if seconds is None else float(seconds)
-        self._balloons.show(text.title, text.body, notification.app_name, ico, keep_s)
         return None
 
 
@@ -276,6 +238,8 @@ def default_notifier() -> Notifier:
             return NotifySendNotifier()
         return FreedesktopNotifier()
     if platform == "windows":
+        from traycourier.agent.notifiers.winballoon import BalloonNotifier
+
         return BalloonNotifier()
     plyer = PlyerNotifier()
     macos = platform == "darwin" and _plyer_shows_on_macos()

@@ -59,6 +59,20 @@ class Capabilities:
         return ", ".join(names) or "text only (answers and links from the tray's Recent menu)"
 
 
+CLICK = "default"
+"""The action key of a click on the popup itself (the freedesktop spec's)."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a notifier may return from `show` besides the popup's id alone."""
+
+    popup: str | None
+    quietly: bool = False
+    """The OS took it but held its banner (Windows in Focus Assist, a presentation, full
+    screen): it is in the Action Center only, and the delivery records that."""
+
+
 class PopupEvents(Protocol):
     """What the user did with a popup, as its notifier hears it (on the notifier's thread)."""
 
@@ -125,7 +139,7 @@ class Notifier(Protocol):
         The tray asks after every tick, so it shows attention before a delivery fails."""
         ...
 
-    def show(self, notification: OsNotification) -> str | None:
+    def show(self, notification: OsNotification) -> str | Shown | None:
         """Show it (plain text: the notifier makes it safe for its own mechanism); return
         the OS's id for it when there is one. Raise on failure."""
         ...
@@ -201,7 +215,7 @@ class _Caller:
 _caller = _Caller()
 
 
-def show_within(notifier: Notifier, notification: OsNotification, timeout_s: float) -> str | None:
+def show_within(notifier: Notifier, notification: OsNotification, timeout_s: float) -> Shown:
     """Call `notifier.show` off this thread with a timeout; raise NotifyError on any failure."""
     if notifier.may_block:
         result = _caller.call(lambda: notifier.show(notification), timeout_s)
@@ -215,4 +229,6 @@ def show_within(notifier: Notifier, notification: OsNotification, timeout_s: flo
         message = " ".join(str(err).split()) or type(err).__name__
         raise NotifyError(errors.classify(type(err).__name__, message), message[:500]) from err
     value = result.get("value")
-    return None if value is None else str(value)
+    if isinstance(value, Shown):
+        return value
+    return Shown(None if value is None else str(value))

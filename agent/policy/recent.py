@@ -110,6 +110,8 @@ def outcome(item: RecentItem, paused: bool, now: datetime) -> str:
         return CLOSED[item.closed_reason]
     if status == "sent" and item.delivery_code == "coalesced":
         return "in a summary"
+    if status == "sent" and item.delivery_code == "action_center":
+        return "in the Action Center"
     return OUTCOMES.get(status, status)
 
 

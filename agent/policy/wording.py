@@ -117,6 +117,12 @@ def _attempts(row: DeliveryRow) -> str:
     return f"attempt {row.attempts} of {row.max_attempts}"
 
 
+SHOWN_HOW: dict[str, str] = {
+    Code.COALESCED: "in its source's summary ",
+    Code.ACTION_CENTER: "to the Action Center only (Windows held its banner) ",
+}
+
+
 def what_became(row: DeliveryRow) -> str:
     """A delivery's state as the user says it, with its attempts explained: "shown",
     "retrying at 09:42 (attempt 2 of 5 failed: [daemon_unreachable] …)", "not shown: muted"."""
@@ -125,7 +131,7 @@ def what_became(row: DeliveryRow) -> str:
         case "sent":
             again = " (shown again after a snooze)" if row.snoozed_until else ""
             closed = f", then {row.closed_reason}" if row.closed_reason else ""
-            how = "in its source's summary " if row.last_error_code == Code.COALESCED else ""
+            how = SHOWN_HOW.get(row.last_error_code or "", "")
             return f"shown {how}{short_time(row.delivered_at)}{again}{closed}"
         case "queued" if row.last_error_code == Code.SNOOZED:
             return f"snoozed until {short_time(row.next_attempt_at)}"

@@ -35,19 +35,46 @@ ONE_FILE = ThisDevice("", "")
 
 def process_gone(host: object, pid: object) -> bool:
     """An agent's process that ended without saying so (killed, crashed): only on this
-    machine, where its pid can be asked; False when unsure (another machine, Windows, where
-    asking with signal 0 would end the process, or a pid another user's process holds)."""
+    machine, where its pid can be asked; False when unsure (another machine, or a pid
+    another user's process holds)."""
     if host != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
         return False
-    if ostype.current() == "windows":
+    return not process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (True when it is another user's). On
+    Windows it is asked with OpenProcess: `os.kill(pid, 0)` there ends the process."""
+    if pid <= 0:  # no process has it (and 0 would ask our own group)
         return False
+    if ostype.current() == "windows":
+        return _windows_alive(pid)
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # PermissionError: alive, and someone else's
+    except (ProcessLookupError, OverflowError):
         return False
-    return False
+    except OSError:  # PermissionError: alive, and someone else's
+        return True
+    return True
+
+
+def _windows_alive(pid: int) -> bool:
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:
+        return ctypes.GetLastError() == ACCESS_DENIED  # type: ignore[attr-defined]
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True  # unsure: counted as running
+        return code.value == STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+QUERY_LIMITED_INFORMATION, ACCESS_DENIED, STILL_ACTIVE = 0x1000, 5, 259
 
 
 def still_running(agents: Iterable[AgentRow]) -> tuple[list[AgentRow], list[AgentRow]]:

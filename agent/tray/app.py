@@ -247,7 +247,12 @@ class TrayApp:
         except Exception:
             log.exception("cannot read the first state; starting with an empty menu")
             image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
-        self._icon = pystray.Icon(APP_NAME, image, None, menu)
+        if ostype.current() == "windows":  # its balloons are the notifications (winballoon)
+            from traycourier.agent.notifiers import winshell
+
+            self._icon = winshell.host.tray_icon(APP_NAME, image, None, menu)
+        else:
+            self._icon = pystray.Icon(APP_NAME, image, None, menu)
         self._icon.title = trayquirks.title_for(self._icon, title)
         if type(self._icon).__module__ == "pystray._appindicator":
             sni.keep_registered(self._icon.update_menu)

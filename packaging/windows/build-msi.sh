@@ -29,4 +29,14 @@ out=build/windows/traycourier-$version.msi
 .venv/bin/python packaging/make_icons.py build/icons >/dev/null
 wixl -a x64 -D Win64=yes -D Version="$version" -D SourceDir="$stage" -D IconFile=build/icons/traycourier.ico \
   -o "$out" packaging/windows/traycourier.wxs build/windows/files.wxs
+# the Start-menu shortcut carries the app's identity (wixl has no ShortcutProperty element):
+# one MsiShortcutProperty row, imported as an IDT table (Windows Installer 5 sets it)
+idt=build/windows/MsiShortcutProperty.idt
+printf '%s\t%s\t%s\t%s\r\n' \
+  MsiShortcutProperty Shortcut_ PropertyKey PropVariantValue \
+  s72 s72 s255 s255 \
+  MsiShortcutProperty MsiShortcutProperty "" "" \
+  AppUserModelId AppShortcut System.AppUserModel.ID traycourier.agent |
+  sed 's/\t\t\r$/\r/' >"$idt"
+msibuild "$out" -i "$idt"
 echo "$out"

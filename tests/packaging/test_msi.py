@@ -20,6 +20,9 @@ from tests.packaging.conftest import windows_path, wine, wine_env, wine_status
 pytestmark = pytest.mark.packaging
 
 RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+AUMID = "traycourier.agent"
+IDENTITY_KEY = rf"HKCU\Software\Classes\AppUserModelId\{AUMID}"
+APP_SETTINGS_KEY = rf"HKCU\Software\Microsoft\Windows\CurrentVersion\Notifications\Settings\{AUMID}"
 
 
 def build_msi(frozen: Path, version: str) -> Path:
@@ -52,6 +55,25 @@ def run_value(env: dict[str, str]) -> str | None:
     if status != 0:
         return None
     return output.split("REG_SZ", 1)[1].strip()
+
+
+def identity(env: dict[str, str]) -> dict[str, str] | None:
+    """The values of the app identity's key, or None when there is no key."""
+    status, output = wine_status(env, "reg", "query", IDENTITY_KEY)
+    if status != 0:
+        return None
+    return {
+        parts[0]: parts[2] if len(parts) > 2 else ""
+        for line in output.splitlines()
+        if len(parts := line.strip().split(None, 2)) >= 2 and parts[1] == "REG_SZ"
+    }
+
+
+def doctor_line(env: dict[str, str], exe: str, check: str) -> str:
+    _status, output = wine_status(env, exe, "doctor")  # 1 when any check fails
+    return next(
+        line for line in output.splitlines() if f" {check}: " in line or f" {check} " in line
+    )
 
 
 def uninstall_version(env: dict[str, str]) -> str | None:
@@ -87,6 +109,22 @@ def test_install_upgrade_downgrade_and_uninstall(
     wine(env, exe, "self-test", "--out", windows_path(report_file))
     assert json.loads(report_file.read_text(encoding="utf-8"))["ok"] is True
 
+    # the app's identity: registered with its name and icon, on the shortcut, adopted
+    assert identity(env) == {
+        "DisplayName": "traycourier",
+        "IconUri": rf"C:\users\{home.name}\AppData\Local\Programs\traycourier\traycourier.ico",
+    }
+    assert (program_dir / "traycourier.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
+    table = subprocess.run(["msiinfo", "export", str(first), "MsiShortcutProperty"],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert f"AppShortcut\tSystem.AppUserModel.ID\t{AUMID}" in table
+    assert doctor_line(env, exe, "app identity").startswith("OK")
+    assert doctor_line(env, exe, "windows notifications").startswith("OK")
+    wine(env, "reg", "add", APP_SETTINGS_KEY, "/v", "Enabled", "/t", "REG_DWORD", "/d", "0", "/f")
+    off = doctor_line(env, exe, "windows notifications")
+    assert off.startswith("FAIL") and "switched off in Windows' settings" in off, off
+    wine(env, "reg", "delete", APP_SETTINGS_KEY, "/f")
+
     # the installer's Run value is the one `traycourier autostart` reads and writes
     installed = run_value(env)
     assert installed == f'"{exe}" "run"'
@@ -102,6 +140,8 @@ def test_install_upgrade_downgrade_and_uninstall(
     wine(env, exe, "run", "--headless", "--once")
     assert (data_dir / "traycourier.db").is_file()
     assert any((data_dir / "Logs").glob("traycourier.log*"))
+    log = (data_dir / "Logs" / "traycourier.log").read_text(encoding="utf-8")
+    assert f"app identity {AUMID}: adopted" in log
 
     # a higher version upgrades in place; a lower one is refused
     wine(env, "msiexec", "/i", windows_path(second), "/qn", "ADDLOCAL=Main,Autostart")
@@ -116,6 +156,7 @@ def test_install_upgrade_downgrade_and_uninstall(
     assert not program_dir.exists()
     assert not shortcut.exists()
     assert run_value(env) is None
+    assert identity(env) is None
     assert uninstall_version(env) is None
     assert (data_dir / "traycourier.db").is_file()
     assert any((data_dir / "Logs").glob("traycourier.log*"))

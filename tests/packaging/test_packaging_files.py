@@ -60,6 +60,24 @@ def test_the_msi_is_per_user_upgradable_and_writes_the_run_value_autostart_write
     assert int(features["Autostart"].get("Level") or 1) > 1  # off unless asked for
 
 
+def test_the_installer_registers_the_identity_the_program_adopts() -> None:
+    """One AUMID in the MSI's key, on its shortcut and in the program (a typo in any one
+    makes Windows name the notifications by the file again)."""
+    from xml.etree import ElementTree
+
+    from traycourier.agent.system import windesktop
+
+    root = ElementTree.parse(WXS).getroot()
+    [key] = list(root.iter(f"{WIX}RegistryKey"))
+    assert key.get("Root") == "HKCU" and key.get("Key") == windesktop.IDENTITY_KEY
+    names = {v.get("Name"): v.get("Value") for v in key.iter(f"{WIX}RegistryValue")}
+    assert names == {"DisplayName": "traycourier", "IconUri": "[INSTALLDIR]traycourier.ico"}
+    build = (WXS.parent / "build-msi.sh").read_text(encoding="utf-8")
+    assert f"AppShortcut System.AppUserModel.ID {windesktop.AUMID}" in build
+    shortcut_ids = [s.get("Id") for s in root.iter(f"{WIX}Shortcut")]
+    assert shortcut_ids == ["AppShortcut"]
+
+
 def test_the_release_workflow_builds_tests_and_installs_on_both_oses() -> None:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
     jobs = workflow["jobs"]

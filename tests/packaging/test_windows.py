@@ -173,3 +173,141 @@ def test_a_notification_windows_cannot_show_is_an_error_never_sent(
     assert status in ("retry_wait", "failed")
     assert error is not None and "is not an image" in error
     assert not balloon_shown(session)
+
+
+# The shell's messages about a balloon, posted to the agent's icon window as Windows' shell
+# posts them (pystray's callback message, WM_USER + 11, with NIN_* in lParam). Wine's shell
+# never sends them: its balloon is a tooltip window with no click or timeout message back.
+POST_TO_ICON = r"""
+import ctypes, sys
+from ctypes import wintypes
+user32 = ctypes.windll.user32
+found = []
+@ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.HWND, wintypes.LPARAM)
+def each(hwnd, _):
+    name = ctypes.create_unicode_buffer(256)
+    user32.GetClassNameW(hwnd, name, 256)
+    if name.value.startswith("traycourier") and name.value.endswith("SystemTrayIcon"):
+        found.append(hwnd)
+    return True
+user32.EnumWindows(each, 0)
+for hwnd in found:
+    user32.PostMessageW(hwnd, 0x400 + 11, 0, int(sys.argv[1], 0))
+print(len(found))
+"""
+NIN_BALLOONTIMEOUT, NIN_BALLOONUSERCLICK = "0x404", "0x405"
+
+
+def shell_says(session: Desktop, tmp_path: Path, message: str) -> None:
+    """Run by the Windows Python the build uses, in the same prefix (a stand-in for Windows'
+    shell): pystray makes two windows of its class, and one is the icon's."""
+    script = tmp_path / "shell.py"
+    script.write_text(POST_TO_ICON, encoding="utf-8")
+    posted = wine(session.env, r"C:\py311\python.exe", windows_path(script), message)
+    assert int(posted.strip().splitlines()[-1]) >= 1, posted
+
+
+def icons_in_tray(session: Desktop) -> int:
+    """How many icons Wine's stand-alone tray shows: it draws each in a slot of its own, left
+    to right, on white; counted as runs of columns with any non-white pixel."""
+    from PIL import Image
+
+    tray = tray_window(session)
+    assert tray is not None
+    geometry = dict(
+        line.split("=") for line in subprocess.run(
+            ["xdotool", "getwindowgeometry", "--shell", tray],
+            env=session.env, capture_output=True, text=True,
+        ).stdout.split()
+    )  # fmt: skip
+    x, y, w, h = (int(geometry[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+    shot = session.logdir / "tray-count.png"
+    session.screenshot(shot)
+    with Image.open(shot) as image:
+        pixels = image.convert("RGB")
+        drawn = [
+            any(pixels.getpixel((x + i, y + j)) != (255, 255, 255) for j in range(h))
+            for i in range(w)
+        ]
+    return sum(1 for i, on in enumerate(drawn) if on and (i == 0 or not drawn[i - 1]))
+
+
+def notification_state(db: Path, notification: str) -> tuple[str | None, str | None, str | None]:
+    """(delivery status, read_at, closed_reason) of one notification."""
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT d.status, n.read_at, d.closed_reason FROM notifications AS n "
+            "JOIN notification_deliveries AS d ON d.notification_id = n.id WHERE n.id = ?",
+            (notification,),
+        ).fetchone()
+    return (None, None, None) if row is None else row
+
+
+def test_balloons_come_from_the_one_icon_and_a_click_opens_the_link(
+    frozen: Path, wine_desktop: Desktop, tmp_path: Path
+) -> None:
+    """Twenty notifications from the frozen program leave one icon in Wine's tray (plyer's
+    balloons added one each); a click on a balloon opens its link in the browser, byte for
+    byte, and marks it read; a balloon's end is recorded like `NotificationClosed`."""
+    session, db = wine_desktop, tmp_path / "tc.db"
+    exe = frozen / "traycourier.exe"
+    opened, browser = tmp_path / "opened", tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> {opened}\n', encoding="utf-8")
+    browser.chmod(0o755)
+    browsers = r"HKCU\Software\Wine\WineBrowser"  # winebrowser, Wine's handler of http(s)
+    wine(session.env, "reg", "add", browsers, "/v", "Browsers", "/d", str(browser), "/f")
+    agent = subprocess.Popen(
+        ["wine", str(exe), "--db", windows_path(db), "run"], env=session.env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    headless = None
+    try:
+        wait_for(lambda: tray_window(session) is not None, "the icon in Wine's tray", 120)
+        assert icons_in_tray(session) == 1
+        for n in range(20):  # twenty sources: no burst folds them, twenty balloons
+            wine(session.env, exe, "--db", windows_path(db), "send", "--source", f"job{n}",
+                 f"build {n} done")  # fmt: skip
+        wait_for(lambda: deliveries(db) == [("sent", None)] * 20, "twenty balloons sent", 60)
+        session.screenshot(session.logdir / "twenty.png")
+        assert icons_in_tray(session) == 1
+
+        url = "https://example.test/log?id=7&x=%20y#end"
+        ntf = wine(session.env, exe, "--db", windows_path(db), "send", "--source", "ci",
+                   "--priority", "urgent", "--action", f"Open the log={url}", "Build failed",
+                   "click to see the log").strip().splitlines()[-1]  # fmt: skip
+        wait_for(lambda: notification_state(db, ntf)[0] == "sent", "the link's balloon")
+        shell_says(session, tmp_path, NIN_BALLOONUSERCLICK)
+        wait_for(lambda: opened.exists() and opened.read_text() == url + "\n", "the browser")
+        wait_for(lambda: notification_state(db, ntf)[1:] != (None, None), "marked read")
+        _status, read_at, closed = notification_state(db, ntf)
+        assert read_at is not None and closed == "clicked"
+
+        ntf = wine(session.env, exe, "--db", windows_path(db), "send", "timed out").strip()
+        ntf = ntf.splitlines()[-1]
+        wait_for(lambda: notification_state(db, ntf)[0] == "sent", "the next balloon")
+        shell_says(session, tmp_path, NIN_BALLOONTIMEOUT)
+        wait_for(lambda: notification_state(db, ntf)[2] == "undefined", "its end recorded")
+        assert notification_state(db, ntf)[1] is None  # not read: nobody clicked it
+        assert opened.read_text() == url + "\n"  # and nothing else opened
+
+        # the count sees a second icon: a headless agent's own, made once for its balloons
+        other = tmp_path / "headless.db"
+        headless = subprocess.Popen(
+            ["wine", str(exe), "--db", windows_path(other), "run", "--headless"],
+            env=session.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        for n in range(3):
+            wine(session.env, exe, "--db", windows_path(other), "send", f"headless {n}")
+        wait_for(lambda: deliveries(other) == [("sent", None)] * 3, "the headless balloons", 60)
+        wait_for(lambda: icons_in_tray(session) == 2, "the headless agent's one icon")
+        time.sleep(2)
+        assert icons_in_tray(session) == 2
+    finally:
+        for process in (headless, agent):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        wine(session.env, "reg", "delete", browsers, "/v", "Browsers", "/f")

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from traycourier.agent.notifiers.backends import (
-    BalloonNotifier,
     NotifySendNotifier,
     NullNotifier,
     OsascriptNotifier,
@@ -18,6 +17,7 @@ from traycourier.agent.notifiers.backends import (
 )
 from traycourier.agent.notifiers.freedesktop import FreedesktopNotifier
 from traycourier.agent.notifiers.notifier import Notifier, OsNotification
+from traycourier.agent.notifiers.winballoon import BalloonNotifier
 
 INTERFACE = (
     "name",

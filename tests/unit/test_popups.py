@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 from datetime import UTC, datetime
 
 import pytest
 
 from traycourier.agent.engine import popups
+from traycourier.agent.system import device
 from traycourier.store import Action, Database, enqueue
 from traycourier.store.answers import answer_of
 
@@ -61,4 +64,12 @@ def test_the_first_answer_wins_and_a_later_one_is_refused_politely(any_db: Datab
     ("pid", "runs"), [(os.getpid(), True), (0, False), (-1, False), (2**62, False)]
 )
 def test_an_agent_counts_as_running_only_while_its_process_runs(pid: int, runs: bool) -> None:
-    assert popups.running(pid) is runs
+    assert device.process_alive(pid) is runs
+
+
+def test_a_process_that_ended_counts_as_gone() -> None:
+    child = subprocess.Popen(["sleep", "0"])
+    child.wait()  # reaped: its pid is free
+    assert not device.process_alive(child.pid)
+    assert device.process_gone(socket.gethostname(), child.pid)
+    assert not device.process_gone("another-host", child.pid)

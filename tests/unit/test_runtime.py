@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import execute, query
+from tests.conftest import execute, query, run_in_process
 from tests.fakes import T0, Clock, ScriptedNotifier
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.agent.notifiers.notifier import OsNotification
@@ -63,6 +63,21 @@ def test_a_burst_shows_the_most_important_and_one_summary(db: Database) -> None:
         db, "SELECT outcome, count(*) FROM notification_delivery_attempts GROUP BY outcome"
     )
     assert dict(outcomes) == {"sent": 2, "coalesced": 4}
+
+
+def test_one_shown_to_the_action_center_only_is_sent_and_says_so(db: Database) -> None:
+    """Windows held the banner (Focus Assist, full screen): shown, never retried, and the
+    user can see where it went."""
+    enqueue(db, "build failed", priority="action")
+    notifier, clock = ScriptedNotifier(), Clock()
+    notifier.quietly = True
+    assert make(db, notifier, clock).tick().sent == 1
+    assert statuses(db) == [("build failed", "sent", 1, "action_center")]
+    popup = query(db, "SELECT external_id FROM notification_deliveries")
+    assert popup == [("id1",)]
+    if db.path is not None:
+        listed = run_in_process("deliveries", db=db.path).stdout
+        assert "shown to the Action Center only (Windows held its banner)" in listed
 
 
 class DBusException(Exception):
