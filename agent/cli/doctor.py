@@ -131,12 +131,16 @@ def check_capabilities(notifier: Notifier) -> Check:
     can = notifier.capabilities()
     if can.actions:
         return Check("interaction", "ok", can.describe())
+    fix = "links and answers are in the tray's Recent menu"
+    if notifier.needs_session_bus:
+        fix += "; a daemon with actions (dunst, xfce4-notifyd, your desktop's own) shows buttons"
+    elif can.click:
+        fix += "; a click on a popup opens its first link and marks it read"
     return Check(
         "interaction",
         "warn" if notifier.needs_session_bus else "ok",
         f"popups here have no buttons ({can.describe()})",
-        "links and answers are in the tray's Recent menu; a daemon with actions "
-        "(dunst, xfce4-notifyd, your desktop's own) shows buttons",
+        fix,
     )
 
 
