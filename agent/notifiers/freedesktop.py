@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from traycourier.agent import APP_NAME
 from traycourier.agent.notifiers.notifier import Capabilities, OsNotification, PopupEvents
 from traycourier.agent.policy import textfit
+from traycourier.agent.system import sessionbus
+from traycourier.agent.system.sessionbus import NoSessionBus, bus_call, connect
 
 log = logging.getLogger(__name__)
 
@@ -36,58 +36,12 @@ MAX_BUTTONS = 3
 MAX_LABEL = 40
 CLOSED = {1: "expired", 2: "dismissed", 3: "closed", 4: "undefined"}
 """`NotificationClosed` reasons, as the spec numbers them."""
-CALL_TIMEOUT_S = 5.0
 
 
-class NoSessionBus(Exception):
-    """There is no DBus session bus to talk to (no desktop session)."""
-
-
-def session_address() -> str:
-    """Where the session bus is: `DBUS_SESSION_BUS_ADDRESS`, or the systemd user bus at
-    `$XDG_RUNTIME_DIR/bus` (what libdbus itself falls back to)."""
-    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-    if address:
-        return address
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    if runtime and Path(runtime, "bus").exists():
-        return f"unix:path={Path(runtime, 'bus')}"
-    raise NoSessionBus("no DBus session bus (no desktop session)")
-
-
-def connect() -> Any:
-    from jeepney.io.blocking import open_dbus_connection
-
-    try:
-        return open_dbus_connection(bus=session_address())
-    except NoSessionBus:
-        raise
-    except (OSError, RuntimeError, ValueError) as err:  # a dead address, an odd transport
-        raise NoSessionBus(f"cannot reach the DBus session bus ({err})") from err
-
-
-def call(
-    conn: Any, method: str, signature: str = "", body: tuple[Any, ...] = (), **where: str
-) -> Any:
-    """One method call and its reply's body; a DBus error reply raises DBusErrorResponse."""
-    from jeepney import DBusAddress, new_method_call
-    from jeepney.wrappers import unwrap_msg
-
-    address = DBusAddress(
-        where.get("path", PATH),
-        bus_name=where.get("bus_name", NAME),
-        interface=where.get("interface", NAME),
-    )
-    message = new_method_call(address, method, signature or None, body)
-    return unwrap_msg(conn.send_and_get_reply(message, timeout=CALL_TIMEOUT_S))
-
-
-def bus_call(conn: Any, method: str, signature: str = "", body: tuple[Any, ...] = ()) -> Any:
-    return call(
-        conn, method, signature, body,
-        path="/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
-        interface="org.freedesktop.DBus",
-    )  # fmt: skip
+def call(conn: Any, method: str, signature: str = "", body: tuple[Any, ...] = ()) -> Any:
+    """One method call to the notification server and its reply's body."""
+    return sessionbus.call(conn, method, signature, body, path=PATH, bus_name=NAME,
+                           interface=NAME)  # fmt: skip
 
 
 @dataclass(frozen=True)
