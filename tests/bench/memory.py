@@ -27,8 +27,8 @@ CASES = {
     "python -c pass": "pass",
     "import sqlalchemy": "import sqlalchemy",
     "imports of a headless agent": "import traycourier.agent.cli.main, "
-    "traycourier.agent.cli.process, traycourier.agent.notifiers.backends, traycourier.store, dbus, "
-    "plyer.platforms.linux.notification",
+    "traycourier.agent.cli.process, traycourier.agent.notifiers.freedesktop, traycourier.store, "
+    "jeepney.io.blocking",
     "imports of a tray agent (+ pystray, Pillow, GTK)": "import traycourier.agent.cli.main, "
     "traycourier.agent.engine.runtime, traycourier.agent.tray.app, "
     "traycourier.agent.system.icons, gi; "
@@ -39,8 +39,9 @@ PARTS = (
     ("SQLAlchemy (Core, SQLite dialect)", "import sqlalchemy"),
     ("traycourier's store and engine", "import traycourier.store, traycourier.agent.engine.loop"),
     ("the CLI", "import traycourier.agent.cli.main, traycourier.agent.cli.process"),
-    ("dbus-python and plyer's notifier",
-     "import dbus, plyer.platforms.linux.notification, traycourier.agent.notifiers.backends"),
+    ("jeepney and the freedesktop notifier",
+     "import jeepney.io.blocking, traycourier.agent.notifiers.freedesktop, "
+     "traycourier.agent.notifiers.backends"),
     ("watchdog (the file waker)", "import traycourier.store.sqlitewake"),
     ("Pillow (icons)", "import PIL.Image, PIL.ImageDraw, traycourier.agent.system.icons"),
     ("PyGObject and GTK 3",
