@@ -58,12 +58,18 @@ def call(
     return unwrap_msg(conn.send_and_get_reply(message, timeout=timeout_s))
 
 
-def bus_call(conn: Any, method: str, signature: str = "", body: tuple[Any, ...] = ()) -> Any:
+def bus_call(
+    conn: Any,
+    method: str,
+    signature: str = "",
+    body: tuple[Any, ...] = (),
+    timeout_s: float = CALL_TIMEOUT_S,
+) -> Any:
     """A call to the bus itself (NameHasOwner, GetNameOwner, ListActivatableNames)."""
     return call(
         conn, method, signature, body,
         path="/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
-        interface="org.freedesktop.DBus",
+        interface="org.freedesktop.DBus", timeout_s=timeout_s,
     )  # fmt: skip
 
 
@@ -74,11 +80,6 @@ def name_has_owner(name: str, timeout_s: float = 2.0) -> bool:
     except NoSessionBus:
         return False
     try:
-        reply = call(
-            conn, "NameHasOwner", "s", (name,),
-            path="/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
-            interface="org.freedesktop.DBus", timeout_s=timeout_s,
-        )  # fmt: skip
-        return bool(reply[0])
+        return bool(bus_call(conn, "NameHasOwner", "s", (name,), timeout_s)[0])
     finally:
         conn.close()
