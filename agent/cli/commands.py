@@ -11,7 +11,6 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from traycourier.agent.cli import process
 from traycourier.agent.engine import controls, sources
 from traycourier.agent.engine.presence import NO_DAEMON_CONSEQUENCE, STALE_AFTER
 from traycourier.agent.policy import visibility
@@ -192,21 +191,6 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
         stored = controls.set_setting(db, args.key, value, timestamps.utcnow())
     print(f"{args.key} = {shown_value(args.key, stored)}")
     return 0
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    return process.run_agent(
-        process.RunOptions(
-            db=paths.database(args.db),
-            headless=args.headless,
-            once=args.once,
-            owner=args.owner,
-            notifier=args.notifier,
-            notify_timeout_s=args.notify_timeout,
-            lease_ttl_s=args.lease_ttl,
-            debug=args.debug,
-        )
-    )
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ import re
 import socket
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +22,6 @@ from traycourier.store.rows import NotificationRow
 
 _AGO = re.compile(r"^(\d+)\s*(m|h|d)$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
-SINCE_HELP = "only those created since then: 30m, 2h, 3d ago, or a local date or time"
 
 
 def since(text: str, now: datetime) -> datetime:
@@ -134,32 +132,3 @@ def cmd_history(args: argparse.Namespace) -> int:
             device=device.this_device(db).id,
         )  # fmt: skip
     return _report(args, [asdict(r) for r in rows], lines(rows, now))
-
-
-def add_parser(
-    command: Callable[..., argparse.ArgumentParser],
-    json_help: str,
-    count: Callable[[str], int],
-) -> None:
-    history = command(
-        "history", help="every notification with its text, newest first (what you missed)"
-    )
-    history.add_argument("--source", default=None, help="only this source's")
-    history.add_argument(
-        "--search", default=None, metavar="TEXT", help="only those whose title, body or source "
-        "holds TEXT (any case)",
-    )  # fmt: skip
-    history.add_argument("--since", default=None, metavar="WHEN", help=SINCE_HELP)
-    history.add_argument(
-        "--limit", type=count, default=20, metavar="N", help="at most this many (default: 20)"
-    )
-    history.add_argument("--json", action="store_true", help=json_help)
-    window = history.add_mutually_exclusive_group()
-    window.add_argument(
-        "--url", action="store_true", help="print the history window's address (the agent "
-        "running on this database here serves it; exit 1 when none runs)",
-    )  # fmt: skip
-    window.add_argument(
-        "--open", action="store_true", help="open the history window in the browser"
-    )
-    history.set_defaults(func=cmd_history)

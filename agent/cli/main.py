@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 
 from traycourier.agent import APP_NAME
 from traycourier.agent.cli import process
-from traycourier.agent.cli.parser import UsageError, build_parser, valid_utf8
+from traycourier.agent.cli.parser import build_parser
+from traycourier.agent.cli.values import UsageError, valid_utf8
 from traycourier.store import InvalidInput, StoreError
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ clean shutdown that returns unshown leases.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -252,3 +253,18 @@ def restore_child_environment() -> None:
         os.environ["LD_LIBRARY_PATH"] = original
     else:
         os.environ.pop("LD_LIBRARY_PATH", None)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return run_agent(
+        RunOptions(
+            db=paths.database(args.db),
+            headless=args.headless,
+            once=args.once,
+            owner=args.owner,
+            notifier=args.notifier,
+            notify_timeout_s=args.notify_timeout,
+            lease_ttl_s=args.lease_ttl,
+            debug=args.debug,
+        )
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -144,31 +144,3 @@ def cmd_source(args: argparse.Namespace) -> int:
         if not found:
             print("no sources (add one: traycourier source add reverbcode)")
     return 0
-
-
-def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """`traycourier source`, added by `command` (the CLI's `add_parser` with its shared
-    options)."""
-    parser = command(
-        "source", help="follow another program's database (ReverbCode's ao.db), read-only"
-    )
-    parser.add_argument("action", choices=["add", "list", "remove"], help="what to do")
-    parser.add_argument("name", nargs="?", help="add: the kind (reverbcode); remove: the name")
-    parser.add_argument(
-        "path", nargs="?", help="add: the file (default: $AO_DATA_DIR/ao.db or ~/.ao/data/ao.db)"
-    )
-    parser.add_argument(
-        "--priority",
-        action="append",
-        default=[],
-        metavar="TYPE=PRIORITY",
-        help="add: e.g. pr_merged=warning (defaults: needs_input=urgent, ready_to_merge=action)",
-    )
-    parser.add_argument(
-        "--session-url",
-        default=None,
-        metavar="URL",
-        help="add: opened by a click on needs_input, e.g. http://localhost:3001/s/{session_id}",
-    )
-    parser.add_argument("--json", action="store_true", help="list: as JSON")
-    parser.set_defaults(func=cmd_source)
