@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# `run`: what the agent needs on a desktop: the GTK and AppIndicator tray, notify-send, and
+# `run`: what the agent needs on a desktop: GTK for XEmbed trays (StatusNotifier hosts get the
+# agent's own item, which needs no library), notify-send, and
 # what dbus-python and PyGObject compile with (a compiler, Python's own headers, the
 # libraries' headers): PyPI has no wheels of either, so pip builds them. `test` adds the test desktops
 # (Xvfb, DBus, the daemons and tray hosts of the matrix, xdotool, screenshots) and the .deb
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 what=${1:-test}
 case "$what" in run|test) ;; *) echo "usage: $0 [run|test]" >&2; exit 64 ;; esac
 APT_PACKAGES=(
-  gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin xdg-utils
+  gir1.2-gtk-3.0 libnotify-bin xdg-utils
   build-essential pkg-config libdbus-1-dev libglib2.0-dev libgirepository1.0-dev
   libcairo2-dev python3-dev python3-venv
 )
@@ -24,8 +25,9 @@ if [[ $what == test ]]; then
     lintian debootstrap patchelf
     # the other notification daemons users run, for the desktop matrix (tests/desktop)
     xfce4-notifyd notification-daemon mate-notification-daemon lxqt-notificationd
-    # StatusNotifier hosts: a watcher and a panel
-    haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+    # StatusNotifier hosts: a watcher and a panel; the AppIndicator library many desktops
+    # have, which the agent must not pick on an XEmbed tray (tests/desktop/test_tray_e2e.py)
+    haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils gir1.2-ayatanaappindicator3-0.1
     # more tray hosts: tint2 (XEmbed) with the window manager it needs, xfce4-panel (XEmbed
     # and StatusNotifier; xfconf holds its settings), and a headless Wayland session (sway,
     # grim for its screenshots) where only StatusNotifier exists

@@ -85,6 +85,24 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def session_bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private DBus session bus of its own, as `DBUS_SESSION_BUS_ADDRESS`; its address."""
+    require_tool("dbus-daemon")
+    daemon = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert daemon.stdout is not None
+        address = daemon.stdout.readline().strip()
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        yield address
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "traycourier.db"
 

@@ -201,6 +201,9 @@ def check_dbus_daemon() -> list[Check]:
     return checks
 
 
+OWN_ITEM = "StatusNotifier item (traycourier's own; the panel draws the icon and the menu)"
+
+
 def check_tray() -> Check:
     backend = os.environ.get("PYSTRAY_BACKEND", "auto")
     platform = ostype.current()
@@ -213,6 +216,8 @@ def check_tray() -> Check:
                 f"{missing}: the agent will run headless",
                 "run inside a desktop session",
             )
+        if trayhost.own_item():
+            return Check("tray", "ok", OWN_ITEM)
         try:
             import gi  # noqa: F401
         except ImportError:
@@ -272,7 +277,9 @@ def self_test() -> dict[str, object]:
     except FileNotFoundError as err:
         report["icon"], icon_ok = str(err), False
     reason = trayhost.unavailable_reason()
-    if reason is None:
+    if reason is None and trayhost.own_item():
+        report["tray"] = "traycourier.agent.tray.snitem"
+    elif reason is None:
         import pystray
 
         report["tray"] = pystray.Icon.__module__

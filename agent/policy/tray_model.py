@@ -304,6 +304,17 @@ def tray_icon_entries(current: Settings) -> tuple[Entry, ...]:
     )
 
 
+def leaves(entries: tuple[Entry, ...]) -> list[Entry]:
+    """The clickable entries, depth-first: the order a menu's slots are made in."""
+    out: list[Entry] = []
+    for e in entries:
+        if e.children:
+            out += leaves(e.children)
+        elif not e.separator:
+            out.append(e)
+    return out
+
+
 def as_plain(entries: tuple[Entry, ...]) -> list[dict[str, object]]:
     """The menu as JSON-able data (written for tests and support when asked to)."""
     out: list[dict[str, object]] = []

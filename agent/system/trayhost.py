@@ -1,6 +1,7 @@
-"""Can a tray icon be shown here, and with which pystray backend? Answered before pystray is
-imported (its import alone fails, or its icon waits forever, without a display or a host).
-`run`, `doctor` and `self-test` all ask this module.
+"""Can a tray icon be shown here, and by what? Where a StatusNotifier watcher runs on Linux,
+by traycourier's own item (`agent.tray.snitem`: no GTK, no AppIndicator library); elsewhere by
+a pystray backend. Answered before pystray is imported (its import alone fails, or its icon
+waits forever, without a display or a host). `run`, `doctor` and `self-test` all ask here.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ log = logging.getLogger(__name__)
 
 
 NO_HOST = "no tray host on the display (no system tray or status notifier)"
+"""The one reason that can go away by itself: at login the panel often starts after us."""
 NO_INDICATOR = (
-    "the only tray here is a StatusNotifier host and the AppIndicator library is missing "
+    "PYSTRAY_BACKEND=appindicator and the AppIndicator library is missing "
     "(apt install gir1.2-ayatanaappindicator3-0.1)"
 )
-"""The one reason that can go away by itself: at login the panel often starts after us."""
 
 
 def prepare_gtk() -> None:
@@ -40,6 +41,16 @@ def no_display_reason(platform: ostype.Platform) -> str | None:
     return None
 
 
+def own_item() -> bool:
+    """Whether the icon is traycourier's own StatusNotifier item: on Linux, in a desktop
+    session with a StatusNotifier watcher on the bus, unless `PYSTRAY_BACKEND` names a
+    pystray backend (kept for hosts that misbehave with ours, and for tests)."""
+    platform = ostype.current()
+    if platform != "linux" or no_display_reason(platform):
+        return False
+    return not os.environ.get("PYSTRAY_BACKEND") and _sni_host()
+
+
 def unavailable_reason() -> str | None:
     """Why a tray icon cannot be shown here, or None. Checked before pystray is imported,
     because pystray's import itself fails (or its icon waits forever) without a display."""
@@ -49,6 +60,8 @@ def unavailable_reason() -> str | None:
     missing = no_display_reason(platform)
     if missing:
         return missing
+    if own_item():
+        return None
     backend = os.environ.get("PYSTRAY_BACKEND", "")
     if backend in ("", "gtk", "appindicator"):
         prepare_gtk()
@@ -59,17 +72,15 @@ def unavailable_reason() -> str | None:
             from gi.repository import Gtk  # noqa: F401
         except (ImportError, ValueError) as err:
             return f"no GTK for the tray ({err})"
-    xembed, sni = _xembed_host(), _sni_host()
-    if not (xembed or sni):
+    if not (_xembed_host() or _sni_host()):
         return NO_HOST
-    indicator = backend != "xorg" and _appindicator_available()
-    if sni and not xembed and not indicator and backend != "xorg":
+    if backend == "appindicator" and not _appindicator_available():
         return NO_INDICATOR
-    if not backend and not (indicator and sni):
-        # AppIndicator only where a StatusNotifier watcher hosts it: on an XEmbed-only tray
-        # it falls back to an icon with no tooltip, whose left click opens the menu instead
-        # of the status. And pystray tries AppIndicator first, falling back only on
-        # ImportError, where a missing typelib raises ValueError (it ended the agent once)
+    if not backend:
+        # no StatusNotifier watcher (`own_item`): pystray's GTK icon on the XEmbed tray, never
+        # AppIndicator, whose XEmbed fallback has no tooltip and opens the menu on a left
+        # click instead of the status; and pystray tries AppIndicator first, falling back
+        # only on ImportError, where a missing typelib raises ValueError (it ended the agent)
         os.environ["PYSTRAY_BACKEND"] = "gtk"
     try:
         import pystray  # noqa: F401 - the import picks and loads the backend

@@ -66,6 +66,8 @@ class TrayApp:
         self._shown: traymenu.Built | None = None
         """The menu the user sees (or would see on opening it)."""
         self.history = WindowOnDemand(self._make_window)
+        self._own_item = False
+        """traycourier's own StatusNotifier item (`agent.tray.snitem`) rather than pystray."""
 
     # -- state ----------------------------------------------------------------------------
 
@@ -112,14 +114,14 @@ class TrayApp:
             return
         icon.icon = icons.render(tray_model.icon_state(state, now), look=state.settings.tray_icon)
         icon.title = trayquirks.title_for(icon, tray_model.tooltip(state, now))
-        built = traymenu.build(entries, self._fire)
+        built = traymenu.build(entries, self._fire, pystray_menu=not self._own_item)
         if type(icon).__module__ == "pystray._gtk":
             from gi.repository import GLib
 
             GLib.idle_add(self._show_gtk_menu, icon, built)
         else:
             self._shown = built
-            icon.menu = built.menu
+            icon.menu = built if self._own_item else built.menu
         trayquirks.gtk_tooltip(icon, icon.title)
         dump = os.environ.get(DUMP_ENV)
         if dump:
@@ -221,18 +223,16 @@ class TrayApp:
     def run(self) -> int:
         """Blocks on the main thread until Quit, a signal, or the session ends; returns the
         exit status."""
-        trayhost.prepare_gtk()
-        try:
-            from gi.repository import GLib
+        self._own_item = trayhost.own_item()
+        if self._own_item:
+            from traycourier.agent.tray import snitem
 
-            GLib.set_prgname(APP_NAME)  # the window class docks and WMs see
-        except ImportError:
-            pass
-        import pystray
-
+            backend = snitem.__name__
+        else:
+            backend = self._load_pystray()
         # before the icon exists: GTK may dock it before the main loop runs, and a SIGTERM
         # then (a quick logout) must still quit cleanly
-        trayhost.quit_on_signals(pystray.Icon.__module__, self.quit)
+        trayhost.quit_on_signals(backend, self.quit)
         self.loop.on_tick = self.ticked
         # the real menu exists before the icon is shown: a StatusNotifier host that sees the
         # item with an empty menu can leave it hidden (xfce4-panel, sway: pystray's first
@@ -242,23 +242,41 @@ class TrayApp:
             state = self._state = self.load_state()
             image = icons.render(tray_model.icon_state(state, now), look=state.settings.tray_icon)
             title = tray_model.tooltip(state, now)
-            self._shown = traymenu.build(tray_model.build_menu(state, now), self._fire)
-            menu = self._shown.menu
+            entries = tray_model.build_menu(state, now)
         except Exception:
             log.exception("cannot read the first state; starting with an empty menu")
-            image, title, menu = icons.render("attention"), APP_NAME, pystray.Menu()
-        if ostype.current() == "windows":  # its balloons are the notifications (winballoon)
+            image, title, entries = icons.render("attention"), APP_NAME, ()
+        self._shown = traymenu.build(entries, self._fire, pystray_menu=not self._own_item)
+        if self._own_item:
+            self._icon = snitem.StatusNotifierIcon(APP_NAME, image, title, self._shown)
+        elif ostype.current() == "windows":  # its balloons are the notifications (winballoon)
             from traycourier.agent.notifiers import winshell
 
-            self._icon = winshell.host.tray_icon(APP_NAME, image, None, menu)
+            self._icon = winshell.host.tray_icon(APP_NAME, image, None, self._shown.menu)
         else:
-            self._icon = pystray.Icon(APP_NAME, image, None, menu)
+            import pystray
+
+            self._icon = pystray.Icon(APP_NAME, image, None, self._shown.menu)
         self._icon.title = trayquirks.title_for(self._icon, title)
         if type(self._icon).__module__ == "pystray._appindicator":
             sni.keep_registered(self._icon.update_menu)
         self._icon.run(setup=self._setup)
         self._finish()
         return self.exit_status
+
+    @staticmethod
+    def _load_pystray() -> str:
+        """pystray's backend, loaded; its module's name."""
+        trayhost.prepare_gtk()
+        try:
+            from gi.repository import GLib
+
+            GLib.set_prgname(APP_NAME)  # the window class docks and WMs see
+        except ImportError:
+            pass
+        import pystray
+
+        return str(pystray.Icon.__module__)
 
     def _setup(self, icon: Any) -> None:
         reclaimed = trayhost.reclaim_sigint(type(icon).__module__, self.quit)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from traycourier.agent.policy.menu_actions import MenuAction
-from traycourier.agent.policy.tray_model import Entry
+from traycourier.agent.policy.tray_model import Entry, leaves
 
 
 @dataclass
@@ -27,13 +27,18 @@ class Slot:
 @dataclass(frozen=True)
 class Built:
     menu: Any
-    """The pystray.Menu."""
+    """The pystray.Menu (None for traycourier's own StatusNotifier item, which needs none)."""
     entries: tuple[Entry, ...]
     slots: list[Slot]
     """One per leaf item, depth-first: the order pystray creates the widgets in."""
+    fire: Callable[[MenuAction], None]
 
 
-def build(entries: tuple[Entry, ...], fire: Callable[[MenuAction], None]) -> Built:
+def build(
+    entries: tuple[Entry, ...], fire: Callable[[MenuAction], None], pystray_menu: bool = True
+) -> Built:
+    if not pystray_menu:
+        return Built(None, entries, [Slot(e.action) for e in leaves(entries)], fire)
     import pystray
 
     slots: list[Slot] = []
@@ -60,7 +65,7 @@ def build(entries: tuple[Entry, ...], fire: Callable[[MenuAction], None]) -> Bui
                 )
         return pystray.Menu(*items)
 
-    return Built(convert(entries), entries, slots)
+    return Built(convert(entries), entries, slots, fire)
 
 
 def _clicker(slot: Slot, fire: Callable[[MenuAction], None]) -> Callable[[Any, Any], None]:
@@ -102,7 +107,7 @@ def update_in_place(handle: Any, shown: Built, new: Built) -> Built | None:
         slot.action = None
     leaves = iter(zip(shown.slots, new.slots, strict=True))
     _update_level(handle, new.entries, leaves)
-    return Built(shown.menu, new.entries, shown.slots)
+    return Built(shown.menu, new.entries, shown.slots, new.fire)
 
 
 def _update_level(menu: Any, entries: tuple[Entry, ...], leaves: Any) -> None:

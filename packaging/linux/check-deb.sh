@@ -17,8 +17,8 @@ for path in /opt/traycourier/traycourier /usr/bin/traycourier \
   /usr/share/doc/traycourier/copyright /usr/share/doc/traycourier/changelog.gz; do
   grep -qx "$path" <<<"$listing" || fail "missing $path"
 done
-# the StatusNotifier tray path travels in the bundle (Wayland and KDE have no XEmbed tray)
-for lib in AyatanaAppIndicator3-0.1.typelib libayatana-appindicator3.so.1 libdbusmenu-gtk3.so.4; do
+# the XEmbed tray's GTK travels in the bundle; the StatusNotifier item needs no library
+for lib in Gtk-3.0.typelib libgtk-3.so.0; do
   grep -q "^/opt/traycourier/_internal/.*$lib\$" <<<"$listing" || fail "the bundle lacks $lib"
 done
 # everything lives in the places above, nowhere else

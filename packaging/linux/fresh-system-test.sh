@@ -3,7 +3,8 @@
 # --version, send, the agent delivering that notification to dunst on a DBus session under
 # Xvfb with its tray icon docked in trayer (XEmbed), then its item registered and Active on a
 # StatusNotifier host (status-notifier-watcher + gtk-sni-tray-standalone, no XEmbed tray:
-# the AppIndicator library comes from the bundle); then purge, and nothing is left.
+# traycourier's own item, no AppIndicator library on the system), a menu click through its
+# dbusmenu changing the setting; then purge, and nothing is left.
 #   packaging/linux/fresh-system-test.sh build/traycourier_0.1.0_amd64.deb
 # The debootstrap result is cached as a tarball (TC_CACHE_DIR) and built when missing
 # (packaging/linux/debian-root.sh).
@@ -62,17 +63,19 @@ in_root env TC_NOTIFY_HOOK=0 TC_TRAY=0 TC_LOGDIR=/tmp/sni-logs /tmp/desktop-sess
   gtk-sni-tray-standalone --top --end >/tmp/sni-logs/host.log 2>&1 &
   traycourier run >/tmp/sni-logs/agent.log 2>&1 &
   agent=$!
-  item=/org/ayatana/NotificationItem/traycourier
+  item=/StatusNotifierItem
   i=0
   until gdbus call --session --dest org.kde.StatusNotifierWatcher \
       --object-path /StatusNotifierWatcher --method org.freedesktop.DBus.Properties.Get \
-      org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems 2>/dev/null | grep -q ":1\."; do
+      org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems 2>/dev/null \
+      | grep -q "org.kde.StatusNotifierItem-"; do
     i=$((i + 1)); [ $i -lt 300 ] || { echo "no item registered"; cat /tmp/sni-logs/agent.log; exit 1; }
     sleep 0.1
   done
   owner=$(gdbus call --session --dest org.kde.StatusNotifierWatcher \
       --object-path /StatusNotifierWatcher --method org.freedesktop.DBus.Properties.Get \
-      org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems | grep -o ":1\.[0-9]*" | head -1)
+      org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems \
+      | grep -o "org.kde.StatusNotifierItem-[0-9]*-[0-9]*" | head -1)
   i=0
   until gdbus call --session --dest "$owner" --object-path $item \
       --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem Status \
@@ -80,9 +83,19 @@ in_root env TC_NOTIFY_HOOK=0 TC_TRAY=0 TC_LOGDIR=/tmp/sni-logs /tmp/desktop-sess
     i=$((i + 1)); [ $i -lt 300 ] || { echo "item not Active"; cat /tmp/sni-logs/agent.log; exit 1; }
     sleep 0.1
   done
-  grep -q "tray icon up (pystray._appindicator)" "$HOME/.local/state/traycourier/log/traycourier.log"
+  grep -q "tray icon up (traycourier.agent.tray.snitem)" "$HOME/.local/state/traycourier/log/traycourier.log"
+  switch=$(gdbus call --session --dest "$owner" --object-path /MenuBar \
+      --method com.canonical.dbusmenu.GetLayout -- 0 -1 "[]" \
+      | grep -o "([0-9]*, {.label.: <.Notifications enabled.>" | grep -o "^([0-9]*" | tr -d "(")
+  gdbus call --session --dest "$owner" --object-path /MenuBar \
+      --method com.canonical.dbusmenu.Event -- "$switch" clicked "<int32 0>" 0 >/dev/null
+  i=0
+  until traycourier settings get enable_notifications | grep -q false; do
+    i=$((i + 1)); [ $i -lt 300 ] || { echo "the menu click did nothing"; cat /tmp/sni-logs/agent.log; exit 1; }
+    sleep 0.1
+  done
   kill -TERM $agent; wait $agent
-  echo "item $owner$item Active"
+  echo "item $owner$item Active; its menu switched notifications off"
 '
 
 say "purging"

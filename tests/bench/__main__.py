@@ -135,8 +135,12 @@ def markdown(r: dict) -> str:  # type: ignore[type-arg]
     for row in r["memory"]["rows"]:
         lines.append(f"| {row['case']} | {stats.fmt(row['peak_rss_mib'])} |")
     lines.append(
-        f"| tray agent idle CPU % over {r['memory']['tray_idle_s']:g} s | "
+        f"| tray agent (GTK) idle CPU % over {r['memory']['tray_idle_s']:g} s | "
         f"{stats.fmt(r['memory']['tray_idle_cpu_pct'])} |"
+    )
+    lines.append(
+        f"| tray agent (StatusNotifier item) idle CPU % over {r['memory']['tray_idle_s']:g} s | "
+        f"{stats.fmt(r['memory']['sni_idle_cpu_pct'])} |"
     )
     lines += [
         "",

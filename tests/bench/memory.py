@@ -34,6 +34,7 @@ CASES = {
     "traycourier.agent.system.icons, gi; "
     "gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
 }
+SNI_CASE = "tray agent (its own StatusNotifier item, gtk-sni-tray), idle"
 PARTS = (
     ("the interpreter", "pass"),
     ("SQLAlchemy (Core, SQLite dialect)", "import sqlalchemy"),
@@ -115,17 +116,22 @@ def agent_rss(
 
 def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, object]:
     from tests.desktop.conftest import desktop_session
+    from tests.desktop.hosts import gtk_sni_tray
 
     base_env = {**os.environ, "PYTHONPATH": str(ROOT)}
     samples: dict[str, list[float]] = {}
     tray_cpu: list[float] = []
+    sni_cpu: list[float] = []
     made_of: dict[str, list[float]] = {}
     work = Path(tempfile.mkdtemp(prefix="tc-mem-"))
     try:
-        with desktop_session(work / "desktop", tray=True) as desktop:
+        # trayer (XEmbed) and a StatusNotifier watcher and host in one session: pystray's GTK
+        # icon where it is chosen (PYSTRAY_BACKEND=gtk), traycourier's own item otherwise
+        with desktop_session(work / "desktop", tray=True) as desktop, gtk_sni_tray(desktop):
             # as the agent sets it before GTK loads (`agent.system.trayhost`): without it GDK's
             # OpenGL probe maps libLLVM, some 55 MiB the agent never holds
             gui_env = {**desktop.env, "PYSTRAY_BACKEND": "gtk", "GDK_GL": "disable"}
+            sni_env = {k: v for k, v in desktop.env.items() if k != "PYSTRAY_BACKEND"}
             for _ in range(rounds):
                 for name, code in CASES.items():
                     env = gui_env if "tray" in name else base_env
@@ -136,6 +142,9 @@ def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, objec
                 rss, cpu = agent_rss(gui_env, [], settle_s, work, tray_idle_s)
                 samples.setdefault("tray agent (GTK, trayer), idle", []).append(rss)
                 tray_cpu.append(cpu or 0.0)
+                rss, cpu = agent_rss(sni_env, [], settle_s, work, tray_idle_s)
+                samples.setdefault(SNI_CASE, []).append(rss)
+                sni_cpu.append(cpu or 0.0)
                 found = parts(gui_env)
                 for (name, _), mib in zip(PARTS, found, strict=True):
                     made_of.setdefault(name, []).append(mib)
@@ -148,6 +157,7 @@ def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, objec
         "settle_s": settle_s,
         "tray_idle_s": tray_idle_s,
         "tray_idle_cpu_pct": stats.summary(tray_cpu, 3),
+        "sni_idle_cpu_pct": stats.summary(sni_cpu, 3),
         "rows": [{"case": k, "peak_rss_mib": stats.summary(v, 1)} for k, v in samples.items()],
         "tray_parts": [{"part": k, "mib": stats.summary(v, 1)} for k, v in made_of.items()],
     }

@@ -94,7 +94,7 @@ def test_make_run_says_where_the_agent_is_and_how_to_stop_it(
 
 @pytest.mark.parametrize("host", ["xfce4-panel", "gtk-sni-tray"])
 def test_ctrl_c_on_a_statusnotifier_host_stops_it_cleanly(tmp_path: Path, host: str) -> None:
-    """The same Ctrl-C where the agent chooses AppIndicator by itself (a StatusNotifier
+    """The same Ctrl-C where the agent chooses its own StatusNotifier item by itself (a
     watcher runs): xfce4-panel, and a StatusNotifier-only host."""
     from tests.desktop.conftest import desktop_session
     from tests.desktop.hosts import SNI_HOSTS
@@ -107,7 +107,7 @@ def test_ctrl_c_on_a_statusnotifier_host_stops_it_cleanly(tmp_path: Path, host: 
         err = signalled(
             agent, lambda: log.exists() and "tray icon up" in log.read_text(), signal.SIGINT
         )
-    assert "tray icon up (pystray._appindicator)" in log.read_text()
+    assert "tray icon up (traycourier.agent.tray.snitem)" in log.read_text()
     running = f"traycourier: running in your tray (database {db}, log {log}); Ctrl-C to quit"
     assert (agent.returncode, err.splitlines()) == (0, [running, "traycourier: stopped"])
     with sqlite3.connect(db) as conn:

@@ -3,12 +3,10 @@ finds it, and "nobody owns that name" when there is no bus at all (never an exce
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
 from traycourier.agent.system import sessionbus
 
 
@@ -31,19 +29,6 @@ def test_the_systemd_user_bus_is_found_without_the_variable(
     assert sessionbus.session_address() == f"unix:path={tmp_path / 'bus'}"
 
 
-def test_a_name_is_owned_only_while_its_program_holds_it(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    require_tool("dbus-daemon")
-    daemon = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert daemon.stdout is not None
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", daemon.stdout.readline().strip())
-        assert sessionbus.name_has_owner("org.freedesktop.DBus") is True  # the bus itself
-        assert sessionbus.name_has_owner("org.kde.StatusNotifierWatcher") is False
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
+def test_a_name_is_owned_only_while_its_program_holds_it(session_bus: str) -> None:
+    assert sessionbus.name_has_owner("org.freedesktop.DBus") is True  # the bus itself
+    assert sessionbus.name_has_owner("org.kde.StatusNotifierWatcher") is False

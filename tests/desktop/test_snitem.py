@@ -1,0 +1,122 @@
+"""traycourier's own StatusNotifier item, as a real host (gtk-sni-tray-standalone with
+status-notifier-watcher) and the programs around it see it: no GTK in the agent, a menu that
+follows the database, a click that does what the menu showed when it was drawn, and
+another program's titles drawn as written."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tool, wait_for
+from tests.desktop.conftest import Desktop, _artifacts, desktop_session
+from tests.desktop.hosts import gtk_sni_tray
+from tests.desktop.test_statusnotifier import gdbus, item_property, registered_item
+from tests.desktop.test_tray_e2e import setting
+
+pytestmark = pytest.mark.desktop
+
+
+@pytest.fixture
+def agent_on_sni(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple]:
+    require_tool("gdbus")
+    logdir, db = tmp_path / "desktop", tmp_path / "tc.db"
+    with desktop_session(logdir, tray=False) as session, gtk_sni_tray(session):
+        session.env.pop("PYSTRAY_BACKEND", None)  # the agent chooses, as on a user's desktop
+        agent = session.start_agent(db)
+        try:
+            wait_for(lambda: registered_item(session) is not None, "the item registered")
+            item = registered_item(session)
+            assert item is not None
+            yield session, db, agent, item
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            _out, err = agent.communicate(timeout=60)
+        assert agent.returncode == 0, err
+    _artifacts(request, logdir)
+
+
+def menu_path(session: Desktop, item: tuple[str, str]) -> str:
+    found = re.search(r"objectpath '([^']+)'", item_property(session, item, "Menu"))
+    assert found is not None
+    return found[1]
+
+
+def layout(session: Desktop, item: tuple[str, str]) -> str:
+    return gdbus(
+        session,
+        "--dest", item[0], "--object-path", menu_path(session, item),
+        "--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]",
+    )  # fmt: skip
+
+
+def switch(session: Desktop, item: tuple[str, str]) -> tuple[int, int] | None:
+    """(id, toggle-state) of "Notifications enabled" in the layout the host reads now."""
+    found = re.search(
+        r"\((\d+), \{'label': <'Notifications enabled'>[^{}]*'toggle-state': <(\d)>",
+        layout(session, item),
+    )
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def click(session: Desktop, item: tuple[str, str], item_id: int) -> None:
+    gdbus(
+        session,
+        "--dest", item[0], "--object-path", menu_path(session, item),
+        "--method", "com.canonical.dbusmenu.Event", "--",
+        str(item_id), "clicked", "<int32 0>", "0",
+    )  # fmt: skip
+
+
+def test_no_gtk_and_no_appindicator_are_loaded(agent_on_sni: tuple) -> None:
+    _session, _db, agent, _item = agent_on_sni
+    maps = Path(f"/proc/{agent.pid}/maps").read_text()
+    assert "libgtk-3" not in maps and "appindicator" not in maps and "libgdk" not in maps
+
+
+def test_the_menu_follows_the_database_and_a_click_does_what_was_shown(
+    agent_on_sni: tuple,
+) -> None:
+    session, db, agent, item = agent_on_sni
+    wait_for(lambda: switch(session, item) is not None, "the switch in the layout")
+    shown = switch(session, item)
+    assert shown is not None and shown[1] == 1  # on, and clicking it switches off
+    off = session.cli("settings", "set", "enable_notifications", "false", db=db)
+    assert off.returncode == 0, off.stderr  # another program, meanwhile
+    wait_for(lambda: (switch(session, item) or (0, 1))[1] == 0, "the switch shown off")
+    wait_for(lambda: "off" in item_property(session, item, "Title"), "the title says off")
+    now = switch(session, item)
+    assert now is not None and now[0] != shown[0]  # a new menu has new ids
+    # the host still drew the first menu when the user clicked "Notifications enabled ✓":
+    # that click switches off (what it showed), not on (what is at its place now)
+    log = session.logdir / "state" / "traycourier" / "log" / "traycourier.log"
+    click(session, item, shown[0])
+    wait_for(lambda: "menu: SetEnabled(enabled=False)" in log.read_text(), "the click run")
+    assert setting(db, "enable_notifications") == "false"
+    click(session, item, now[0])
+    wait_for(lambda: setting(db, "enable_notifications") == "true", "switched on")
+    assert agent.poll() is None
+
+
+def test_another_program_s_title_is_drawn_as_written(agent_on_sni: tuple) -> None:
+    session, db, _agent, item = agent_on_sni
+    title = "build_42 <b>failed</b> & 'quoted'"
+    sent = session.cli("send", title, "--priority", "urgent", db=db)
+    assert sent.returncode == 0, sent.stderr
+    # a mnemonic underscore is doubled in dbusmenu, so the host draws one; gdbus quotes a
+    # string that holds a ' with "
+    drawn = "build__42 <b>failed</b> & 'quoted' · just now"
+    wait_for(lambda: drawn in layout(session, item), "the title in Recent")
+    cli = subprocess.run(
+        ["gdbus", "call", "--session", "--dest", item[0], "--object-path", item[1],
+         "--method", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierItem",
+         "IconPixmap"],
+        env=session.env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    sizes = re.findall(r"\((\d+), (\d+), \[byte", cli.stdout)
+    assert sizes and all(w == h for w, h in sizes), cli.stdout[:200]
