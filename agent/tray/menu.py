@@ -1,4 +1,5 @@
-"""The pystray menu built from `tray_model` entries, and an open GTK menu kept current.
+"""The menu built from `tray_model` entries (pystray's, or only its slots for traycourier's
+own StatusNotifier item, `agent.tray.snitem`), and an open GTK menu kept current.
 
 Every item fires through a `Slot` holding the action the item shows, so a click does what
 the user saw, never what the state became since. On XEmbed trays (pystray's GTK backend) a
@@ -105,12 +106,12 @@ def update_in_place(handle: Any, shown: Built, new: Built) -> Built | None:
         return None
     for slot in shown.slots:
         slot.action = None
-    leaves = iter(zip(shown.slots, new.slots, strict=True))
-    _update_level(handle, new.entries, leaves)
+    pairs = iter(zip(shown.slots, new.slots, strict=True))
+    _update_level(handle, new.entries, pairs)
     return Built(shown.menu, new.entries, shown.slots, new.fire)
 
 
-def _update_level(menu: Any, entries: tuple[Entry, ...], leaves: Any) -> None:
+def _update_level(menu: Any, entries: tuple[Entry, ...], pairs: Any) -> None:
     from gi.repository import GLib, Gtk
 
     for widget, e in zip(menu.get_children(), entries, strict=True):
@@ -122,9 +123,9 @@ def _update_level(menu: Any, entries: tuple[Entry, ...], leaves: Any) -> None:
             widget.set_label(e.text)
         widget.set_sensitive(e.enabled)
         if e.children:
-            _update_level(widget.get_submenu(), e.children, leaves)
+            _update_level(widget.get_submenu(), e.children, pairs)
             continue
         if isinstance(widget, Gtk.CheckMenuItem) and e.checked is not None:
             widget.set_active(e.checked)
-        shown_slot, new_slot = next(leaves)
+        shown_slot, new_slot = next(pairs)
         shown_slot.action = new_slot.action
