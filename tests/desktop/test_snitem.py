@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.conftest import require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
@@ -120,3 +122,73 @@ def test_another_program_s_title_is_drawn_as_written(agent_on_sni: tuple) -> Non
     )  # fmt: skip
     sizes = re.findall(r"\((\d+), (\d+), \[byte", cli.stdout)
     assert sizes and all(w == h for w, h in sizes), cli.stdout[:200]
+
+
+def icon_centre(session: Desktop, shot: Path) -> tuple[int, int] | None:
+    """Where the panel drew the item, found by its colour (the "on" icon's blue) in the top
+    strip of a screenshot: the item has no window of its own to ask for."""
+    session.screenshot(shot)
+    image = Image.open(shot).convert("RGB")
+    found = [
+        (x, y)
+        for y in range(min(48, image.height))
+        for x in range(image.width)
+        if _blue(image.getpixel((x, y)))
+    ]
+    if len(found) < 50:
+        return None
+    xs, ys = [x for x, _ in found], [y for _, y in found]
+    return (min(xs) + max(xs)) // 2, (min(ys) + max(ys)) // 2
+
+
+def _blue(pixel: tuple[int, int, int]) -> bool:
+    r, g, b = pixel
+    return r < 70 and 40 < g < 120 and b > 180
+
+
+@pytest.mark.parametrize("host", ["xfce4-panel", "gtk-sni-tray"])
+def test_the_panel_draws_the_menu_and_a_choice_made_in_it_reaches_the_agent(
+    host: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A real pointer and keyboard on the menu the panel drew from the item's dbusmenu: a
+    right click on the icon, Down to the first item (the status line), Return; the agent
+    shows the status as a notification."""
+    from tests.desktop.hosts import SNI_HOSTS
+    from tests.desktop.test_tray_e2e import xdo
+
+    for tool in ("gdbus", "xdotool"):
+        require_tool(tool)
+    logdir, db = tmp_path / "desktop", tmp_path / "tc.db"
+    with desktop_session(logdir, tray=False) as session, SNI_HOSTS[host](session):
+        session.env.pop("PYSTRAY_BACKEND", None)
+        agent = session.start_agent(db)
+        try:
+            wait_for(lambda: registered_item(session) is not None, "the item registered")
+            wait_for(lambda: icon_centre(session, logdir / "icon.png") is not None, "drawn")
+            x, y = icon_centre(session, logdir / "icon.png") or (0, 0)
+            for _attempt in range(3):
+                xdo(session, "mousemove", "0", "400")
+                xdo(session, "mousemove", str(x), str(y), "click", "3")
+                time.sleep(1.0)  # the panel asks for the layout, then maps the menu
+                session.screenshot(logdir / "menu-open.png")  # the menu as the panel drew it
+                xdo(session, "key", "Down", "Return")
+                try:
+                    wait_for(
+                        lambda: any(
+                            c.summary == "traycourier — on" for c in session.notify_calls()
+                        ),
+                        "the status, chosen in the panel's menu",
+                        10,
+                    )
+                    break
+                except AssertionError:
+                    session.screenshot(logdir / f"menu-attempt-{_attempt}.png")
+            else:
+                raise AssertionError("the menu drawn by the panel never reached the agent")
+            log = (logdir / "state" / "traycourier" / "log" / "traycourier.log").read_text()
+            assert "menu: ShowStatus()" in log
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            _out, err = agent.communicate(timeout=60)
+    _artifacts(request, logdir)
+    assert agent.returncode == 0, err
