@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -26,7 +25,7 @@ from traycourier.agent.engine.popups import PopupActions
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig, default_owner
 from traycourier.agent.notifiers import backends
 from traycourier.agent.notifiers.notifier import Notifier, NotifyError, OsNotification, show_within
-from traycourier.agent.system import device, logs, ostype, paths
+from traycourier.agent.system import device, logs, ostype, paths, signals
 from traycourier.store import Database, DatabaseBusy, InvalidInput, private, shown_target
 
 if TYPE_CHECKING:
@@ -212,14 +211,12 @@ def _run_headless(loop: AgentLoop, tell: Callable[[str, str], None]) -> None:
 
 
 def _stop_on_signals(loop: AgentLoop) -> None:
-    def request_stop(signum: int, _frame: object) -> None:
+    def request_stop(signum: int) -> None:
         log.info("signal %d: stopping", signum)
         loop.runtime.stop.set()
         loop.waker.poke()
 
-    for sig in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            signal.signal(sig, request_stop)
+    signals.on_stopping_signals(request_stop)
 
 
 HOST_POLL_S = 1.0

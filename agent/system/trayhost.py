@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable
 
-from traycourier.agent.system import ostype
+from traycourier.agent.system import ostype, signals
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +151,7 @@ def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
     handlers are set first, and stay recorded as Python's: PyGObject's `Gtk.main` puts its
     own SIGINT handler over GLib's when Python's is still the default, and that one ends the
     process by SIGINT after the loop (exit -2, no "stopped", leases left to expire)."""
-    signals = [s for s in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)) if s]
-    for sig in signals:
-        signal.signal(sig, lambda _signum, _frame: quit_app())
+    signals.on_stopping_signals(lambda _signum: quit_app())
 
     def on_glib_signal(sig: int) -> bool:
         log.info("signal %d: quitting", sig)
@@ -164,7 +162,7 @@ def quit_on_signals(backend: str, quit_app: Callable[[], None]) -> None:
         try:
             from gi.repository import GLib
 
-            for sig in signals:
+            for sig in signals.STOPPING:
                 GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, on_glib_signal, sig)
         except (ImportError, AttributeError):
             pass
@@ -185,7 +183,7 @@ def reclaim_sigint(backend: str, quit_app: Callable[[], None]) -> threading.Even
     done = threading.Event()
 
     def again() -> bool:
-        signal.signal(signal.SIGINT, lambda _signum, _frame: quit_app())
+        signal.signal(signal.SIGINT, signals.handing_over(lambda _signum: quit_app()))
         done.set()
         return False  # once
 
