@@ -1,3 +1,15 @@
-from traycourier.agent.cli.main import main
+"""The agent's one entry point: `python -m traycourier.agent`, the `traycourier` command
+(pyproject.toml) and the frozen program (packaging/launcher.py) all start in `main`, which
+loads the command with OpenSSL left out (`agent/system/openssl.py`)."""
 
-raise SystemExit(main())
+from traycourier.agent.system.openssl import openssl_left_out
+
+
+def main() -> int:
+    with openssl_left_out():
+        from traycourier.agent.cli.main import main as run_command
+    return run_command()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,6 +2,6 @@
 
 import sys
 
-from traycourier.agent.cli.main import main
+from traycourier.agent.__main__ import main
 
 sys.exit(main())

@@ -114,6 +114,17 @@ def db(db_path: Path):  # type: ignore[no-untyped-def]
     database.close()
 
 
+def mapped_libraries(pid: int) -> set[str]:
+    """The file names of the shared libraries a running process has mapped (`libssl.so.3`):
+    names only, so a test's own folder (which carries the test's name) never matches."""
+    names = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)  # address, mode, offset, device, inode[, path]
+        if len(fields) == 6 and ".so" in Path(fields[5]).name:
+            names.add(Path(fields[5]).name)
+    return names
+
+
 def agent_command(db: Path | str, *run_args: str) -> list[str]:
     """The argv of `traycourier --db DB run RUN_ARGS...` as a separate Python process."""
     return [sys.executable, "-m", "traycourier.agent", "--db", str(db), "run", *run_args]

@@ -23,21 +23,27 @@ from tests.bench import stats
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# as the agent's entry point loads its command: OpenSSL left out (agent/system/openssl.py)
+ENTRY = (
+    "from traycourier.agent.system.openssl import openssl_left_out\n"
+    "with openssl_left_out():\n"
+    "    import sqlalchemy\n"
+)
 CASES = {
     "python -c pass": "pass",
     "import sqlalchemy": "import sqlalchemy",
-    "imports of a headless agent": "import traycourier.agent.cli.main, "
+    "imports of a headless agent": ENTRY + "import traycourier.agent.cli.main, "
     "traycourier.agent.cli.process, traycourier.agent.notifiers.freedesktop, traycourier.store, "
     "jeepney.io.blocking",
-    "imports of a tray agent (+ pystray, Pillow, GTK)": "import traycourier.agent.cli.main, "
-    "traycourier.agent.engine.runtime, traycourier.agent.tray.app, "
-    "traycourier.agent.system.icons, gi; "
+    "imports of a tray agent (+ pystray, Pillow, GTK)": ENTRY
+    + "import traycourier.agent.cli.main, traycourier.agent.engine.runtime, "
+    "traycourier.agent.tray.app, traycourier.agent.system.icons, gi; "
     "gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
 }
 SNI_CASE = "tray agent (its own StatusNotifier item, gtk-sni-tray), idle"
 PARTS = (
     ("the interpreter", "pass"),
-    ("SQLAlchemy (Core, SQLite dialect)", "import sqlalchemy"),
+    ("SQLAlchemy (Core, SQLite dialect; no OpenSSL)", ENTRY),
     ("traycourier's store and engine", "import traycourier.store, traycourier.agent.engine.loop"),
     ("the CLI", "import traycourier.agent.cli.main, traycourier.agent.cli.process"),
     ("jeepney and the freedesktop notifier",

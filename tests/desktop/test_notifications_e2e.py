@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require, wait_for
+from tests.conftest import mapped_libraries, require, wait_for
 from tests.desktop.conftest import Desktop
 
 pytestmark = pytest.mark.desktop
@@ -62,6 +62,27 @@ def test_sent_notifications_arrive_with_title_body_icon_and_urgency(
         .fetchall()
     )
     assert statuses == [("sent", 3)]
+
+
+def test_a_headless_agent_shows_notifications_holding_no_openssl(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    """`agent/system/openssl.py`: the running agent (SQLAlchemy, the file's waker, the single
+    instance lock, the notifier) maps neither libssl nor libcrypto, and shows as before."""
+    db = tmp_path / "tc.db"
+    agent = desktop.start_agent(db, "--headless")
+    try:
+        sent = desktop.cli("send", "Built without OpenSSL", "#42", "--priority", "urgent", db=db)
+        assert sent.returncode == 0, sent.stderr
+        wait_for(
+            lambda: any(r["summary"] == "Built without OpenSSL" for r in desktop.received()),
+            "the popup",
+        )
+        libraries = " ".join(sorted(mapped_libraries(agent.pid)))
+    finally:
+        stop(agent)
+    assert "libsqlite3" in libraries  # these are the agent's maps: it has the file open
+    assert "libssl" not in libraries and "libcrypto" not in libraries
 
 
 HOSTILE = [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import require_tool, wait_for
+from tests.conftest import mapped_libraries, require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
 from tests.desktop.hosts import gtk_sni_tray
 from tests.desktop.test_statusnotifier import gdbus, item_property, registered_item
@@ -75,10 +75,12 @@ def click(session: Desktop, item: tuple[str, str], item_id: int) -> None:
     )  # fmt: skip
 
 
-def test_no_gtk_and_no_appindicator_are_loaded(agent_on_sni: tuple) -> None:
+def test_no_gtk_no_appindicator_and_no_openssl_are_loaded(agent_on_sni: tuple) -> None:
     _session, _db, agent, _item = agent_on_sni
-    maps = Path(f"/proc/{agent.pid}/maps").read_text()
-    assert "libgtk-3" not in maps and "appindicator" not in maps and "libgdk" not in maps
+    libraries = " ".join(sorted(mapped_libraries(agent.pid)))
+    assert "libsqlite3" in libraries  # these are the agent's maps: it has the file open
+    for absent in ("libgtk-3", "libgdk", "appindicator", "libssl", "libcrypto"):
+        assert absent not in libraries  # OpenSSL: agent/system/openssl.py
 
 
 def test_the_menu_follows_the_database_and_a_click_does_what_was_shown(
