@@ -9,6 +9,7 @@ Values are jeepney's: a variant is a `(signature, value)` pair.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +54,8 @@ class Tree:
 
 
 def tree(entries: Sequence[Entry], revision: int, first_id: int) -> Tree:
-    ids = iter(range(first_id, first_id + 1_000_000))
-    leaves = iter(range(1_000_000))
+    ids = itertools.count(first_id)
+    leaves = itertools.count()
     by_id: dict[int, Item] = {}
 
     def level(entries: Sequence[Entry]) -> tuple[Item, ...]:

@@ -43,8 +43,9 @@ PIXMAP_SIZES = (22, 32)
 def pixmaps(image: Image.Image) -> list[tuple[int, int, bytes]]:
     """The spec's `a(iiay)`: ARGB32 in network byte order, a few sizes."""
     out = []
+    rgba = image.convert("RGBA")
     for size in sorted({*PIXMAP_SIZES, image.width}):
-        img = image.convert("RGBA")
+        img = rgba
         if img.size != (size, size):
             img = img.resize((size, size), Image.Resampling.LANCZOS)
         r, g, b, a = img.split()
@@ -83,7 +84,7 @@ class StatusNotifierIcon:
     @icon.setter
     def icon(self, image: Image.Image) -> None:
         made = pixmaps(image)
-        self._post(lambda: self._changed("_pixmaps", made, "NewIcon"))
+        self._post(lambda: self._new_icon(made))
 
     @property
     def title(self) -> str:
@@ -205,11 +206,11 @@ class StatusNotifierIcon:
 
     # -- changes, on the loop ---------------------------------------------------------------
 
-    def _changed(self, attribute: str, value: Any, signal: str) -> None:
-        if getattr(self, attribute) == value:
+    def _new_icon(self, made: list[tuple[int, int, bytes]]) -> None:
+        if made == self._pixmaps:
             return
-        setattr(self, attribute, value)
-        self.emit(ITEM_PATH, ITEM_IFACE, signal)
+        self._pixmaps = made
+        self.emit(ITEM_PATH, ITEM_IFACE, "NewIcon")
 
     def _new_title(self, value: str) -> None:
         if value == self._title:

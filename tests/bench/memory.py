@@ -145,17 +145,17 @@ def measure(rounds: int, settle_s: float, tray_idle_s: float) -> dict[str, objec
                 samples.setdefault("headless agent, idle", []).append(
                     agent_rss(base_env, ["--headless"], settle_s, work)[0]
                 )
-                rss, cpu = agent_rss(gui_env, [], settle_s, work, tray_idle_s)
-                samples.setdefault("tray agent (GTK, trayer), idle", []).append(rss)
+                gtk_rss, cpu = agent_rss(gui_env, [], settle_s, work, tray_idle_s)
+                samples.setdefault("tray agent (GTK, trayer), idle", []).append(gtk_rss)
                 tray_cpu.append(cpu or 0.0)
-                rss, cpu = agent_rss(sni_env, [], settle_s, work, tray_idle_s)
-                samples.setdefault(SNI_CASE, []).append(rss)
+                sni_rss, cpu = agent_rss(sni_env, [], settle_s, work, tray_idle_s)
+                samples.setdefault(SNI_CASE, []).append(sni_rss)
                 sni_cpu.append(cpu or 0.0)
                 found = parts(gui_env)
                 for (name, _), mib in zip(PARTS, found, strict=True):
                     made_of.setdefault(name, []).append(mib)
                 made_of.setdefault("the running tray: main loop, icons, menu, database", []).append(
-                    rss - sum(found)
+                    gtk_rss - sum(found)  # the parts are the GTK tray's, in its order
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)

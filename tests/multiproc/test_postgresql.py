@@ -136,6 +136,18 @@ def test_the_password_never_reaches_output_or_log(pg_url: str, tmp_path: Path) -
     assert logs and all(PASSWORD not in log.read_text() for log in logs)
 
 
+def test_psycopgs_pure_python_binding_works_in_the_agent(pg_url: str, tmp_path: Path) -> None:
+    """That binding (a user without psycopg-binary) imports `ssl` when it loads, after the
+    entry point has loaded the command with OpenSSL left out (`agent/system/openssl.py`)."""
+    env = {"XDG_STATE_HOME": str(tmp_path / "state"), "PSYCOPG_IMPL": "python"}
+    sent = run_cli("send", "through ctypes", "--priority", "urgent", db=pg_url, env=env)
+    assert sent.returncode == 0, sent.stderr
+    ran = run_cli("run", "--headless", "--once", "--notifier", "null", db=pg_url, env=env)
+    assert ran.returncode == 0, ran.stderr
+    [row] = json.loads(run_cli("deliveries", "--json", db=pg_url, env=env).stdout)
+    assert (row["title"], row["status"]) == ("through ctypes", "sent")
+
+
 def test_a_wrong_password_or_no_server_is_one_line(pg_server: PgServer) -> None:
     wrong = pg_server.url("postgres").replace(PASSWORD, "not-it")
     refused = run_cli("status", db=wrong)

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 from jeepney import DBusAddress, new_error, new_method_call, new_method_return
+from jeepney.bus_messages import MatchRule, message_bus
 from jeepney.io.blocking import open_dbus_connection
-from jeepney.low_level import MessageType
+from jeepney.low_level import HeaderFields, MessageType
 from PIL import Image
 
 from tests.conftest import wait_for
@@ -112,3 +113,31 @@ def test_stop_before_the_loop_runs_still_ends_it(session_bus: str) -> None:
     ran.start()
     ran.join(timeout=30)
     assert not ran.is_alive()
+
+
+def test_a_new_picture_is_announced_once_and_read_as_drawn(session_bus: str) -> None:
+    """The tray sets the icon on every refresh; a host hears `NewIcon` only when the picture
+    changed, and reads it back as ARGB32, alpha first."""
+    watcher = Watcher(session_bus, refuse=0)
+    built = traymenu.build((Entry("Status", action=ShowStatus()),), lambda _a: None, False)
+    icon = StatusNotifierIcon("traycourier", Image.new("RGBA", (32, 32)), "tc", built)
+    host = open_dbus_connection(bus=session_bus)
+    rule = MatchRule(type="signal", interface="org.kde.StatusNotifierItem")
+    host.send_and_get_reply(message_bus.AddMatch(rule))
+    with serving(icon), host.filter(rule) as heard:
+        wait_for(watcher.registered.is_set, "the item registered")
+        red = Image.new("RGBA", (32, 32), (255, 0, 0, 255))
+        icon.icon = red
+        icon.icon = red  # the same picture again: nothing to announce
+        icon.title = "tc — off"  # a later change: once heard, the repeat was passed over
+        members = [host.recv_until_filtered(heard, timeout=10).header.fields[HeaderFields.member]]
+        while members[-1] != "NewToolTip":
+            members.append(
+                host.recv_until_filtered(heard, timeout=10).header.fields[HeaderFields.member]
+            )
+        assert members == ["NewIcon", "NewTitle", "NewToolTip"]
+        item = DBusAddress("/StatusNotifierItem", icon.bus_name, "org.freedesktop.DBus.Properties")
+        get = new_method_call(item, "Get", "ss", ("org.kde.StatusNotifierItem", "IconPixmap"))
+        ((_sig, drawn),) = host.send_and_get_reply(get, timeout=10).body
+    host.close()
+    assert (32, 32, b"\xff\xff\x00\x00" * 32 * 32) in drawn
