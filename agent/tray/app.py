@@ -1,7 +1,7 @@
 """The tray icon: pystray on the main thread, the runtime in a worker thread.
 
 Every change the worker makes to the icon goes through pystray's own setters (`icon.icon`,
-`icon.title`, `icon.menu`), which the GTK backend marshals onto its main loop. The menu is
+`icon.title`, `icon.menu`), which each backend hands to its loop: one caller at a time. The menu is
 rebuilt from `agent.policy.tray_model` after each tick (a tick follows every database change, so a
 setting changed by another process shows within a moment) and after each click.
 """
@@ -63,6 +63,13 @@ class TrayApp:
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._icon: Any = None
+        self._icon_lock = threading.Lock()
+        """Held while a thread changes the icon: pystray's xorg backend answers each change
+        through one reply queue for all callers, and its stopped loop answers nothing (seen:
+        the agent never exiting after SIGTERM). So one caller at a time, none after the stop."""
+        self._icon_closed = False
+        self._loop_running = False
+        """`_setup` was called: the icon's loop runs, and a stop now ends it."""
         self._shown: traymenu.Built | None = None
         """The menu the user sees (or would see on opening it)."""
         self.history = WindowOnDemand(self._make_window)
@@ -101,10 +108,13 @@ class TrayApp:
             self._apply(state)
 
     def _apply(self, state: tray_model.TrayState) -> None:
-        try:
-            self._draw(state)
-        except Exception:
-            log.exception("cannot draw the tray icon and menu")
+        with self._icon_lock:
+            if self._icon_closed:
+                return
+            try:
+                self._draw(state)
+            except Exception:
+                log.exception("cannot draw the tray icon and menu")
 
     def _draw(self, state: tray_model.TrayState) -> None:
         now = timestamps.utcnow()
@@ -282,15 +292,21 @@ class TrayApp:
         reclaimed = trayhost.reclaim_sigint(type(icon).__module__, self.quit)
         if reclaimed is not None:
             reclaimed.wait(5.0)  # before the icon shows and the terminal says "Ctrl-C to quit"
-        if self.runtime.stop.is_set():  # a signal came while the icon was being made
-            icon.stop()
+        with self._icon_lock:
+            self._loop_running = True
+            closed = self._icon_closed
+        if closed:  # a signal came while the icon was being made: the stop is ours to do
+            trayquirks.stop(icon)
             return
         # deliveries never wait for the icon: a backend's show can block (pystray's xorg
         # backend, seen waiting for a tray that never embeds it)
         self._worker = threading.Thread(target=self._run_runtime, name="runtime", daemon=True)
         self._worker.start()
         self.refresh(force=True)
-        icon.visible = True
+        with self._icon_lock:
+            if self._icon_closed:
+                return
+            icon.visible = True
         log.info("tray icon up (%s)", type(icon).__module__)
         print(  # `make run` in a terminal: say where it is, and how it ends
             f"{APP_NAME}: running in your tray (database {self.db.location}, log "
@@ -306,14 +322,23 @@ class TrayApp:
             self.exit_status = 1
             log.exception("the delivery thread stopped; the tray quits")
         finally:
-            if self._icon is not None and not self.runtime.stop.is_set():
-                self._icon.stop()
+            if not self.runtime.stop.is_set():
+                self._close_icon()
 
     def quit(self) -> None:
         self.runtime.stop.set()
         self.waker.poke()
-        if self._icon is not None:
-            self._icon.stop()
+        self._close_icon()
+
+    def _close_icon(self) -> None:
+        """The icon's stop, once, after any change in progress; by this or `_setup`, second."""
+        with self._icon_lock:
+            if self._icon_closed:
+                return
+            self._icon_closed = True
+            running = self._loop_running
+        if running:
+            trayquirks.stop(self._icon)
 
     def _finish(self) -> None:
         self.runtime.stop.set()
@@ -321,3 +346,5 @@ class TrayApp:
         self.history.stop()
         if self._worker is not None:
             self._worker.join(timeout=30)
+            if self._worker.is_alive():  # its tick ended or not, its leases expire in time
+                log.error("the delivery thread did not stop within 30 s; quitting without it")

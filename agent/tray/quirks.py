@@ -1,9 +1,12 @@
 """What pystray's backends need beyond its API (pystray 0.19.5, pinned): a hover tooltip
-on the GTK backend, and titles the xorg backend can encode."""
+on the GTK backend, titles the xorg backend can encode, and a stop it really sends."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def gtk_tooltip(icon: Any, text: str) -> None:
@@ -24,3 +27,20 @@ def title_for(icon: Any, text: str) -> str:
     if type(icon).__module__.endswith("._xorg"):
         return text.replace("—", "-").encode("latin-1", "replace").decode("latin-1")
     return text
+
+
+def stop(icon: Any) -> None:
+    """`icon.stop()`, really sent. On the xorg backend the loop destroys the icon's window
+    and waits for the server to say so, but python-xlib leaves the loop's own request
+    unsent when another thread was still sending (the one that asked for the stop) and the
+    loop is already back waiting to read. Seen: SIGTERM, no exit. A round trip from this
+    thread sends what is queued; the destroy follows, and the loop ends (pystray keeps the
+    connection in `_display`)."""
+    icon.stop()
+    display = getattr(icon, "_display", None)
+    if display is None or not type(icon).__module__.endswith("._xorg"):
+        return
+    try:
+        display.sync()
+    except Exception as err:  # the connection is gone: so is the loop
+        log.warning("cannot reach the X server after the icon's stop: %s", err)

@@ -9,6 +9,8 @@ import json
 import signal
 import sqlite3
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,6 +92,48 @@ def test_make_run_says_where_the_agent_is_and_how_to_stop_it(
     ), err
     assert lines[-1] == "traycourier: stopped", err
     assert "Gdk-CRITICAL" not in err and "Traceback" not in err, err
+
+
+def test_sigterm_ends_the_xorg_icon_while_another_thread_redraws_it(
+    tray_desktop: Desktop, tmp_path: Path
+) -> None:
+    """pystray's xorg backend with each request to its loop held 0-50 ms (`slow_x`, a busy
+    machine): another program flips a setting as fast as it can, so the icon is being
+    redrawn when SIGTERM comes. Round after round the agent ends: exit 0, "stopped". (Seen
+    in CI before the icon took one caller at a time: the Stop went unsent, no exit.)"""
+    session = tray_desktop
+    session.env["PYSTRAY_BACKEND"] = "xorg"
+    session.env["PYTHONPATH"] = str(Path(__file__).parent / "slow_x")
+    for round_ in range(6):
+        db = tmp_path / f"tc{round_}.db"
+        (session.logdir / "menu.json").unlink(missing_ok=True)
+        agent, done = session.start_agent(db), threading.Event()
+
+        def flip(db: Path = db, done: threading.Event = done) -> None:
+            on = False
+            while not done.is_set():
+                run_in_process("settings", "set", "enable_notifications", str(on).lower(), db=db)
+                on = not on
+
+        flipper = threading.Thread(target=flip)
+        try:
+            wait_for((session.logdir / "menu.json").exists, "the tray", 60)
+            flipper.start()
+            time.sleep(0.2 + 0.05 * round_)  # a few redraws in, at a different point each round
+            agent.send_signal(signal.SIGTERM)
+            agent.wait(timeout=60)
+        finally:
+            done.set()
+            if flipper.is_alive():
+                flipper.join()
+            if agent.poll() is None:
+                agent.kill()
+            _out, err = agent.communicate(timeout=30)
+        assert (round_, agent.returncode) == (round_, 0), err
+        assert err.splitlines()[-1] == "traycourier: stopped", err
+    log = (session.logdir / "state" / "traycourier" / "log" / "traycourier.log").read_text()
+    assert log.count("tray icon up (pystray._xorg)") == 6, log
+    assert "did not stop" not in log, log  # no thread left waiting for the icon's answer
 
 
 @pytest.mark.parametrize("host", ["xfce4-panel", "gtk-sni-tray"])
