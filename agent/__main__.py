@@ -1,12 +1,12 @@
 """The agent's one entry point: `python -m traycourier.agent`, the `traycourier` command
 (pyproject.toml) and the frozen program (packaging/launcher.py) all start in `main`, which
-loads the command with OpenSSL left out (`agent/system/openssl.py`)."""
+loads the command with OpenSSL left out (`agent/system/loading.py`)."""
 
-from traycourier.agent.system.openssl import openssl_left_out
+from traycourier.agent.system.loading import lean_imports
 
 
 def main() -> int:
-    with openssl_left_out():
+    with lean_imports():
         from traycourier.agent.cli.main import main as run_command
     return run_command()
 

@@ -4,7 +4,9 @@ own `render` (each size drawn at that size, so 16 px is as sharp as 256), with P
     python packaging/make_icons.py build/icons
 -> traycourier.ico (16-256), traycourier.icns, hicolor/<size>x<size>/apps/traycourier.png
     python packaging/make_icons.py --asset
--> assets/traycourier.png (the picture popups show; kept in git, checked by a test)
+-> assets/traycourier.png (the picture popups show) and assets/tray-<look>-<state>.png (the
+   tray's pictures drawn ahead, for the backends that take a PNG); kept in git, checked by
+   tests
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from traycourier.agent.system.icons import ICO_SIZES, render
+from traycourier.agent.system.icons import GLYPHS, ICO_SIZES, STATES, TRAY_SIZE, render, tray_asset
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSET = ROOT / "assets" / "traycourier.png"
@@ -37,14 +39,21 @@ def make(out: Path) -> list[Path]:
     return written
 
 
-def asset() -> Path:
+def assets() -> list[Path]:
     render("on", 256).save(ASSET, optimize=True)
-    return ASSET
+    written = [ASSET]
+    for look in ("color", *GLYPHS):
+        for state in STATES:
+            target = ASSET.parent / tray_asset(state, look)
+            render(state, TRAY_SIZE, look).save(target, optimize=True)
+            written.append(target)
+    return written
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--asset"]:
-        print(asset())
+        for path in assets():
+            print(path)
     else:
         for path in make(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "icons")):
             print(path)

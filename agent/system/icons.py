@@ -1,17 +1,25 @@
 """The tray's icon for each state and the application's picture, drawn with Pillow (no
-source image to drift from), and the .ico Windows needs for a notification."""
+source image to drift from), and the .ico Windows needs for a notification.
+
+Pillow is imported only where a picture is drawn or converted: the tray on pystray's GTK and
+AppIndicator backends shows the same pictures drawn ahead as PNG files (`tray_png`), and so
+never loads it (3.3 MiB of the XEmbed tray's memory, with its image plugins and FreeType)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from PIL import Image, ImageDraw
-
+from traycourier.agent.system import paths
 from traycourier.store import private
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SOURCE = "traycourier.png"
 """The application's picture (popups, menus, installers): `render("on", 256)`, saved by
@@ -36,21 +44,56 @@ GLYPHS = {"white": (255, 255, 255, 255), "black": (20, 20, 20, 255)}
 whose own icons are monochrome."""
 
 
-def render(state: str, size: int = 64, look: str = "color") -> Image.Image:
+TRAY_SIZE = 64
+"""The size the tray's pictures are drawn at; every panel scales them to its own."""
+
+
+def render(state: str, size: int = TRAY_SIZE, look: str = "color") -> Image.Image:
     """A rounded tile in the state's colour with a white glyph: an inbox tray, and above it
     what the state is: a letter dropping into the tray (on), pause bars (paused), a crescent moon
     (quiet), an exclamation mark (attention), or the tray struck through (off). No bell,
     so it is not mistaken for a desktop's own notification icon; whole shapes a few pixels
     thick, so each state reads at 16 px on a light or a dark panel."""
+    _check(state, look)
+    return _draw(state, size, look)
+
+
+def _check(state: str, look: str) -> None:
     if state not in STATES:
         raise ValueError(f"unknown icon state {state!r}")
     if look != "color" and look not in GLYPHS:
         raise ValueError(f"unknown icon look {look!r}")
-    return _draw(state, size, look)
+
+
+def tray_asset(state: str, look: str) -> str:
+    """The name of `render(state, TRAY_SIZE, look)` drawn ahead, in assets/ (made by
+    `packaging/make_icons.py --asset`; a test keeps each the same as `render`)."""
+    return f"tray-{look}-{state}.png"
+
+
+@dataclass(frozen=True)
+class TrayPng:
+    """A tray picture as PNG bytes, for the backends that only ever write it out as a PNG
+    file (pystray's GTK and AppIndicator call `save(file, "PNG")`, nothing else)."""
+
+    data: bytes
+
+    def save(self, fp: IO[bytes], format: str | None = None) -> None:
+        if format not in (None, "PNG", "png"):
+            raise ValueError(f"a tray picture is a PNG, not {format}")
+        fp.write(self.data)
+
+
+@cache
+def tray_png(state: str, look: str = "color") -> TrayPng:
+    _check(state, look)
+    return TrayPng(paths.asset_path(tray_asset(state, look)).read_bytes())
 
 
 @cache
 def _draw(state: str, size: int, look: str) -> Image.Image:
+    from PIL import Image, ImageDraw
+
     big = size * SUPERSAMPLE
     img = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
@@ -90,6 +133,8 @@ def windows_icon(png: Path, cache_dir: Path) -> Path:
     """Windows loads a notification's icon only from an .ico file (a PNG fails inside
     LoadImageW): one is made from the PNG, named by the PNG's content, so a new picture gets
     a new file and a half-written one is never used. A PNG Pillow cannot read raises."""
+    from PIL import Image
+
     data = png.read_bytes()
     target = cache_dir / f"traycourier-{hashlib.sha256(data).hexdigest()[:16]}.ico"
     if not target.exists():

@@ -34,7 +34,7 @@ from traycourier.agent.policy.menu_actions import (
     ShowHistory,
     ShowStatus,
 )
-from traycourier.agent.system import icons, ostype, paths, trayhost
+from traycourier.agent.system import ostype, paths, trayhost
 from traycourier.agent.tray import menu as traymenu
 from traycourier.agent.tray import quirks as trayquirks
 from traycourier.agent.tray import sni
@@ -122,7 +122,8 @@ class TrayApp:
         icon = self._icon
         if icon is None:
             return
-        icon.icon = icons.render(tray_model.icon_state(state, now), look=state.settings.tray_icon)
+        look, shows = state.settings.tray_icon, tray_model.icon_state(state, now)
+        icon.icon = trayquirks.picture(type(icon).__module__, shows, look)
         icon.title = trayquirks.title_for(icon, tray_model.tooltip(state, now))
         built = traymenu.build(entries, self._fire, pystray_menu=not self._own_item)
         if type(icon).__module__ == "pystray._gtk":
@@ -135,11 +136,8 @@ class TrayApp:
         trayquirks.gtk_tooltip(icon, icon.title)
         dump = os.environ.get(DUMP_ENV)
         if dump:
-            payload = {
-                "icon": tray_model.icon_state(state, now),
-                "title": tray_model.tooltip(state, now),
-                "menu": tray_model.as_plain(entries),
-            }
+            title = tray_model.tooltip(state, now)
+            payload = {"icon": shows, "title": title, "menu": tray_model.as_plain(entries)}
             # whole or not at all for its reader, and private: it holds titles
             private.write_file(Path(dump), json.dumps(payload, indent=1).encode("utf-8"))
 
@@ -250,12 +248,13 @@ class TrayApp:
         now = timestamps.utcnow()
         try:
             state = self._state = self.load_state()
-            image = icons.render(tray_model.icon_state(state, now), look=state.settings.tray_icon)
+            look, shows = state.settings.tray_icon, tray_model.icon_state(state, now)
+            image = trayquirks.picture(backend, shows, look)
             title = tray_model.tooltip(state, now)
             entries = tray_model.build_menu(state, now)
         except Exception:
             log.exception("cannot read the first state; starting with an empty menu")
-            image, title, entries = icons.render("attention"), APP_NAME, ()
+            image, title, entries = trayquirks.picture(backend, "attention"), APP_NAME, ()
         self._shown = traymenu.build(entries, self._fire, pystray_menu=not self._own_item)
         if self._own_item:
             self._icon = snitem.StatusNotifierIcon(APP_NAME, image, title, self._shown)

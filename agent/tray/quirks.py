@@ -1,12 +1,25 @@
-"""What pystray's backends need beyond its API (pystray 0.19.5, pinned): a hover tooltip
-on the GTK backend, titles the xorg backend can encode, and a stop it really sends."""
+"""What pystray's backends need beyond its API (pystray 0.19.5, pinned): the pictures each
+takes, a hover tooltip on the GTK backend, titles the xorg backend can encode, and a stop it
+really sends."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from traycourier.agent.system import icons
+
 log = logging.getLogger(__name__)
+
+
+def picture(backend: str, state: str, look: str = "color") -> Any:
+    """The tray picture for the backend in module `backend`. pystray's GTK and AppIndicator
+    backends only write the picture out as a PNG file, so they get the PNG drawn ahead and
+    the process never loads Pillow; the others (xorg, Windows, macOS, traycourier's own
+    item) read its pixels and get a Pillow image."""
+    if backend.endswith(("._gtk", "._appindicator")):
+        return icons.tray_png(state, look)
+    return icons.render(state, look=look)
 
 
 def gtk_tooltip(icon: Any, text: str) -> None:

@@ -23,10 +23,10 @@ from tests.bench import stats
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# as the agent's entry point loads its command: OpenSSL left out (agent/system/openssl.py)
+# as the agent's entry point loads its command: OpenSSL left out (agent/system/loading.py)
 ENTRY = (
-    "from traycourier.agent.system.openssl import openssl_left_out\n"
-    "with openssl_left_out():\n"
+    "from traycourier.agent.system.loading import lean_imports\n"
+    "with lean_imports():\n"
     "    import sqlalchemy\n"
 )
 CASES = {
@@ -35,7 +35,7 @@ CASES = {
     "imports of a headless agent": ENTRY + "import traycourier.agent.cli.main, "
     "traycourier.agent.cli.process, traycourier.agent.notifiers.freedesktop, traycourier.store, "
     "jeepney.io.blocking",
-    "imports of a tray agent (+ pystray, Pillow, GTK)": ENTRY
+    "imports of a tray agent (+ pystray, GTK)": ENTRY
     + "import traycourier.agent.cli.main, traycourier.agent.engine.runtime, "
     "traycourier.agent.tray.app, traycourier.agent.system.icons, gi; "
     "gi.require_version('Gtk', '3.0'); from gi.repository import Gtk",
@@ -50,7 +50,6 @@ PARTS = (
      "import jeepney.io.blocking, traycourier.agent.notifiers.freedesktop, "
      "traycourier.agent.notifiers.backends"),
     ("watchdog (the file waker)", "import traycourier.store.sqlitewake"),
-    ("Pillow (icons)", "import PIL.Image, PIL.ImageDraw, traycourier.agent.system.icons"),
     ("PyGObject and GTK 3",
      "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk"),
     ("pystray and the tray app", "import pystray, traycourier.agent.tray.app"),

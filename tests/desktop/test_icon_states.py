@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import require_tool, wait_for
+from tests.conftest import mapped_libraries, require_tool, wait_for
 from tests.desktop.conftest import Desktop, _artifacts, desktop_session
 from tests.desktop.test_quiet_hours import window_around_now
 from tests.desktop.test_tray_e2e import app_windows, menu, open_menu, setting, xdo
@@ -108,6 +108,8 @@ def test_each_state_reads_on_a_real_panel(
                 assert max(img.size) <= size + 2  # drawn at the panel's size
                 save(img, logdir / f"icon-{state}-{size}px-{panel}.png")
                 time.sleep(0.1)
+            # the pictures drawn ahead (icons.tray_png): GTK's icon never loads Pillow
+            assert not [n for n in mapped_libraries(agent.pid) if n.startswith("_imaging")]
         finally:
             agent.terminate()
             _out, err = agent.communicate(timeout=60)

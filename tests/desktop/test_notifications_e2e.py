@@ -67,7 +67,7 @@ def test_sent_notifications_arrive_with_title_body_icon_and_urgency(
 def test_a_headless_agent_shows_notifications_holding_no_openssl(
     desktop: Desktop, tmp_path: Path
 ) -> None:
-    """`agent/system/openssl.py`: the running agent (SQLAlchemy, the file's waker, the single
+    """`agent/system/loading.py`: the running agent (SQLAlchemy, the file's waker, the single
     instance lock, the notifier) maps neither libssl nor libcrypto, and shows as before."""
     db = tmp_path / "tc.db"
     agent = desktop.start_agent(db, "--headless")

@@ -80,7 +80,7 @@ def test_no_gtk_no_appindicator_and_no_openssl_are_loaded(agent_on_sni: tuple) -
     libraries = " ".join(sorted(mapped_libraries(agent.pid)))
     assert "libsqlite3" in libraries  # these are the agent's maps: it has the file open
     for absent in ("libgtk-3", "libgdk", "appindicator", "libssl", "libcrypto"):
-        assert absent not in libraries  # OpenSSL: agent/system/openssl.py
+        assert absent not in libraries  # OpenSSL: agent/system/loading.py
 
 
 def test_the_menu_follows_the_database_and_a_click_does_what_was_shown(

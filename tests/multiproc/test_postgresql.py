@@ -138,7 +138,7 @@ def test_the_password_never_reaches_output_or_log(pg_url: str, tmp_path: Path) -
 
 def test_psycopgs_pure_python_binding_works_in_the_agent(pg_url: str, tmp_path: Path) -> None:
     """That binding (a user without psycopg-binary) imports `ssl` when it loads, after the
-    entry point has loaded the command with OpenSSL left out (`agent/system/openssl.py`)."""
+    entry point has loaded the command with OpenSSL left out (`agent/system/loading.py`)."""
     env = {"XDG_STATE_HOME": str(tmp_path / "state"), "PSYCOPG_IMPL": "python"}
     sent = run_cli("send", "through ctypes", "--priority", "urgent", db=pg_url, env=env)
     assert sent.returncode == 0, sent.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,22 @@ def test_the_application_picture_is_the_on_icon() -> None:
 
     with Image.open(paths.asset_path(icons.SOURCE)) as img:
         assert img.convert("RGBA").tobytes() == icons.render("on", 256).tobytes()
+
+
+@pytest.mark.parametrize("look", ["color", *icons.GLYPHS])
+@pytest.mark.parametrize("state", icons.STATES)
+def test_the_tray_pictures_drawn_ahead_are_what_render_draws(state: str, look: str) -> None:
+    """What pystray's GTK and AppIndicator backends are handed (`tray_png`) is, pixel for
+    pixel, `render`'s picture; each is written out only as a PNG, the one format they ask."""
+    png = icons.tray_png(state, look)
+    with Image.open(io.BytesIO(png.data)) as img:
+        assert img.format == "PNG"
+        assert img.convert("RGBA").tobytes() == icons.render(state, look=look).tobytes()
+    written = io.BytesIO()
+    png.save(written, "PNG")
+    assert written.getvalue() == png.data
+    with pytest.raises(ValueError):
+        png.save(io.BytesIO(), "ICO")
 
 
 def test_the_windows_icon_is_an_ico_made_from_the_png(tmp_path: Path) -> None:

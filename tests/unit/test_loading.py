@@ -1,7 +1,8 @@
-"""The agent's process holds no OpenSSL, and loses nothing for it (`agent/system/openssl.py`):
-its hashes and HMACs are the same bytes, `ssl` is still there for whoever asks later, and a
-producer that imports the store keeps its OpenSSL. Each case is a fresh interpreter, since a
-module once loaded stays loaded."""
+"""The agent's process holds no OpenSSL and runs `importlib.metadata` only when used, and
+loses nothing for it (`agent/system/loading.py`): its hashes and HMACs are the same bytes,
+`ssl` is still there for whoever asks later, package metadata reads as before (from any
+thread), and a producer that imports the store keeps its OpenSSL. Each case is a fresh
+interpreter, since a module once loaded stays loaded."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import sys
 import pytest
 
 ENTRY = (  # what agent/__main__.py does
-    "from traycourier.agent.system.openssl import openssl_left_out\n"
-    "with openssl_left_out():\n"
+    "from traycourier.agent.system.loading import lean_imports\n"
+    "with lean_imports():\n"
     "    import traycourier.agent.cli.main\n"
 )
 LOADED = (
@@ -85,3 +86,37 @@ def test_what_the_process_loaded_before_is_left_as_it_is(first: str) -> None:
     [line, loaded] = child(f"{first}\n{late}{then}{LOADED}")
     assert line == "True"
     assert "_ssl" in json.loads(loaded)
+
+
+def test_importlib_metadata_is_not_run_until_used() -> None:
+    """SQLAlchemy imports it at start; with it comes `email`, `zipfile` and `csv`."""
+    imports = "import traycourier.agent.cli.main, traycourier.agent.cli.process\n"
+    report = (
+        "import json, sys\n"
+        "print(json.dumps([type(sys.modules['importlib.metadata']).__name__, "
+        "sorted(m for m in ('email', 'zipfile', 'csv') if m in sys.modules)]))\n"
+    )
+    [line] = child(ENTRY + imports + report)
+    assert json.loads(line) == ["_Deferred", []]
+
+
+def test_package_metadata_reads_as_before_from_any_thread() -> None:
+    from importlib.metadata import entry_points, version
+
+    here = [version("sqlalchemy"), sorted(e.name for e in entry_points(group="console_scripts"))]
+    code = ENTRY + (
+        "import json, threading\n"
+        "import importlib.metadata\n"
+        "from sqlalchemy.util.compat import importlib_metadata_get\n"
+        "got, ready = [], threading.Barrier(8)\n"
+        "def ask():\n"
+        "    ready.wait()\n"
+        "    got.append(importlib.metadata.version('sqlalchemy'))\n"
+        "threads = [threading.Thread(target=ask) for _ in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "from importlib.metadata import entry_points\n"
+        "scripts = sorted(e.name for e in importlib_metadata_get('console_scripts'))\n"
+        "print(json.dumps([sorted(set(got)), len(got), scripts]))\n"
+    )
+    [line] = child(code)
+    assert json.loads(line) == [[here[0]], 8, here[1]]
