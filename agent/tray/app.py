@@ -39,6 +39,7 @@ from traycourier.agent.tray import menu as traymenu
 from traycourier.agent.tray import quirks as trayquirks
 from traycourier.agent.tray import sni
 from traycourier.agent.tray import state as traystate
+from traycourier.agent.tray.clicks import Clicks
 from traycourier.agent.web.demand import WindowOnDemand
 from traycourier.store import Database, StoreError, private, timestamps
 
@@ -64,15 +65,14 @@ class TrayApp:
         self._worker: threading.Thread | None = None
         self._icon: Any = None
         self._icon_lock = threading.Lock()
-        """Held while a thread changes the icon: pystray's xorg backend answers each change
-        through one reply queue for all callers, and its stopped loop answers nothing (seen:
-        the agent never exiting after SIGTERM). So one caller at a time, none after the stop."""
-        self._icon_closed = False
-        self._loop_running = False
-        """`_setup` was called: the icon's loop runs, and a stop now ends it."""
+        """Held while a thread changes the icon: pystray's xorg backend answers all callers
+        through one queue, and its stopped loop answers nothing (`docs/decisions.md`, Tray)."""
+        self._icon_closed = self._loop_running = False
+        """No change after the stop; `_setup` was called (the loop runs: a stop ends it)."""
         self._shown: traymenu.Built | None = None
         """The menu the user sees (or would see on opening it)."""
         self.history = WindowOnDemand(self._make_window)
+        self._clicks = Clicks(self._fire)
         self._own_item = False
         """traycourier's own StatusNotifier item (`agent.tray.snitem`) rather than pystray."""
 
@@ -125,7 +125,7 @@ class TrayApp:
         look, shows = state.settings.tray_icon, tray_model.icon_state(state, now)
         icon.icon = trayquirks.picture(type(icon).__module__, shows, look)
         icon.title = trayquirks.title_for(icon, tray_model.tooltip(state, now))
-        built = traymenu.build(entries, self._fire, pystray_menu=not self._own_item)
+        built = traymenu.build(entries, self._clicks.fire, pystray_menu=not self._own_item)
         if type(icon).__module__ == "pystray._gtk":
             from gi.repository import GLib
 
@@ -255,7 +255,7 @@ class TrayApp:
         except Exception:
             log.exception("cannot read the first state; starting with an empty menu")
             image, title, entries = trayquirks.picture(backend, "attention"), APP_NAME, ()
-        self._shown = traymenu.build(entries, self._fire, pystray_menu=not self._own_item)
+        self._shown = traymenu.build(entries, self._clicks.fire, pystray_menu=not self._own_item)
         if self._own_item:
             self._icon = snitem.StatusNotifierIcon(APP_NAME, image, title, self._shown)
         elif ostype.current() == "windows":  # its balloons are the notifications (winballoon)
@@ -343,6 +343,7 @@ class TrayApp:
         self.runtime.stop.set()
         self.waker.poke()
         self.history.stop()
+        self._clicks.stop()
         if self._worker is not None:
             self._worker.join(timeout=30)
             if self._worker.is_alive():  # its tick ended or not, its leases expire in time

@@ -5,9 +5,10 @@ nothing once stopped); the desktop proof is `test_signals.py` on a real X server
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -15,8 +16,9 @@ from tests.conftest import wait_for
 from traycourier.agent.engine.loop import AgentLoop
 from traycourier.agent.engine.runtime import Runtime, RuntimeConfig
 from traycourier.agent.notifiers.backends import NullNotifier
+from traycourier.agent.policy.menu_actions import SetEnabled
 from traycourier.agent.tray.app import TrayApp
-from traycourier.store import Database
+from traycourier.store import Database, read_settings
 
 
 class RoundTripIcon:
@@ -128,3 +130,65 @@ def test_a_quit_once_the_loop_runs_stops_the_icon_once(app: TrayApp) -> None:
     assert app._worker is not None
     app._worker.join(timeout=30)
     assert not app._worker.is_alive()
+
+
+class LoopIcon(RoundTripIcon):
+    """As pystray's xorg icon: a change from another thread waits until the icon's loop
+    thread has made it; the loop also delivers the menu's clicks, on the same thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = threading.Thread(target=self._run, daemon=True)
+        self.unanswered: list[str] = []
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+
+    def _change(self, what: str) -> None:
+        if threading.current_thread() is self.loop:
+            super()._change(what)
+            return
+        made = threading.Event()
+        self._work.put(lambda: (super(LoopIcon, self)._change(what), made.set()))
+        if not made.wait(timeout=10):  # pystray would wait for good: the agent would hang
+            self.unanswered.append(what)
+
+    def click(self, fire: Callable[[], None]) -> None:
+        self._work.put(fire)
+
+    def _run(self) -> None:
+        while (job := self._work.get()) is not None:
+            job()
+
+    def end(self) -> None:
+        self._work.put(None)
+        self.loop.join(timeout=30)
+
+
+def test_a_click_while_another_thread_redraws_never_holds_up_the_icons_loop(
+    app: TrayApp, db: Database
+) -> None:
+    """The loop delivers a click while the worker, holding the icon lock, waits for the loop
+    to make its change: the click's action still runs, and the redraw finishes."""
+    icon = LoopIcon()
+    app._icon = icon
+    icon.loop.start()
+    app._setup(icon)
+    clicked = 0
+    try:
+        for _ in range(20):
+            redraw = threading.Thread(target=app.refresh, kwargs={"force": True})
+            held = threading.Event()
+            icon.click(held.wait)  # the loop is busy until the redraw has taken the lock
+            redraw.start()
+            wait_for(app._icon_lock.locked, "the redraw to hold the icon lock")
+            assert app._shown is not None
+            fire = app._shown.fire
+            icon.click(lambda fire=fire, on=clicked % 2 == 0: fire(SetEnabled(on)))  # last: off
+            held.set()
+            clicked += 1
+            redraw.join()
+            assert icon.unanswered == [], "the redraw waited for a loop that waited for it"
+        wait_for(lambda: read_settings(db).enable_notifications is False, "the clicks to run")
+    finally:
+        app.quit()
+        icon.end()
+    assert icon.overlapping == []
